@@ -1,0 +1,11 @@
+// Package models holds the storage layer of chime-reports: the GORM models of
+// every table in the relational model (shared/REPORTS.md), the versioned
+// migrations that create them on SQLite and MySQL/MariaDB, and Open, which
+// turns a DSN (sqlite:PATH or a MySQL DSN) into a configured *gorm.DB.
+//
+// Models are storage only: no model is ever handed to a JSON encoder. The
+// packages above (keys, reports, fixtures) convert them to their own shapes.
+//
+// All instants are stored in UTC with millisecond precision (DATETIME(3) on
+// MySQL); callers use UTC and Instant to normalise times before writing.
+package models

@@ -1,0 +1,53 @@
+package models
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+)
+
+// All lists every model, in creation order.
+func All() []any {
+	return []any{
+		&Queue{}, &User{}, &APIKey{}, &QueueMember{}, &SkillTag{}, &UserSkillTag{},
+		&Seeker{}, &ChatSession{}, &SessionParticipant{}, &SessionOffer{},
+		&SessionMessage{}, &SessionEvent{}, &Bot{}, &BotInteraction{},
+		&SessionRating{}, &SessionKeyword{}, &AgentPresence{}, &AuditRecord{},
+	}
+}
+
+// migrations is the versioned schema history. Append only: a released
+// migration is never edited, a change is a new entry.
+func migrations() []*gormigrate.Migration {
+	return []*gormigrate.Migration{{
+		ID: "2026112501_initial_schema",
+		Migrate: func(tx *gorm.DB) error {
+			return tx.AutoMigrate(All()...)
+		},
+		Rollback: func(tx *gorm.DB) error {
+			return tx.Migrator().DropTable(All()...)
+		},
+	}}
+}
+
+// Migrate creates or upgrades the schema. It is repeatable: applied
+// migrations are recorded in schema_migrations and skipped.
+func Migrate(ctx context.Context, db *gorm.DB) error {
+	opts := *gormigrate.DefaultOptions
+	opts.TableName = "schema_migrations"
+	opts.UseTransaction = false // MySQL DDL is not transactional anyway
+	m := gormigrate.New(db.WithContext(ctx), &opts, migrations())
+	if err := m.Migrate(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the ID of the newest applied migration.
+func SchemaVersion(ctx context.Context, db *gorm.DB) (string, error) {
+	var id string
+	err := db.WithContext(ctx).Table("schema_migrations").Select("id").Order("id DESC").Limit(1).Scan(&id).Error
+	return id, err
+}

@@ -1,0 +1,173 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/libtnb/sqlite"
+	gormmysql "gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the back end behind a DSN.
+type Dialect string
+
+const (
+	SQLite Dialect = "sqlite"
+	MySQL  Dialect = "mysql"
+)
+
+// DSN is a parsed database address.
+type DSN struct {
+	Dialect Dialect
+	// Path is the SQLite file (Dialect SQLite).
+	Path string
+	// MySQL is the driver configuration (Dialect MySQL), already forced to
+	// UTC, parseTime and utf8mb4.
+	MySQL *mysql.Config
+}
+
+// String returns the DSN without its password, fit for logs.
+func (d DSN) String() string {
+	if d.Dialect == SQLite {
+		return "sqlite:" + d.Path
+	}
+	c := d.MySQL.Clone()
+	if c.Passwd != "" {
+		c.Passwd = "xxxxx"
+	}
+	c.Params = nil
+	return "mysql://" + c.FormatDSN()
+}
+
+// ParseDSN reads "sqlite:PATH", "mysql://user:pass@tcp(host:3306)/db" or the
+// plain go-sql-driver form "user:pass@tcp(host:3306)/db?param=value".
+func ParseDSN(s string) (DSN, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return DSN{}, fmt.Errorf("empty database address")
+	case strings.HasPrefix(s, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(s, "sqlite:"), "//")
+		if p == "" {
+			return DSN{}, fmt.Errorf("sqlite: missing file path (sqlite:PATH)")
+		}
+		if strings.ContainsAny(p, "?") {
+			return DSN{}, fmt.Errorf("sqlite: options are not accepted in the path %q", p)
+		}
+		return DSN{Dialect: SQLite, Path: p}, nil
+	}
+	raw := strings.TrimPrefix(s, "mysql://")
+	cfg, err := mysql.ParseDSN(raw)
+	if err != nil {
+		return DSN{}, fmt.Errorf("not a sqlite:PATH or MySQL DSN: %w", err)
+	}
+	if cfg.DBName == "" {
+		return DSN{}, fmt.Errorf("mysql: the DSN names no database (…/dbname)")
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Collation = "utf8mb4_unicode_ci"
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	// Keep the SQL portable to MySQL 8, whose default includes it.
+	cfg.Params["sql_mode"] = "CONCAT(@@sql_mode,',ONLY_FULL_GROUP_BY')"
+	cfg.InterpolateParams = true
+	return DSN{Dialect: MySQL, MySQL: cfg}, nil
+}
+
+// Options tune Open.
+type Options struct {
+	Logger       *slog.Logger
+	MaxOpenConns int // default 16 on MySQL
+	// SlowThreshold logs statements slower than it (0 = 500ms).
+	SlowThreshold time.Duration
+}
+
+// Open connects to the database behind dsn and checks it answers.
+func Open(ctx context.Context, dsn DSN, opt Options) (*gorm.DB, error) {
+	var dial gorm.Dialector
+	switch dsn.Dialect {
+	case SQLite:
+		// WAL lets readers run beside the writer; foreign keys stay off as on
+		// MySQL (the write-side invariants are the fixture's job).
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_busy_timeout=10000&_txlock=immediate"
+		dial = sqlite.Open("file:" + dsn.Path + q)
+	case MySQL:
+		conn, err := mysql.NewConnector(dsn.MySQL)
+		if err != nil {
+			return nil, err
+		}
+		dial = gormmysql.New(gormmysql.Config{Conn: sql.OpenDB(conn)})
+	default:
+		return nil, fmt.Errorf("unknown dialect %q", dsn.Dialect)
+	}
+	slow := opt.SlowThreshold
+	if slow == 0 {
+		slow = 500 * time.Millisecond
+	}
+	db, err := gorm.Open(dial, &gorm.Config{
+		NowFunc:                func() time.Time { return UTC(time.Now()) },
+		Logger:                 newLogger(opt.Logger, slow),
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	switch dsn.Dialect {
+	case SQLite:
+		sqlDB.SetMaxOpenConns(8)
+	case MySQL:
+		n := opt.MaxOpenConns
+		if n <= 0 {
+			n = 16
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect %s: %w", dsn, err)
+	}
+	return db, nil
+}
+
+// UTC normalises an instant for storage: UTC, millisecond precision.
+func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// UTCPtr is UTC for optional instants.
+func UTCPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := UTC(*t)
+	return &u
+}
+
+func newLogger(l *slog.Logger, slow time.Duration) logger.Interface {
+	if l == nil {
+		return logger.Discard
+	}
+	return logger.NewSlogLogger(l, logger.Config{
+		SlowThreshold:             slow,
+		LogLevel:                  logger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true,
+	})
+}
