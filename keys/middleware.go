@@ -1,0 +1,154 @@
+package keys
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	callKey
+)
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey, p)
+}
+
+// PrincipalFrom returns the authenticated caller of a request context.
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey).(*Principal)
+	return p, ok && p != nil
+}
+
+// call collects what the audit record needs from the handler.
+type call struct{ rows atomic.Int64 }
+
+// AddRows records rows written for the audit record of the request.
+func AddRows(ctx context.Context, n int64) {
+	if c, ok := ctx.Value(callKey).(*call); ok {
+		c.rows.Add(n)
+	}
+}
+
+// PresentedKey finds the key a request presents, in order: the
+// Authorization header (Bearer <key>, or Basic with the key as password),
+// then the api_key query parameter (Power BI's Web API credential). The
+// query string is read raw so that a repeated api_key is accepted.
+func PresentedKey(authorization, rawQuery string) (string, bool) {
+	if authorization != "" {
+		scheme, rest, _ := strings.Cut(authorization, " ")
+		rest = strings.TrimSpace(rest)
+		switch strings.ToLower(scheme) {
+		case "bearer":
+			return rest, rest != ""
+		case "basic":
+			raw, err := base64.StdEncoding.DecodeString(rest)
+			if err != nil {
+				return "", false
+			}
+			_, pass, ok := strings.Cut(string(raw), ":")
+			return pass, ok && pass != ""
+		}
+		return "", false
+	}
+	for _, pair := range strings.Split(rawQuery, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if k == "api_key" {
+			if v, err := url.QueryUnescape(v); err == nil && v != "" {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+// StripKey removes every api_key pair from a raw query string, so the key is
+// never logged, audited or echoed into links.
+func StripKey(rawQuery string) string {
+	if !strings.Contains(rawQuery, "api_key") {
+		return rawQuery
+	}
+	parts := strings.Split(rawQuery, "&")
+	out := parts[:0]
+	for _, p := range parts {
+		if k, _, _ := strings.Cut(p, "="); k != "api_key" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "&")
+}
+
+// Authenticate is the Gin middleware of every protected route: it checks
+// the presented key (401 with WWW-Authenticate otherwise), puts the
+// Principal in the request context and, after the handler, writes the
+// audit record of the call.
+func (s *Service) Authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		started := s.clock()
+		r := c.Request
+		presented, ok := PresentedKey(r.Header.Get("Authorization"), r.URL.RawQuery)
+		if !ok {
+			apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unauthorized,
+				Message: "an API key is required: send Authorization: Bearer <key>, ?api_key=<key> or Basic with the key as password"})
+			c.Abort()
+			return
+		}
+		p, err := s.Check(r.Context(), presented, r.UserAgent())
+		if err != nil {
+			if errors.Is(err, ErrInvalidKey) {
+				apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unauthorized, Message: "the API key is not valid (unknown, revoked or replaced by a newer key)"})
+			} else {
+				s.log.Error("authentication failed", "err", err)
+				apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err})
+			}
+			c.Abort()
+			return
+		}
+		cl := &call{}
+		ctx := context.WithValue(WithPrincipal(r.Context(), p), callKey, cl)
+		c.Request = r.WithContext(ctx)
+		c.Next()
+		s.audit(p, c, cl, started)
+	}
+}
+
+// audit writes the record of one call; a failure is logged, never shown to
+// the caller (the answer is already sent).
+func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Time) {
+	r := c.Request
+	q := StripKey(r.URL.RawQuery)
+	if len(q) > 2000 {
+		q = q[:2000]
+	}
+	ua := r.UserAgent()
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	route := r.URL.Path
+	if len(route) > 200 {
+		route = route[:200]
+	}
+	rec := models.AuditRecord{
+		At: models.UTC(started), UserID: p.UserID, KeyHint: p.KeyHint, Method: r.Method, Route: route, Query: q,
+		Status: c.Writer.Status(), Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
+		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: c.ClientIP(), UserAgent: ua,
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	if err := s.db.WithContext(ctx).Create(&rec).Error; err != nil {
+		s.log.Error("audit record not written", "user", p.Login, "route", route, "err", err)
+	}
+}

@@ -1,0 +1,90 @@
+package reports
+
+import (
+	"context"
+)
+
+func init() {
+	register(&Report{
+		Name:        "InboundVsAnsweredChats",
+		Title:       "Inbound vs Answered Chats",
+		Description: "Chats that entered the queue vs chats an agent connected to, per day",
+		Category:    QueueBasic,
+		Grain:       GrainDay,
+		Columns: []Column{
+			{Name: "Date", Type: Date, Description: "Local day in the report zone"},
+			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue that day (by queued_at), transferred-in legs included"},
+			{Name: "Answered", Type: Int, Description: "Of those, sessions an agent accepted (even after midnight)"},
+			{Name: "NotAnswered", Type: Int, Description: "Inbound − Answered: abandoned, timed out, transferred away before answer, or still waiting"},
+			{Name: "AnsweredPct", Type: Pct, Description: "Answered / Inbound · 100; empty when Inbound is 0"},
+		},
+		Formula: "Sessions of the queue bucketed by the local day of queued_at; Answered counts those with accepted_at set, attributed to the arrival day, so Answered ≤ Inbound. Every day of the window is listed, empty days with zeros.",
+		run:     inboundVsAnswered,
+	})
+	register(&Report{
+		Name:        "ChatsByHourOfDay",
+		Title:       "Chats by Hour of Day",
+		Description: "Hour-of-day load profile of the queue",
+		Category:    QueueBasic,
+		Grain:       GrainHourOfDay,
+		Columns: []Column{
+			{Name: "Hour", Type: Int, Description: "Local hour of day (0–23) of queued_at in the report zone"},
+			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue in that local hour"},
+			{Name: "Answered", Type: Int, Description: "Of those, sessions an agent accepted"},
+			{Name: "Abandoned", Type: Int, Description: "Of those, long abandons (the guest left after the short-abandon threshold)"},
+			{Name: "AvgWaitSeconds", Type: Seconds, Description: "Mean wait (queued_at → accepted_at) of the answered sessions"},
+			{Name: "AvgInboundPerDay", Type: Decimal, Description: "Inbound / number of local days in the window (partial first and last days count as days)"},
+		},
+		Formula: "Sessions of the queue grouped by the local hour of queued_at. On a fall-back day the repeated hour counts twice under its label, on a spring-forward day the skipped hour gets nothing. AvgInboundPerDay divides by the number of local days the window touches.",
+		run:     chatsByHourOfDay,
+	})
+}
+
+func inboundVsAnswered(_ context.Context, x *execution) (Rows, error) {
+	days := x.q.Window.Days()
+	inbound := make([]int64, len(days))
+	answered := make([]int64, len(days))
+	err := x.forEachOffered(func(f *facts) {
+		if i := Locate(days, *f.QueuedAt); i >= 0 {
+			inbound[i]++
+			if f.answered() {
+				answered[i]++
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]any, len(days))
+	for i, d := range days {
+		out[i] = []any{d.Label, inbound[i], answered[i], inbound[i] - answered[i], ratio(answered[i], inbound[i])}
+	}
+	return newSliceRows(out), nil
+}
+
+func chatsByHourOfDay(_ context.Context, x *execution) (Rows, error) {
+	var inbound, answered, abandoned [24]int64
+	var wait [24]mean
+	loc := x.q.Window.Zone
+	err := x.forEachOffered(func(f *facts) {
+		h := f.QueuedAt.In(loc).Hour()
+		inbound[h]++
+		if f.answered() {
+			answered[h]++
+			w, _ := f.wait()
+			wait[h].add(w)
+		}
+		if f.longAbandon() {
+			abandoned[h]++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	days := len(x.q.Window.Days())
+	out := make([][]any, 24)
+	for h := range 24 {
+		out[h] = []any{int64(h), inbound[h], answered[h], abandoned[h], wait[h].value(), perDay(inbound[h], days)}
+	}
+	return newSliceRows(out), nil
+}

@@ -1,0 +1,18 @@
+// Package reports is the report catalog and the engine behind every surface.
+//
+// Data flow: a surface (the native routes in reports/native, the OData feed
+// in odata) parses a request into a Query — a registered Report, a Window
+// in a zone, an optional queue and the caller's visible queues — and calls
+// Engine.Run. The engine computes the report through GORM and returns a
+// Result: the report's typed columns and a stream of rows. Writers in
+// reports/export turn a Result into JSON or CSV without knowing which report
+// it is.
+//
+// A report is declared once, in the registry (catalog.go and one file per
+// family): name, category, title, description, grain, typed columns with
+// units and descriptions, and its computation. Catalog routes, native
+// routes, docs and (later) OData sets are all derived from that declaration.
+//
+// This package knows nothing about HTTP: errors it returns carry an
+// apierror class, and the transport maps them to statuses.
+package reports

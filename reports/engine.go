@@ -1,0 +1,193 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+// Clock returns "now"; injected so default windows and open sessions are
+// exact in tests.
+type Clock func() time.Time
+
+// Engine computes reports through GORM.
+type Engine struct {
+	db    *gorm.DB
+	clock Clock
+}
+
+// NewEngine returns an engine over db. A nil clock means time.Now.
+func NewEngine(db *gorm.DB, clock Clock) *Engine {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Engine{db: db, clock: clock}
+}
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.clock() }
+
+// Query asks for one report.
+type Query struct {
+	Report *Report
+	Window Window
+	// QueueID is the queue of a per-queue report (0 for global reports).
+	QueueID uint32
+	// Visible is the set of queues the caller may see, resolved once per
+	// request by the authentication layer. The engine never returns a row,
+	// count or existence signal from a queue outside it.
+	Visible []uint32
+}
+
+// QueueRef names a queue in a result.
+type QueueRef struct {
+	ID   uint32 `json:"id"`
+	Name string `json:"name"`
+}
+
+// Result is a computed report: typed columns and a stream of rows. The
+// caller must Close Rows.
+type Result struct {
+	Report      *Report
+	Window      Window
+	Queue       *QueueRef // per-queue reports only
+	GeneratedAt time.Time
+	Rows        Rows
+}
+
+// Run computes q. Invalid or invisible queues are NotFound, the same answer
+// for a queue that does not exist and one the caller may not see.
+func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
+	if q.Report == nil || q.Report.run == nil {
+		return nil, apierror.NotFoundf("unknown report", Names()...)
+	}
+	x := &execution{engine: e, db: e.db.WithContext(ctx), q: q, now: e.clock().UTC()}
+	res := &Result{Report: q.Report, Window: q.Window, GeneratedAt: x.now}
+	if q.Report.RequiresQueue() {
+		ref, err := e.visibleQueue(ctx, q.QueueID, q.Visible)
+		if err != nil {
+			return nil, err
+		}
+		res.Queue = ref
+		x.queues = []uint32{q.QueueID}
+	} else {
+		x.queues = slices.Clone(q.Visible)
+	}
+	if err := x.loadQueues(); err != nil {
+		return nil, err
+	}
+	rows, err := q.Report.run(ctx, x)
+	if err != nil {
+		return nil, classify(err)
+	}
+	res.Rows = rows
+	return res, nil
+}
+
+// visibleQueue resolves a queue id the caller asked for.
+func (e *Engine) visibleQueue(ctx context.Context, id uint32, visible []uint32) (*QueueRef, error) {
+	notFound := apierror.NotFoundf(fmt.Sprintf("queue %d not found", id))
+	notFound.Target = "queueId"
+	if !slices.Contains(visible, id) {
+		return nil, notFound
+	}
+	var q models.Queue
+	err := e.db.WithContext(ctx).Unscoped().Select("id", "name").First(&q, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &QueueRef{ID: q.ID, Name: q.Name}, nil
+}
+
+// VisibleQueues returns the queues among ids, by id (soft-deleted queues
+// included: they still appear in historical reports).
+func (e *Engine) VisibleQueues(ctx context.Context, ids []uint32) ([]QueueRef, error) {
+	var qs []models.Queue
+	if err := e.db.WithContext(ctx).Unscoped().Select("id", "name").Where("id IN ?", nonEmpty(ids)).Order("id").Find(&qs).Error; err != nil {
+		return nil, classify(err)
+	}
+	out := make([]QueueRef, len(qs))
+	for i, q := range qs {
+		out[i] = QueueRef{ID: q.ID, Name: q.Name}
+	}
+	return out, nil
+}
+
+// classify turns database and context failures into client-facing classes.
+func classify(err error) error {
+	var ae *apierror.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae):
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return &apierror.Error{Code: apierror.Timeout, Message: "the query took too long", Cause: err}
+	case errors.Is(err, context.Canceled):
+		return &apierror.Error{Code: apierror.Unavailable, Message: "request cancelled", Cause: err}
+	default:
+		return &apierror.Error{Code: apierror.Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err}
+	}
+}
+
+// nonEmpty keeps "IN ?" valid for an empty set (it matches nothing).
+func nonEmpty(ids []uint32) []uint32 {
+	if len(ids) == 0 {
+		return []uint32{0}
+	}
+	return ids
+}
+
+// execution is the state of one Run.
+type execution struct {
+	engine *Engine
+	db     *gorm.DB
+	q      Query
+	now    time.Time
+	queues []uint32 // the queues this run may read
+	info   map[uint32]queueInfo
+}
+
+type queueInfo struct {
+	ID           uint32
+	Name         string
+	Mode         string
+	SLASeconds   float64
+	SLATarget    float64
+	ShortAbandon float64
+}
+
+func (x *execution) loadQueues() error {
+	var qs []models.Queue
+	if err := x.db.Unscoped().Where("id IN ?", nonEmpty(x.queues)).Order("id").Find(&qs).Error; err != nil {
+		return classify(err)
+	}
+	x.info = make(map[uint32]queueInfo, len(qs))
+	for _, q := range qs {
+		x.info[q.ID] = queueInfo{ID: q.ID, Name: q.Name, Mode: q.Mode, SLASeconds: float64(q.SLAThresholdSeconds),
+			SLATarget: q.SLATargetPct, ShortAbandon: float64(q.ShortAbandonSeconds)}
+	}
+	return nil
+}
+
+// queueIDs returns the queues of this run in id order.
+func (x *execution) queueIDs() []uint32 {
+	out := make([]uint32, 0, len(x.info))
+	for _, id := range x.queues {
+		if _, ok := x.info[id]; ok {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

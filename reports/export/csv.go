@@ -1,0 +1,77 @@
+package export
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+
+	"github.com/chime-reports/chime-reports/reports"
+)
+
+// CSVOptions tune WriteCSV.
+type CSVOptions struct {
+	// BOM writes a UTF-8 byte-order mark first, so Excel reads UTF-8.
+	BOM bool
+}
+
+// WriteCSV streams RFC 4180 CSV (CRLF, UTF-8): a header row of column
+// names, then one row per report row. Nulls are empty cells; numbers use
+// "." and no thousands separator; text that a spreadsheet would run as a
+// formula is neutralised (see Neutralise).
+func WriteCSV(w io.Writer, res *reports.Result, opt CSVOptions) (int64, error) {
+	if opt.BOM {
+		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+			return 0, err
+		}
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	cols := res.Report.Columns
+	rec := make([]string, len(cols))
+	for i, c := range cols {
+		rec[i] = c.Name
+	}
+	if err := cw.Write(rec); err != nil {
+		return 0, err
+	}
+	var n int64
+	for res.Rows.Next() {
+		for i, v := range res.Rows.Row() {
+			switch {
+			case v == nil:
+				rec[i] = ""
+			case cols[i].Type == reports.String:
+				rec[i] = Neutralise(Text(cols[i], v))
+			default:
+				rec[i] = Text(cols[i], v)
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := res.Rows.Err(); err != nil {
+		cw.Flush()
+		return n, err
+	}
+	cw.Flush()
+	return n, cw.Error()
+}
+
+// Neutralise defuses text that Excel or LibreOffice would evaluate: a cell
+// starting with = + - @, a tab or a carriage return gets a leading
+// apostrophe, unless the whole cell is a plain number such as -12.5.
+func Neutralise(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		if _, err := strconv.ParseFloat(s, 64); err == nil && s[0] != '=' && s[0] != '@' {
+			return s
+		}
+		return "'" + s
+	}
+	return s
+}

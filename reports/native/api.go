@@ -1,0 +1,192 @@
+package native
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/export"
+)
+
+// API serves the native routes.
+type API struct {
+	engine  *reports.Engine
+	log     *slog.Logger
+	maxDays int
+}
+
+// Options configure the native API.
+type Options struct {
+	// MaxWindowDays caps a report window (0 = reports.DefaultMaxDays).
+	MaxWindowDays int
+}
+
+// New returns the native API over engine.
+func New(engine *reports.Engine, log *slog.Logger, opt Options) *API {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &API{engine: engine, log: log, maxDays: opt.MaxWindowDays}
+}
+
+// Register mounts the routes on an authenticated group.
+func (a *API) Register(r gin.IRoutes) {
+	r.GET("/Chime/Report/:name", a.report)
+	r.HEAD("/Chime/Report/:name", a.report)
+	r.GET("/Chime/Session/SessionDetails/:id", a.sessionDetails)
+	r.HEAD("/Chime/Session/SessionDetails/:id", a.sessionDetails)
+}
+
+var reportParams = []string{"start", "stop", "zone", "queueId", "csv", "format", "bom"}
+
+func (a *API) report(c *gin.Context) {
+	name := c.Param("name")
+	for _, cat := range reports.Categories {
+		if name == cat.Route {
+			a.catalog(c, cat.Category)
+			return
+		}
+	}
+	rep, ok := reports.Lookup(name)
+	if !ok {
+		a.fail(c, &apierror.Error{Code: apierror.NotFound, Target: "ReportName",
+			Message: fmt.Sprintf("unknown report %q; details lists the valid names", clip(name)), Details: validNames()})
+		return
+	}
+	p, err := parseParams(c.Request.URL.RawQuery, reportParams...)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	principal := mustPrincipal(c)
+	q, err := a.query(p, rep, principal)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	f, err := negotiate(p, c.GetHeader("Accept"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	bom, err := p.boolean("bom")
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	res, err := a.engine.Run(c.Request.Context(), q)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	defer res.Rows.Close()
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "private, no-cache")
+	switch f {
+	case formatCSV:
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, fileName(res)))
+	default:
+		h.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	c.Status(http.StatusOK)
+	if c.Request.Method == http.MethodHead {
+		return
+	}
+	var n int64
+	if f == formatCSV {
+		n, err = export.WriteCSV(c.Writer, res, export.CSVOptions{BOM: bom})
+	} else {
+		n, err = export.WriteJSON(c.Writer, res)
+	}
+	keys.AddRows(c.Request.Context(), n)
+	if err != nil {
+		a.abort(c, rep.Name, n, err)
+	}
+}
+
+// query turns parameters into an engine query for rep.
+func (a *API) query(p params, rep *reports.Report, principal *keys.Principal) (reports.Query, error) {
+	zoneName := p["zone"]
+	if _, given := p["zone"]; !given {
+		zoneName = principal.DefaultZone
+	}
+	zone, err := reports.ParseZone(zoneName)
+	if err != nil {
+		return reports.Query{}, err
+	}
+	w, err := reports.ParseWindow(reports.WindowSpec{Start: p["start"], Stop: p["stop"], Zone: zone, Now: a.engine.Now(), MaxDays: a.maxDays})
+	if err != nil {
+		return reports.Query{}, err
+	}
+	qid, given, err := p.queueID()
+	if err != nil {
+		return reports.Query{}, err
+	}
+	switch {
+	case rep.RequiresQueue() && !given:
+		return reports.Query{}, apierror.Invalid("queueId", fmt.Sprintf("queueId is required for %s", rep.Name))
+	case !rep.RequiresQueue() && given:
+		return reports.Query{}, apierror.Invalid("queueId", fmt.Sprintf("%s covers every visible queue and takes no queueId", rep.Name))
+	}
+	return reports.Query{Report: rep, Window: w, QueueID: qid, Visible: principal.Visible}, nil
+}
+
+// fileName says what a download holds: report, queue and local window,
+// e.g. InboundVsAnsweredChats_queue1_2020-11-01_2020-11-30.
+func fileName(res *reports.Result) string {
+	loc := res.Window.Zone
+	first := res.Window.Start.In(loc).Format(time.DateOnly)
+	last := res.Window.Stop.Add(-time.Millisecond).In(loc).Format(time.DateOnly)
+	parts := []string{res.Report.Name}
+	if res.Queue != nil {
+		parts = append(parts, fmt.Sprintf("queue%d", res.Queue.ID))
+	}
+	return strings.Join(append(parts, first, last), "_")
+}
+
+func validNames() []string {
+	names := reports.Names()
+	for _, c := range reports.Categories {
+		names = append(names, c.Route)
+	}
+	return names
+}
+
+func mustPrincipal(c *gin.Context) *keys.Principal {
+	p, ok := keys.PrincipalFrom(c.Request.Context())
+	if !ok {
+		// Routes are only mounted behind keys.Service.Authenticate.
+		panic("native: route served without authentication")
+	}
+	return p
+}
+
+// fail writes err in the error shape (before any byte of the answer).
+func (a *API) fail(c *gin.Context, err error) {
+	e := apierror.Write(c.Writer, err)
+	if e.Status() >= 500 {
+		a.log.Error("request failed", "path", c.Request.URL.Path, "code", e.Code, "err", e.Cause)
+	}
+	c.Abort()
+}
+
+// abort ends an answer that failed after its first byte: the connection is
+// cut so the client sees a broken transfer, never a short file that looks
+// complete (http.ErrAbortHandler, re-raised past gin's recovery).
+func (a *API) abort(c *gin.Context, report string, rows int64, err error) {
+	if errors.Is(c.Request.Context().Err(), err) || c.Request.Context().Err() != nil {
+		a.log.Info("client went away during a report", "report", report, "rows", rows)
+	} else {
+		a.log.Error("report failed while streaming", "report", report, "rows", rows, "err", err)
+	}
+	panic(http.ErrAbortHandler)
+}

@@ -1,0 +1,114 @@
+package native
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/export"
+)
+
+// sessionDetails serves one chat: metadata, participants, events and
+// transcript as JSON, or the transcript alone as CSV (csv=true).
+func (a *API) sessionDetails(c *gin.Context) {
+	raw := c.Param("id")
+	id, err := strconv.ParseUint(raw, 10, 63)
+	if err != nil || id == 0 {
+		a.fail(c, apierror.Invalid("SessionID", fmt.Sprintf("SessionID: not a session id: '%s' (a positive integer)", clip(raw))))
+		return
+	}
+	p, err := parseParams(c.Request.URL.RawQuery, "zone", "csv", "format", "bom")
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	principal := mustPrincipal(c)
+	zoneName, given := p["zone"]
+	if !given {
+		zoneName = principal.DefaultZone
+	}
+	zone, err := reports.ParseZone(zoneName)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	f, err := negotiate(p, c.GetHeader("Accept"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	bom, err := p.boolean("bom")
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	// Internal notes are for admins and the queue's managers, not reviewers.
+	d, err := a.engine.SessionDetails(c.Request.Context(), id, zone,
+		reports.DetailsAccess{Reviewable: principal.Reviewable, Internal: principal.Visible})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if f == formatJSON {
+		b, err := json.Marshal(d)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		h := c.Writer.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Cache-Control", "private, no-cache")
+		c.Status(http.StatusOK)
+		if c.Request.Method != http.MethodHead {
+			c.Writer.Write(append(b, '\n'))
+		}
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="Session_%d_transcript.csv"`, d.SessionID))
+	c.Status(http.StatusOK)
+	if c.Request.Method == http.MethodHead {
+		return
+	}
+	if bom {
+		c.Writer.WriteString("\uFEFF")
+	}
+	w := csv.NewWriter(c.Writer)
+	w.UseCRLF = true
+	w.Write([]string{"Seq", "SentAt", "SenderType", "SenderName", "ContentType", "Text", "Attachments"})
+	for _, m := range d.Transcript {
+		w.Write([]string{strconv.FormatUint(uint64(m.Seq), 10), deref(m.SentAt), m.SenderType, export.Neutralise(deref(m.SenderName)),
+			m.ContentType, export.Neutralise(deref(m.Text)), attachmentNames(m.Attachments)})
+	}
+	w.Flush()
+}
+
+// attachmentNames lists attachment file names, separated by "; ".
+func attachmentNames(raw json.RawMessage) string {
+	var as []struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(raw, &as) != nil {
+		return ""
+	}
+	names := make([]string, 0, len(as))
+	for _, a := range as {
+		names = append(names, a.Name)
+	}
+	return export.Neutralise(strings.Join(names, "; "))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
