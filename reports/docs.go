@@ -1,0 +1,36 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteDocs writes docs/reports.md from the registry: every implemented
+// report with its category, grain, columns and formula in words.
+func WriteDocs(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# Reports\n\n")
+	b.WriteString("Generated from the report registry (`go test ./reports -run TestDocs -update`); do not edit by hand.\n")
+	b.WriteString("Column types: `date` (YYYY-MM-DD local), `datetime` (RFC 3339 with offset in `zone`), `int`, `seconds` (decimal, 1 dp),\n")
+	b.WriteString("`pct` (0–100, 1 dp), `decimal` (2 dp), `string`. An empty ratio or average is null in JSON and an empty CSV cell.\n")
+	for _, c := range Categories {
+		rs := InCategory(c.Category)
+		if len(rs) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s — `/Chime/Report/%s`\n", c.Category, c.Route)
+		for _, r := range rs {
+			fmt.Fprintf(&b, "\n### %s\n\n%s. Grain: %s.", r.Name, r.Description, r.Grain)
+			if r.RequiresQueue() {
+				b.WriteString(" Requires `queueId`.")
+			}
+			fmt.Fprintf(&b, "\n\n%s\n\n| Column | Type | Description |\n|---|---|---|\n", r.Formula)
+			for _, col := range r.Columns {
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", col.Name, col.Type, strings.ReplaceAll(col.Description, "|", "\\|"))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
