@@ -102,13 +102,15 @@ var goldenCases = []goldenCase{
 		// SL: within 60 s: all answered but S3 = 6; denominator 7 + 2 + 1 = 10
 		// → 60 %. Handle over answered ∧ closed: 900+2310+600+5400+600+600 =
 		// 10410 / 6 = 1735. Ratings 5, 3, 4 → 4.
-		// Queue 2 (Development mode): S11 only; wait 10 ≤ 30; handle 600.
+		// Queue 2 (Development mode): S11 (wait 10 ≤ 30, handle 600), S20
+		// (wait 1800, handle 600), S21 (long abandon): Answered 2/3 = 66.7 %;
+		// wait (10+1800)/2 = 905; SL 1/(2+1) = 33.3 %; handle 600.
 		// Queue 3: S14; wait 100 ≤ 120; handle 300.
 		name: "queue summary, admin", report: "GlobalQueueSummary", visible: []uint32{1, 2, 3},
 		start: "2024-10-26", stop: "2024-11-04", zone: "UTC",
 		want: []string{
 			"1|IT Help Desk|Production|14|1|13|7|2|1|53.8|39.3|60|1735|4",
-			"2|HR Services|Development|1|0|1|1|0|0|100|10|100|600|null",
+			"2|HR Services|Development|3|0|3|2|1|0|66.7|905|33.3|600|null",
 			"3|Security Desk|Production|1|0|1|1|0|0|100|100|100|300|null",
 		},
 	},
@@ -118,7 +120,7 @@ var goldenCases = []goldenCase{
 		start: "2024-10-26", stop: "2024-11-04", zone: "UTC",
 		want: []string{
 			"1|IT Help Desk|Production|14|1|13|7|2|1|53.8|39.3|60|1735|4",
-			"2|HR Services|Development|1|0|1|1|0|0|100|10|100|600|null",
+			"2|HR Services|Development|3|0|3|2|1|0|66.7|905|33.3|600|null",
 		},
 	},
 	{
@@ -144,13 +146,16 @@ var goldenCases = []goldenCase{
 		},
 	},
 	{
-		// Global log for alice on NY Nov 3–4: queue 3's S14 never shows; the
-		// HR leg S11 (parent S10) does; open S13 and S12 have no end.
+		// Global log for alice from Nov 3 17:00Z: queue 3's S14 never shows;
+		// the HR legs S11 (parent S10), S20 and S21 do; open S13 and S12
+		// have no end.
 		name: "global session log, alice", report: "GlobalChatSessionLog", visible: []uint32{1, 2},
 		start: "2024-11-03T17:00:00Z", stop: "2024-11-04T23:59:59.999Z", zone: "UTC",
 		want: []string{
 			"10|2024-11-03T17:00:00Z|1|IT Help Desk|Transferred|transfer|teams|Peyton Wilson|pwilson@example.com|null|null|null|2024-11-03T17:00:00Z|null|2024-11-03T17:02:00Z|120|null|120|0|0|null|null",
 			"11|2024-11-03T17:02:00Z|2|HR Services|Completed|seeker_left|teams|Peyton Wilson|pwilson@example.com|null|null|Ben Agent|2024-11-03T17:02:00Z|2024-11-03T17:02:10Z|2024-11-03T17:12:10Z|10|600|610|6|0|null|10",
+			"20|2024-11-03T17:50:00Z|2|HR Services|Completed|seeker_left|teams|Jo Doe|jdoe@example.com|null|null|Ben Agent|2024-11-03T17:50:00Z|2024-11-03T18:20:00Z|2024-11-03T18:30:00Z|1800|600|2400|3|0|null|null",
+			"21|2024-11-03T17:55:00Z|2|HR Services|Abandoned|seeker_left|webclient|=1+1|null|null|null|null|2024-11-03T17:55:00Z|null|2024-11-03T18:05:00Z|600|null|600|0|0|null|null",
 			"7|2024-11-04T03:50:00Z|1|IT Help Desk|Completed|seeker_left|teams|Peyton Wilson|pwilson@example.com|null|null|Ben Agent|2024-11-04T03:50:00Z|2024-11-04T03:50:45Z|2024-11-04T05:20:45Z|45|5400|5445|30|0|4|null",
 			"13|2024-11-04T11:00:00Z|1|IT Help Desk|Connected|null|teams|Jo Doe|jdoe@example.com|null|null|Ann Agent|2024-11-04T11:00:00Z|2024-11-04T11:00:30Z|null|30|null|null|5|0|null|null",
 			"12|2024-11-04T11:58:00Z|1|IT Help Desk|Waiting|null|webclient|=1+1|null|null|null|null|2024-11-04T11:58:00Z|null|null|null|null|null|0|0|null|null",

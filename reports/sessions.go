@@ -11,27 +11,44 @@ import (
 // facts is the narrow projection of one chat_sessions row that the queue
 // family of reports needs, with the session predicates of REPORTS.md.
 type facts struct {
-	ID         int64
-	QueueID    uint32
-	State      string
-	StartedAt  time.Time
-	QueuedAt   *time.Time
-	AcceptedAt *time.Time
-	EndedAt    *time.Time
-	Rating     *int64
-	q          queueInfo
+	ID                  int64
+	QueueID             uint32
+	SeekerID            int64
+	Conversation        string
+	State               string
+	EndReason           string
+	EntryPoint          string
+	SkillTag            *string
+	StartedAt           time.Time
+	QueuedAt            *time.Time
+	AcceptedAt          *time.Time
+	FirstAgentMessageAt *time.Time
+	EndedAt             *time.Time
+	Messages            int64
+	AgentTransfers      int64
+	TransferredIn       bool
+	Rating              *int64
+	q                   queueInfo
 }
 
-const factsColumns = "s.id, s.queue_id, s.state, s.started_at, s.queued_at, s.accepted_at, s.ended_at, r.rating"
+const factsColumns = "s.id, s.queue_id, s.seeker_id, s.conversation_guid, s.state, s.end_reason, s.entry_point, s.skill_tag, " +
+	"s.started_at, s.queued_at, s.accepted_at, s.first_agent_message_at, s.ended_at, s.message_count, " +
+	"s.agent_transfer_count, s.parent_session_id, r.rating"
 
 func (f *facts) scan(rows *sql.Rows) error {
-	var queued, accepted, ended sql.NullTime
-	var rating sql.NullInt64
-	if err := rows.Scan(&f.ID, &f.QueueID, &f.State, &f.StartedAt, &queued, &accepted, &ended, &rating); err != nil {
+	var queued, accepted, firstMsg, ended sql.NullTime
+	var endReason, skill sql.NullString
+	var parent, rating sql.NullInt64
+	if err := rows.Scan(&f.ID, &f.QueueID, &f.SeekerID, &f.Conversation, &f.State, &endReason, &f.EntryPoint, &skill,
+		&f.StartedAt, &queued, &accepted, &firstMsg, &ended, &f.Messages, &f.AgentTransfers, &parent, &rating); err != nil {
 		return err
 	}
 	f.StartedAt = f.StartedAt.UTC()
-	f.QueuedAt, f.AcceptedAt, f.EndedAt, f.Rating = nullTime(queued), nullTime(accepted), nullTime(ended), nil
+	f.QueuedAt, f.AcceptedAt, f.FirstAgentMessageAt, f.EndedAt = nullTime(queued), nullTime(accepted), nullTime(firstMsg), nullTime(ended)
+	f.EndReason, f.TransferredIn, f.SkillTag, f.Rating = endReason.String, parent.Valid, nil, nil
+	if skill.Valid {
+		f.SkillTag = &skill.String
+	}
 	if rating.Valid {
 		f.Rating = &rating.Int64
 	}
@@ -119,6 +136,12 @@ func seconds(a, b time.Time, id int64) float64 {
 		return 0
 	}
 	return d
+}
+
+// forEachStarted streams S: the sessions of the run's queues whose
+// started_at lies in the window.
+func (x *execution) forEachStarted(fn func(f *facts)) error {
+	return x.forEachSession("s.started_at", fn)
 }
 
 // forEachOffered streams O: the sessions of the run's queues whose

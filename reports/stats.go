@@ -1,0 +1,74 @@
+package reports
+
+import (
+	"math"
+	"slices"
+)
+
+// sample keeps every value of a statistic whose exact percentiles are
+// needed (nearest rank: sort ascending, P(k) = v[ceil(k/100·n)]).
+type sample struct{ v []float64 }
+
+func (s *sample) add(v float64) { s.v = append(s.v, v) }
+
+// percentile is the nearest-rank k-th percentile, nil for an empty sample.
+func (s *sample) percentile(k float64) any {
+	n := len(s.v)
+	if n == 0 {
+		return nil
+	}
+	if !slices.IsSorted(s.v) {
+		slices.Sort(s.v)
+	}
+	rank := int(math.Ceil(k / 100 * float64(n)))
+	return s.v[max(rank, 1)-1]
+}
+
+// max is the largest value, nil for an empty sample.
+func (s *sample) max() any {
+	if len(s.v) == 0 {
+		return nil
+	}
+	return slices.Max(s.v)
+}
+
+// mean is the average, nil for an empty sample.
+func (s *sample) mean() any {
+	if len(s.v) == 0 {
+		return nil
+	}
+	var sum float64
+	for _, v := range s.v {
+		sum += v
+	}
+	return sum / float64(len(s.v))
+}
+
+// maxOf keeps a running maximum; its value is nil when nothing was seen.
+type maxOf struct {
+	v  float64
+	ok bool
+}
+
+func (m *maxOf) add(v float64) {
+	if !m.ok || v > m.v {
+		m.v, m.ok = v, true
+	}
+}
+
+func (m maxOf) value() any {
+	if !m.ok {
+		return nil
+	}
+	return m.v
+}
+
+// dayRows runs fn over each day bucket's accumulator, building one row per
+// day; acc holds one accumulator per bucket.
+func dayRows[T any](days []Bucket, acc []T, row func(d Bucket, a *T) []any) Rows {
+	out := make([][]any, len(days))
+	for i, d := range days {
+		out[i] = row(d, &acc[i])
+	}
+	return newSliceRows(out)
+}
