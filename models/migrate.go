@@ -29,6 +29,17 @@ func migrations() []*gormigrate.Migration {
 		Rollback: func(tx *gorm.DB) error {
 			return tx.Migrator().DropTable(All()...)
 		},
+	}, {
+		// Keywords compare byte for byte on every back end: MySQL's default
+		// utf8mb4_unicode_ci would merge "café" and "cafe" (and their
+		// session counts) where SQLite keeps them apart.
+		ID: "2026112502_keyword_binary_collation",
+		Migrate: func(tx *gorm.DB) error {
+			if tx.Dialector.Name() != "mysql" {
+				return nil
+			}
+			return tx.Exec("ALTER TABLE session_keywords MODIFY keyword VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL").Error
+		},
 	}}
 }
 

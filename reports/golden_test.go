@@ -95,8 +95,8 @@ var goldenCases = []goldenCase{
 	},
 	{
 		// Admin, UTC days Oct 26 … Nov 4.
-		// Queue 1: Sessions = S1–S10, S12, S13, S15, S16 = 14 (S8 started,
-		// never queued); Deflected = S8 = 1; Inbound = 13; Answered = S1, S3,
+		// Queue 1: Sessions = S1–S10, S12, S13, S15, S16, S22, S23 = 16 (S8,
+		// S22 and S23 started but never queued); Deflected = S8 = 1; Inbound = 13; Answered = S1, S3,
 		// S5, S7, S9, S13, S16 = 7 → 53.8 %; long abandons S4, S15 = 2 (S2 is
 		// short); TimedOut S6 = 1. Waits 20+90+30+45+50+30+10 = 275 / 7 = 39.3.
 		// SL: within 60 s: all answered but S3 = 6; denominator 7 + 2 + 1 = 10
@@ -105,13 +105,14 @@ var goldenCases = []goldenCase{
 		// Queue 2 (Development mode): S11 (wait 10 ≤ 30, handle 600), S20
 		// (wait 1800, handle 600), S21 (long abandon): Answered 2/3 = 66.7 %;
 		// wait (10+1800)/2 = 905; SL 1/(2+1) = 33.3 %; handle 600.
-		// Queue 3: S14; wait 100 ≤ 120; handle 300.
+		// Queue 3: S14 (wait 100, handle 300) and S24 (wait 20, handle 400),
+		// both within 120 s: wait 60, handle 350.
 		name: "queue summary, admin", report: "GlobalQueueSummary", visible: []uint32{1, 2, 3},
 		start: "2024-10-26", stop: "2024-11-04", zone: "UTC",
 		want: []string{
-			"1|IT Help Desk|Production|14|1|13|7|2|1|53.8|39.3|60|1735|4",
+			"1|IT Help Desk|Production|16|1|13|7|2|1|53.8|39.3|60|1735|4",
 			"2|HR Services|Development|3|0|3|2|1|0|66.7|905|33.3|600|null",
-			"3|Security Desk|Production|1|0|1|1|0|0|100|100|100|300|null",
+			"3|Security Desk|Production|2|0|2|2|0|0|100|60|100|350|null",
 		},
 	},
 	{
@@ -119,7 +120,7 @@ var goldenCases = []goldenCase{
 		name: "queue summary, alice", report: "GlobalQueueSummary", visible: []uint32{1, 2},
 		start: "2024-10-26", stop: "2024-11-04", zone: "UTC",
 		want: []string{
-			"1|IT Help Desk|Production|14|1|13|7|2|1|53.8|39.3|60|1735|4",
+			"1|IT Help Desk|Production|16|1|13|7|2|1|53.8|39.3|60|1735|4",
 			"2|HR Services|Development|3|0|3|2|1|0|66.7|905|33.3|600|null",
 		},
 	},
@@ -131,8 +132,9 @@ var goldenCases = []goldenCase{
 	},
 	{
 		// Session log of queue 1 on NY Nov 3 (started_at in the local day):
-		// S4, S5, S6, S8, S9, S10, S7 in started_at order. Wait is to accept
-		// or end; S8 (never queued) has none; S10's flow-out wait is 120 s.
+		// S4, S5, S6, S8, S9, S10, S23, S7 in started_at order. Wait is to
+		// accept or end; S8 and S23 (never queued) have none; S10's flow-out
+		// wait is 120 s.
 		name: "session log, New York Nov 3", report: "QueueChatSessionLog", queue: 1, visible: []uint32{1},
 		start: "2024-11-03", stop: "2024-11-03", zone: "America/New_York",
 		want: []string{
@@ -140,8 +142,9 @@ var goldenCases = []goldenCase{
 			"5|2024-11-03T01:30:00-05:00|1|IT Help Desk|Completed|seeker_left|directline|=1+1|null|null|null|Ann Agent|2024-11-03T01:30:00-05:00|2024-11-03T01:30:30-05:00|2024-11-03T01:40:30-05:00|30|600|630|8|0|3|null",
 			"6|2024-11-03T09:00:00-05:00|1|IT Help Desk|TimedOut|max_wait|teams|Jo Doe|jdoe@example.com|null|null|null|2024-11-03T09:00:00-05:00|null|2024-11-03T09:05:00-05:00|300|null|300|0|0|null|null",
 			"8|2024-11-03T10:00:00-05:00|1|IT Help Desk|Deflected|bot_resolved|teams|=1+1|null|null|null|null|null|null|2024-11-03T10:02:00-05:00|null|null|120|4|0|null|null",
-			"9|2024-11-03T11:00:00-05:00|1|IT Help Desk|Completed|seeker_left|teams|Jo Doe|jdoe@example.com|null|null|Ann Agent|2024-11-03T11:01:00-05:00|2024-11-03T11:01:50-05:00|2024-11-03T11:11:50-05:00|50|600|710|10|0|null|null",
+			"9|2024-11-03T11:00:00-05:00|1|IT Help Desk|Completed|seeker_left|teams|Jo Doe|jdoe@example.com|null|outlookPW|Ann Agent|2024-11-03T11:01:00-05:00|2024-11-03T11:01:50-05:00|2024-11-03T11:11:50-05:00|50|600|710|10|0|null|null",
 			"10|2024-11-03T12:00:00-05:00|1|IT Help Desk|Transferred|transfer|teams|Peyton Wilson|pwilson@example.com|null|null|null|2024-11-03T12:00:00-05:00|null|2024-11-03T12:02:00-05:00|120|null|120|0|0|null|null",
+			"23|2024-11-03T15:00:00-05:00|1|IT Help Desk|BotAbandoned|seeker_left|teams|Jo Doe|jdoe@example.com|null|null|null|null|null|2024-11-03T15:01:00-05:00|null|null|60|3|0|null|null",
 			"7|2024-11-03T22:50:00-05:00|1|IT Help Desk|Completed|seeker_left|teams|Peyton Wilson|pwilson@example.com|null|null|Ben Agent|2024-11-03T22:50:00-05:00|2024-11-03T22:50:45-05:00|2024-11-04T00:20:45-05:00|45|5400|5445|30|0|4|null",
 		},
 	},
@@ -156,9 +159,11 @@ var goldenCases = []goldenCase{
 			"11|2024-11-03T17:02:00Z|2|HR Services|Completed|seeker_left|teams|Peyton Wilson|pwilson@example.com|null|null|Ben Agent|2024-11-03T17:02:00Z|2024-11-03T17:02:10Z|2024-11-03T17:12:10Z|10|600|610|6|0|null|10",
 			"20|2024-11-03T17:50:00Z|2|HR Services|Completed|seeker_left|teams|Jo Doe|jdoe@example.com|null|null|Ben Agent|2024-11-03T17:50:00Z|2024-11-03T18:20:00Z|2024-11-03T18:30:00Z|1800|600|2400|3|0|null|null",
 			"21|2024-11-03T17:55:00Z|2|HR Services|Abandoned|seeker_left|webclient|=1+1|null|null|null|null|2024-11-03T17:55:00Z|null|2024-11-03T18:05:00Z|600|null|600|0|0|null|null",
+			"23|2024-11-03T20:00:00Z|1|IT Help Desk|BotAbandoned|seeker_left|teams|Jo Doe|jdoe@example.com|null|null|null|null|null|2024-11-03T20:01:00Z|null|null|60|3|0|null|null",
 			"7|2024-11-04T03:50:00Z|1|IT Help Desk|Completed|seeker_left|teams|Peyton Wilson|pwilson@example.com|null|null|Ben Agent|2024-11-04T03:50:00Z|2024-11-04T03:50:45Z|2024-11-04T05:20:45Z|45|5400|5445|30|0|4|null",
 			"13|2024-11-04T11:00:00Z|1|IT Help Desk|Connected|null|teams|Jo Doe|jdoe@example.com|null|null|Ann Agent|2024-11-04T11:00:00Z|2024-11-04T11:00:30Z|null|30|null|null|5|0|null|null",
 			"12|2024-11-04T11:58:00Z|1|IT Help Desk|Waiting|null|webclient|=1+1|null|null|null|null|2024-11-04T11:58:00Z|null|null|null|null|null|0|0|null|null",
+			"22|2024-11-04T11:59:00Z|1|IT Help Desk|Bot|null|teams|Jo Doe|jdoe@example.com|null|null|null|null|null|null|null|null|null|1|0|null|null",
 		},
 	},
 }

@@ -28,20 +28,28 @@ type facts struct {
 	AgentTransfers      int64
 	TransferredIn       bool
 	Rating              *int64
+	Sentiment           *float64
 	q                   queueInfo
 }
 
 const factsColumns = "s.id, s.queue_id, s.seeker_id, s.conversation_guid, s.state, s.end_reason, s.entry_point, s.skill_tag, " +
 	"s.started_at, s.queued_at, s.accepted_at, s.first_agent_message_at, s.ended_at, s.message_count, " +
-	"s.agent_transfer_count, s.parent_session_id, r.rating"
+	"s.agent_transfer_count, s.parent_session_id, r.rating, s.sentiment_score"
 
-func (f *facts) scan(rows *sql.Rows) error {
+// scan reads factsColumns, then any extra columns selected after them.
+func (f *facts) scan(rows *sql.Rows, extra ...any) error {
 	var queued, accepted, firstMsg, ended sql.NullTime
 	var endReason, skill sql.NullString
 	var parent, rating sql.NullInt64
-	if err := rows.Scan(&f.ID, &f.QueueID, &f.SeekerID, &f.Conversation, &f.State, &endReason, &f.EntryPoint, &skill,
-		&f.StartedAt, &queued, &accepted, &firstMsg, &ended, &f.Messages, &f.AgentTransfers, &parent, &rating); err != nil {
+	var sentiment sql.NullFloat64
+	dest := append([]any{&f.ID, &f.QueueID, &f.SeekerID, &f.Conversation, &f.State, &endReason, &f.EntryPoint, &skill,
+		&f.StartedAt, &queued, &accepted, &firstMsg, &ended, &f.Messages, &f.AgentTransfers, &parent, &rating, &sentiment}, extra...)
+	if err := rows.Scan(dest...); err != nil {
 		return err
+	}
+	f.Sentiment = nil
+	if sentiment.Valid {
+		f.Sentiment = &sentiment.Float64
 	}
 	f.StartedAt = f.StartedAt.UTC()
 	f.QueuedAt, f.AcceptedAt, f.FirstAgentMessageAt, f.EndedAt = nullTime(queued), nullTime(accepted), nullTime(firstMsg), nullTime(ended)

@@ -1,0 +1,180 @@
+package reports
+
+import (
+	"context"
+	"time"
+
+	"github.com/chime-reports/chime-reports/models"
+)
+
+func init() {
+	register(&Report{
+		Name: "ChatsByDayOfWeek", Title: "Chats by Day of Week", Category: QueueBasic, Grain: GrainDayOfWeek,
+		Description: "Weekday load profile of the queue",
+		Columns: []Column{
+			{Name: "DayOfWeek", Type: Int, Description: "ISO weekday of queued_at in the report zone: 1 = Monday … 7 = Sunday"},
+			{Name: "DayName", Type: String, Description: "Weekday name"},
+			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue on that weekday"},
+			{Name: "Answered", Type: Int, Description: "Of those, sessions an agent accepted"},
+			{Name: "AnsweredPct", Type: Pct, Description: "Answered / Inbound · 100"},
+			{Name: "AvgInboundPerDay", Type: Decimal, Description: "Inbound / number of such weekdays the window touches"},
+		},
+		Formula: "Sessions of the queue grouped by the local weekday of queued_at; every weekday is listed.",
+		run:     chatsByDayOfWeek,
+	})
+	register(&Report{
+		Name: "ChatOutcomesByDay", Title: "Chat Outcomes by Day", Category: QueueBasic, Grain: GrainDay,
+		Description: "How sessions ended, per day they started",
+		Columns: []Column{
+			{Name: "Date", Type: Date, Description: "Local day of started_at in the report zone"},
+			{Name: "Sessions", Type: Int, Description: "Sessions started (the sum of the other columns)"},
+			{Name: "Deflected", Type: Int, Description: "Resolved by the bot"},
+			{Name: "BotAbandoned", Type: Int, Description: "The guest left the bot"},
+			{Name: "Completed", Type: Int, Description: "Ended normally after an agent"},
+			{Name: "Abandoned", Type: Int, Description: "Left the queue after the short-abandon threshold"},
+			{Name: "ShortAbandoned", Type: Int, Description: "Left the queue before the short-abandon threshold"},
+			{Name: "TimedOut", Type: Int, Description: "Ended by the system while waiting"},
+			{Name: "TransferredOut", Type: Int, Description: "Transferred to another queue"},
+			{Name: "InProgress", Type: Int, Description: "Still in the bot, waiting or connected at query time"},
+		},
+		Formula: "Sessions of the queue bucketed by the local day of started_at, one column per terminal state (abandons split into long and short).",
+		run:     chatOutcomesByDay,
+	})
+	register(&Report{
+		Name: "ChatsByEntryPoint", Title: "Chats by Entry Point", Category: QueueBasic, Grain: GrainWindow,
+		Description: "Teams vs web client vs DirectLine and the other entry points",
+		Columns: []Column{
+			{Name: "EntryPoint", Type: String, Description: "teams, webclient, directline, sharepoint, api or other"},
+			{Name: "Sessions", Type: Int, Description: "Sessions started in the window"},
+			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue in the window"},
+			{Name: "Answered", Type: Int, Description: "Inbound sessions an agent accepted"},
+			{Name: "AnsweredPct", Type: Pct, Description: "Answered / Inbound · 100"},
+			{Name: "AvgWaitSeconds", Type: Seconds, Description: "Mean wait of answered sessions"},
+		},
+		Formula: "Sessions counts by started_at, the other columns by queued_at; every entry point is listed.",
+		run:     chatsByEntryPoint,
+	})
+}
+
+// GrainDayOfWeek: one row per ISO weekday.
+const GrainDayOfWeek Grain = "dayOfWeek"
+
+// EntryPoints are the values of chat_sessions.entry_point.
+var EntryPoints = []string{"teams", "webclient", "directline", "sharepoint", "api", "other"}
+
+// isoWeekday maps Sunday=0 to 7.
+func isoWeekday(d time.Weekday) int {
+	if d == time.Sunday {
+		return 7
+	}
+	return int(d)
+}
+
+// weekdayCounts counts the local days of each ISO weekday the window touches.
+func weekdayCounts(w Window) [8]int {
+	var n [8]int
+	for _, d := range w.Days() {
+		n[isoWeekday(d.Label.Weekday())]++
+	}
+	return n
+}
+
+func chatsByDayOfWeek(_ context.Context, x *execution) (Rows, error) {
+	var inbound, answered [8]int64
+	loc := x.q.Window.Zone
+	err := x.forEachOffered(func(f *facts) {
+		d := isoWeekday(f.QueuedAt.In(loc).Weekday())
+		inbound[d]++
+		if f.answered() {
+			answered[d]++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	days := weekdayCounts(x.q.Window)
+	out := make([][]any, 0, 7)
+	for d := 1; d <= 7; d++ {
+		out = append(out, []any{int64(d), time.Weekday(d % 7).String(), inbound[d], answered[d], ratio(answered[d], inbound[d]), perDay(inbound[d], days[d])})
+	}
+	return newSliceRows(out), nil
+}
+
+type outcomeDay struct {
+	sessions, deflected, botAbandoned, completed, long, short, timedOut, transferred, open int64
+}
+
+func chatOutcomesByDay(_ context.Context, x *execution) (Rows, error) {
+	days := x.q.Window.Days()
+	acc := make([]outcomeDay, len(days))
+	err := x.forEachStarted(func(f *facts) {
+		i := Locate(days, f.StartedAt)
+		if i < 0 {
+			return
+		}
+		a := &acc[i]
+		a.sessions++
+		switch f.State {
+		case models.StateDeflected:
+			a.deflected++
+		case models.StateBotAbandoned:
+			a.botAbandoned++
+		case models.StateCompleted:
+			a.completed++
+		case models.StateAbandoned:
+			if f.shortAbandon() {
+				a.short++
+			} else {
+				a.long++
+			}
+		case models.StateTimedOut:
+			a.timedOut++
+		case models.StateTransferred:
+			a.transferred++
+		default:
+			a.open++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dayRows(days, acc, func(d Bucket, a *outcomeDay) []any {
+		return []any{d.Label, a.sessions, a.deflected, a.botAbandoned, a.completed, a.long, a.short, a.timedOut, a.transferred, a.open}
+	}), nil
+}
+
+type entryTotals struct {
+	sessions, inbound, answered int64
+	wait                        mean
+}
+
+func chatsByEntryPoint(_ context.Context, x *execution) (Rows, error) {
+	tot := map[string]*entryTotals{}
+	get := func(ep string) *entryTotals {
+		if tot[ep] == nil {
+			tot[ep] = &entryTotals{}
+		}
+		return tot[ep]
+	}
+	if err := x.forEachStarted(func(f *facts) { get(f.EntryPoint).sessions++ }); err != nil {
+		return nil, err
+	}
+	err := x.forEachOffered(func(f *facts) {
+		t := get(f.EntryPoint)
+		t.inbound++
+		if f.answered() {
+			t.answered++
+			w, _ := f.wait()
+			t.wait.add(w)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]any, 0, len(EntryPoints))
+	for _, ep := range EntryPoints {
+		t := get(ep)
+		out = append(out, []any{ep, t.sessions, t.inbound, t.answered, ratio(t.answered, t.inbound), t.wait.value()})
+	}
+	return newSliceRows(out), nil
+}

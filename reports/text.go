@@ -1,0 +1,318 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"time"
+)
+
+func init() {
+	register(&Report{
+		Name: "TopKeywords", Title: "Top Keywords", Category: QueueTextAnalytics, Grain: GrainKeyword,
+		Description: "Most frequent guest terms (top 100)",
+		Columns: []Column{
+			{Name: "Rank", Type: Int, Description: "1 = the keyword in most sessions"},
+			{Name: "Keyword", Type: String, Description: "Lower-cased term from the question and the guest's messages"},
+			{Name: "Sessions", Type: Int, Description: "Sessions using the keyword (document frequency)"},
+			{Name: "SharePct", Type: Pct, Description: "Sessions / sessions with any keyword · 100"},
+			{Name: "Occurrences", Type: Int, Description: "Times the keyword occurs"},
+			{Name: "AvgSentiment", Type: Decimal, Description: "Mean session sentiment (−1 … 1) of those sessions, scored ones only"},
+		},
+		Formula: "session_keywords with source question or seeker for sessions that started in the window; ranked by Sessions, then keyword (byte order).",
+		run:     topKeywords,
+	})
+	register(&Report{
+		Name: "KeywordTrendByDay", Title: "Keyword Trend by Day", Category: QueueTextAnalytics, Grain: GrainDayKeyword,
+		Description: "Daily trend of the top 10 keywords",
+		Columns: []Column{
+			{Name: "Date", Type: Date, Description: "Local day of started_at"},
+			{Name: "Keyword", Type: String, Description: "One of the window's 10 top keywords"},
+			{Name: "Sessions", Type: Int, Description: "Sessions that day using the keyword"},
+		},
+		Formula: "The top 10 of TopKeywords over the whole window, then their sessions per day; every day × keyword is listed.",
+		run:     keywordTrendByDay,
+	})
+	register(&Report{
+		Name: "SentimentByDay", Title: "Sentiment by Day", Category: QueueTextAnalytics, Grain: GrainDay,
+		Description: "Guest sentiment trend per day",
+		Columns: []Column{
+			{Name: "Date", Type: Date, Description: "Local day of started_at"},
+			{Name: "Sessions", Type: Int, Description: "Sessions started"},
+			{Name: "ScoredSessions", Type: Int, Description: "Of those, sessions with a sentiment score"},
+			{Name: "AvgSentiment", Type: Decimal, Description: "Mean session score (−1 … 1)"},
+			{Name: "PositivePct", Type: Pct, Description: "Scores above 0.25 / scored · 100"},
+			{Name: "NeutralPct", Type: Pct, Description: "Scores from −0.25 to 0.25 / scored · 100"},
+			{Name: "NegativePct", Type: Pct, Description: "Scores below −0.25 / scored · 100"},
+		},
+		Formula: "Session scores come from the source system (the mean of its guest-message scores); the service only reports them.",
+		run:     sentimentByDay,
+	})
+	register(&Report{
+		Name: "SkillTagDistribution", Title: "Skill Tag Distribution", Category: QueueTextAnalytics, Grain: GrainWindow,
+		Description: "Demand by skill tag / topic",
+		Columns: []Column{
+			{Name: "SkillTag", Type: String, Description: "The routing skill tag, or (none)"},
+			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue with that tag"},
+			{Name: "Answered", Type: Int, Description: "Of those, answered"},
+			{Name: "AnsweredPct", Type: Pct, Description: "Answered / Inbound · 100"},
+			{Name: "AvgWaitSeconds", Type: Seconds, Description: "Mean wait of the answered ones"},
+			{Name: "AvgHandleSeconds", Type: Seconds, Description: "Mean handle time of answered, closed ones"},
+		},
+		Formula: "Sessions that entered the queue in the window, grouped by skill_tag; most inbound first.",
+		run:     skillTagDistribution,
+	})
+	register(&Report{
+		Name: "RatingComments", Title: "Rating Comments", Category: QueueTextAnalytics, Grain: GrainSession,
+		Description: "Verbatim survey comments",
+		Columns: []Column{
+			{Name: "SessionId", Type: Int, Description: "Session id"},
+			{Name: "SubmittedAt", Type: DateTime, Description: "When the survey was answered"},
+			{Name: "Rating", Type: Int, Description: "Rating 1–5"},
+			{Name: "Comment", Type: String, Description: "The guest's comment, verbatim"},
+			{Name: "AgentName", Type: String, Description: "The rated (last) agent"},
+			{Name: "Question", Type: String, Description: "The guest's question"},
+		},
+		Formula: "Survey answers with a non-empty comment for sessions that entered the queue in the window (queued_at), by submitted_at.",
+		run:     ratingComments,
+	})
+}
+
+// Text grains.
+const (
+	GrainKeyword    Grain = "keyword"
+	GrainDayKeyword Grain = "dayKeyword"
+)
+
+// guestSources are the keyword sources that speak for the guest.
+var guestSources = []string{"question", "seeker"}
+
+type keywordStat struct {
+	keyword       string
+	sessions, occ int64
+	sentSum       float64
+	sentN         int64
+}
+
+// keywordStats aggregates guest keywords of S in SQL: per keyword the
+// distinct sessions, occurrences and the sentiment sum and count of those
+// sessions (a per-session subquery keeps a session counted once even when
+// its question and messages share a keyword). Ordered in Go by Sessions
+// then keyword bytes, so both back ends agree whatever their collation.
+func (x *execution) keywordStats() ([]keywordStat, int64, error) {
+	w := x.q.Window
+	per := x.db.Table("session_keywords").Select("keyword, session_id, SUM(occurrences) AS occ").
+		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources).
+		Group("keyword, session_id")
+	rows, err := x.db.Table("(?) AS k", per).
+		Select("k.keyword, COUNT(*), SUM(k.occ), SUM(s.sentiment_score), COUNT(s.sentiment_score)").
+		Joins("JOIN chat_sessions s ON s.id = k.session_id").
+		Group("k.keyword").Rows()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []keywordStat
+	for rows.Next() {
+		var k keywordStat
+		var sum sql.NullFloat64
+		if err := rows.Scan(&k.keyword, &k.sessions, &k.occ, &sum, &k.sentN); err != nil {
+			return nil, 0, err
+		}
+		k.sentSum = sum.Float64
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].sessions != out[j].sessions {
+			return out[i].sessions > out[j].sessions
+		}
+		return out[i].keyword < out[j].keyword
+	})
+	var withAny int64
+	err = x.db.Table("session_keywords").Select("COUNT(DISTINCT session_id)").
+		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources).
+		Scan(&withAny).Error
+	return out, withAny, err
+}
+
+func topKeywords(_ context.Context, x *execution) (Rows, error) {
+	stats, withAny, err := x.keywordStats()
+	if err != nil {
+		return nil, err
+	}
+	stats = stats[:min(len(stats), 100)]
+	out := make([][]any, len(stats))
+	for i, k := range stats {
+		var sent any
+		if k.sentN > 0 {
+			sent = k.sentSum / float64(k.sentN)
+		}
+		out[i] = []any{int64(i + 1), k.keyword, k.sessions, ratio(k.sessions, withAny), k.occ, sent}
+	}
+	return newSliceRows(out), nil
+}
+
+func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
+	stats, _, err := x.keywordStats()
+	if err != nil {
+		return nil, err
+	}
+	stats = stats[:min(len(stats), 10)]
+	top := make([]string, len(stats))
+	index := map[string]int{}
+	for i, k := range stats {
+		top[i], index[k.keyword] = k.keyword, i
+	}
+	days := x.q.Window.Days()
+	counts := make([][]int64, len(days))
+	for i := range counts {
+		counts[i] = make([]int64, len(top))
+	}
+	if len(top) > 0 {
+		w := x.q.Window
+		rows, err := x.db.Table("session_keywords").Select("DISTINCT session_id, keyword, started_at").
+			Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ? AND keyword IN ?",
+				nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources, top).Rows()
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sid int64
+			var kw string
+			var started time.Time
+			if err := rows.Scan(&sid, &kw, &started); err != nil {
+				return nil, err
+			}
+			k, ok := index[kw]
+			if d := Locate(days, started.UTC()); d >= 0 && ok {
+				counts[d][k]++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var out [][]any
+	for d, b := range days {
+		for k, kw := range top {
+			out = append(out, []any{b.Label, kw, counts[d][k]})
+		}
+	}
+	return newSliceRows(out), nil
+}
+
+type sentimentDay struct {
+	sessions, pos, neu, neg int64
+	score                   mean
+}
+
+func sentimentByDay(_ context.Context, x *execution) (Rows, error) {
+	days := x.q.Window.Days()
+	acc := make([]sentimentDay, len(days))
+	err := x.forEachStarted(func(f *facts) {
+		i := Locate(days, f.StartedAt)
+		if i < 0 {
+			return
+		}
+		a := &acc[i]
+		a.sessions++
+		if f.Sentiment == nil {
+			return
+		}
+		a.score.add(*f.Sentiment)
+		switch SentimentLabel(*f.Sentiment) {
+		case "Positive":
+			a.pos++
+		case "Negative":
+			a.neg++
+		default:
+			a.neu++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dayRows(days, acc, func(d Bucket, a *sentimentDay) []any {
+		n := a.score.n
+		return []any{d.Label, a.sessions, n, a.score.value(), ratio(a.pos, n), ratio(a.neu, n), ratio(a.neg, n)}
+	}), nil
+}
+
+func skillTagDistribution(_ context.Context, x *execution) (Rows, error) {
+	type acc struct {
+		inbound, answered int64
+		wait, handle      mean
+	}
+	tot := map[string]*acc{}
+	err := x.forEachOffered(func(f *facts) {
+		tag := "(none)"
+		if f.SkillTag != nil && *f.SkillTag != "" {
+			tag = *f.SkillTag
+		}
+		a := tot[tag]
+		if a == nil {
+			a = &acc{}
+			tot[tag] = a
+		}
+		a.inbound++
+		if f.answered() {
+			a.answered++
+			w, _ := f.wait()
+			a.wait.add(w)
+		}
+		if h, ok := f.handle(); ok {
+			a.handle.add(h)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	tags := make([]string, 0, len(tot))
+	for t := range tot {
+		tags = append(tags, t)
+	}
+	sort.Slice(tags, func(i, j int) bool {
+		if a, b := tot[tags[i]].inbound, tot[tags[j]].inbound; a != b {
+			return a > b
+		}
+		return tags[i] < tags[j]
+	})
+	out := make([][]any, 0, len(tags))
+	for _, t := range tags {
+		a := tot[t]
+		out = append(out, []any{t, a.inbound, a.answered, ratio(a.answered, a.inbound), a.wait.value(), a.handle.value()})
+	}
+	return newSliceRows(out), nil
+}
+
+func ratingComments(_ context.Context, x *execution) (Rows, error) {
+	rows, err := x.db.Table("session_ratings AS r").
+		Select("r.session_id, r.submitted_at, r.rating, r.comment, u.display_name, s.question").
+		Joins("JOIN chat_sessions s ON s.id = r.session_id").
+		Joins("LEFT JOIN users u ON u.id = r.rated_agent_id").
+		Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
+		Where("s.queued_at >= ? AND s.queued_at < ?", x.q.Window.Start, x.q.Window.Stop).
+		Where("r.comment IS NOT NULL AND r.comment <> ''").
+		Order("r.submitted_at, r.session_id").Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	loc := x.q.Window.Zone
+	var out [][]any
+	for rows.Next() {
+		var id, rating int64
+		var at time.Time
+		var comment string
+		var agent, question sql.NullString
+		if err := rows.Scan(&id, &at, &rating, &comment, &agent, &question); err != nil {
+			return nil, err
+		}
+		out = append(out, []any{id, at.In(loc), rating, comment, str(agent), str(question)})
+	}
+	return newSliceRows(out), rows.Err()
+}
