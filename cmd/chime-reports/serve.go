@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chime-reports/chime-reports/fixtures"
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports"
+)
+
+func newServeCmd(cfg *config) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the reports over HTTP (seeds demo data into an empty database)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), cfg)
+		},
+	}
+	c.Flags().StringVar(&cfg.Addr, "addr", ":8080", "listen address (env CHIME_ADDR)")
+	c.Flags().IntVar(&cfg.MaxDays, "max-window-days", reports.DefaultMaxDays, "largest report window in days")
+	c.Flags().StringVar(&cfg.AdminSecret, "admin-secret", "", "secret that signs admin session cookies; share it between replicas (env CHIME_ADMIN_SECRET; default: random per process)")
+	c.Flags().BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark admin cookies Secure (set when TLS ends at a proxy in front)")
+	return c
+}
+
+func serve(ctx context.Context, cfg *config) error {
+	db, dsn, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	var n int64
+	if err := db.WithContext(ctx).Model(&models.ChatSession{}).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		slog.Info("empty database: seeding the demo data set (about 90 days)", "db", dsn.String())
+		st, err := fixtures.Demo(ctx, db, time.Now(), nil)
+		if err != nil {
+			return fmt.Errorf("seeding demo data: %w", err)
+		}
+		slog.Info("demo data ready", "sessions", st.Sessions, "messages", st.Messages)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: newHandler(deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
+			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies}),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	base := "http://" + displayAddr(ln.Addr())
+	fmt.Printf(`chime-reports is listening on %[1]s (database %[2]s)
+
+Get a key (admin sees every queue; alice manages queues 1-2, bob queue 3):
+  go run ./cmd/chime-reports keys generate --user admin --db '%[2]s'
+Then:
+  curl -H "Authorization: Bearer $KEY" '%[1]s/Chime/Report/InboundVsAnsweredChats?queueId=1&zone=America/New_York&csv=true'
+  curl -H "Authorization: Bearer $KEY" '%[1]s/Chime/Report/GetQueueBasicReports?queueId=1'
+Admin pages (sign in with the admin's key): %[1]s/Chime/Admin/
+`, base, dsn.String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if host == "::" || host == "0.0.0.0" || host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/keys/admin"
+	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/native"
+)
+
+// deps are what the HTTP surface is built from.
+type deps struct {
+	DB      *gorm.DB
+	Clock   func() time.Time
+	Log     *slog.Logger
+	MaxDays int
+	// AdminSecret signs admin session cookies and form tokens; empty means a
+	// random secret per process (sessions end at restart).
+	AdminSecret []byte
+	// SecureCookies sets the Secure flag on admin cookies (TLS in front).
+	SecureCookies bool
+}
+
+// newHandler assembles the HTTP surface: health routes, then every
+// authenticated route behind the key middleware.
+func newHandler(d deps) http.Handler {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(recovery(d.Log), accessLog(d.Log))
+
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	r.GET("/readyz", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		sqlDB, err := d.DB.DB()
+		if err == nil {
+			err = sqlDB.PingContext(ctx)
+		}
+		if err != nil {
+			d.Log.Warn("not ready", "err", err)
+			apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unavailable, Message: "the database is not reachable", RetryAfter: 5})
+			return
+		}
+		c.String(http.StatusOK, "ready\n")
+	})
+
+	ks := keys.New(d.DB, d.Clock, d.Log)
+	engine := reports.NewEngine(d.DB, d.Clock)
+	authed := r.Group("/", ks.Authenticate())
+	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays}).Register(authed)
+	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies}).Register(r)
+
+	r.NoRoute(func(c *gin.Context) {
+		apierror.Write(c.Writer, apierror.NotFoundf("no such route: "+c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		apierror.Write(c.Writer, &apierror.Error{Code: apierror.MethodNotAllowed, Message: c.Request.Method + " is not allowed here"})
+	})
+	return r
+}
+
+// recovery turns a panic into a 500 in the error shape, except
+// http.ErrAbortHandler, which is re-raised so net/http cuts the connection
+// (a stream that failed half-way must look broken, not complete).
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(v)
+			}
+			log.Error("panic while serving", "path", c.Request.URL.Path, "panic", v)
+			if !c.Writer.Written() {
+				apierror.Write(c.Writer, &apierror.Error{Code: apierror.Internal, Message: "internal error"})
+			}
+			c.Abort()
+		}()
+		c.Next()
+	}
+}
+
+// accessLog writes one structured line per request. The query string is
+// logged without api_key.
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		log.Info("request",
+			"method", c.Request.Method, "path", c.Request.URL.Path, "query", keys.StripKey(c.Request.URL.RawQuery),
+			"status", c.Writer.Status(), "bytes", max(c.Writer.Size(), 0), "ms", time.Since(start).Milliseconds(),
+			"client", c.ClientIP())
+	}
+}
