@@ -73,7 +73,9 @@ func Normalize(key string) (string, bool) {
 }
 
 // Mask shows a key as its hint only.
-func Mask(hint string) string { return "••••••••-••••-••••-••••-••••••••" + hint }
+func Mask(hint string) string {
+	return "••••••••-••••-••••-••••-••••••••" + hint
+}
 
 // Generate mints a new key for the user and revokes the previous one in the
 // same transaction, so the old key stops working at once. The returned key

@@ -110,4 +110,3 @@ func open(t testing.TB, name string, dsn models.DSN) Backend {
 	}
 	return Backend{Name: name, DB: db, DSN: dsn}
 }
-
