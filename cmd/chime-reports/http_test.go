@@ -509,3 +509,14 @@ func TestAdminIsMounted(t *testing.T) {
 		t.Errorf("admin API for a non-admin: %d", a.status)
 	}
 }
+
+func TestODataIsMounted(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t))
+	a := e.do(http.MethodGet, "/odata/?api_key="+e.key[golden.Alice])
+	if a.status != 200 || len(a.header.Values("OData-Version")) != 1 || !strings.Contains(a.body, `"InboundVsAnsweredChats"`) {
+		t.Errorf("service document: %d %v %s", a.status, a.header, a.body)
+	}
+	if a := e.do(http.MethodGet, "/odata/$metadata"); a.status != 401 {
+		t.Errorf("metadata without a key: %d", a.status)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/keys/admin"
+	"github.com/chime-reports/chime-reports/odata"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/native"
@@ -61,6 +62,11 @@ func newHandler(d deps) http.Handler {
 	engine := reports.NewEngine(d.DB, d.Clock)
 	authed := r.Group("/", ks.Authenticate())
 	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays}).Register(authed)
+	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays}))
+	for _, p := range []string{"/odata", "/odata/*path"} {
+		authed.GET(p, feed)
+		authed.HEAD(p, feed)
+	}
 	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies}).Register(r)
 
 	r.NoRoute(func(c *gin.Context) {

@@ -1,0 +1,252 @@
+package odata
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/odata/filter"
+	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+// request is one parsed entity-set request.
+type request struct {
+	set      *reports.Set
+	opts     *options
+	query    reports.SetQuery
+	selected []int // indexes of the properties written, in order
+	count    bool  // $count=true
+	top      int   // $top, -1 when absent
+	pageSize int
+	applied  bool // Prefer odata.maxpagesize was honoured
+	sort     []reports.SortKey
+}
+
+// entitySet answers /Set and /Set/$count.
+func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Principal, path string) error {
+	name, rest, _ := strings.Cut(path, "/")
+	if i := strings.IndexByte(name, '('); i >= 0 {
+		return notImplemented("", "addressing single entities by key is not supported; use $filter")
+	}
+	set, ok := reports.LookupSet(name)
+	if !ok {
+		return &apierror.Error{Code: apierror.NotFound, Target: "EntitySet",
+			Message: fmt.Sprintf("no entity set %q; the service document at %s/ lists them", clip(name), s.opt.Prefix)}
+	}
+	switch rest {
+	case "":
+	case "$count":
+		return s.count(w, r, p, set)
+	default:
+		return notImplemented("", fmt.Sprintf("/%s/%s is not supported", set.Name, clip(rest)))
+	}
+	req, err := s.parse(r, p, set)
+	if err != nil {
+		return err
+	}
+	var total int64
+	if req.count {
+		if total, err = s.engine.CountSet(r.Context(), req.query); err != nil {
+			return err
+		}
+	}
+	res, err := s.engine.QuerySet(r.Context(), req.query)
+	if err != nil {
+		return err
+	}
+	defer res.Rows.Close()
+	if req.applied {
+		w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.pageSize))
+	}
+	return s.write(w, r, req, res, total)
+}
+
+// count answers /Set/$count as text/plain (rule 10).
+func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *reports.Set) error {
+	req, err := s.parse(r, p, set)
+	if err != nil {
+		return err
+	}
+	n, err := s.engine.CountSet(r.Context(), req.query)
+	if err != nil {
+		return err
+	}
+	body, finish := start(w, r, CountType)
+	body.Write([]byte(strconv.FormatInt(n, 10)))
+	return finish()
+}
+
+// parse turns the query options into a SetQuery for the caller.
+func (s *Service) parse(r *http.Request, p *keys.Principal, set *reports.Set) (*request, error) {
+	o, err := parseOptions(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.checkFormat(); err != nil {
+		return nil, err
+	}
+	req := &request{set: set, opts: o, pageSize: s.opt.PageSize}
+	q := &req.query
+	q.Set, q.Visible, q.MaxDays = set, p.Visible, s.opt.MaxWindowDays
+	zone := p.DefaultZone
+	if z, ok := o.custom["zone"]; ok {
+		zone = z
+	}
+	if q.Zone, err = reports.ParseZone(zone); err != nil {
+		return nil, err
+	}
+	if set.Report != nil && !set.SQLBacked() {
+		q.Start, q.Stop = o.custom["start"], o.custom["stop"]
+	}
+	if text, ok := o.system["$filter"]; ok {
+		x, err := filter.Parse(text)
+		if err != nil {
+			return nil, err
+		}
+		if err := set.CheckPredicate(x); err != nil {
+			return nil, err
+		}
+		q.Filter = x
+	}
+	if text, ok := o.system["$apply"]; ok {
+		if q.Apply, err = filter.ParseApply(text); err != nil {
+			return nil, err
+		}
+	}
+	if q.OrderBy, err = parseOrderBy(set, o.system["$orderby"], q.Apply != nil); err != nil {
+		return nil, err
+	}
+	if req.top, err = o.integer("$top"); err != nil {
+		return nil, err
+	}
+	skip, err := o.integer("$skip")
+	if err != nil {
+		return nil, err
+	}
+	q.Skip = max(skip, 0)
+	if req.count, err = o.count(); err != nil {
+		return nil, err
+	}
+	if n, ok := maxPageSize(r.Header.Values("Prefer")); ok && n <= req.pageSize {
+		req.pageSize, req.applied = max(n, 1), true
+	}
+	req.sort = set.Sort(q.OrderBy)
+	if tok, ok := o.system["$skiptoken"]; ok {
+		if q.Apply != nil {
+			return nil, apierror.Invalid("$skiptoken", "$skiptoken does not apply to $apply results")
+		}
+		if q.After, err = s.readToken(set, req.sort, tok); err != nil {
+			return nil, err
+		}
+	}
+	// Ask for one row more than a page to learn whether another page
+	// follows; $apply results are small and come in one answer.
+	switch {
+	case q.Apply != nil:
+		q.Top = req.top
+	case req.top >= 0 && req.top <= req.pageSize:
+		q.Top = req.top
+	default:
+		q.Top = req.pageSize + 1
+	}
+	if req.selected, err = parseSelect(set, o.system["$select"], q.Apply != nil); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// maxPageSize reads odata.maxpagesize from Prefer headers.
+func maxPageSize(prefer []string) (int, bool) {
+	for _, h := range prefer {
+		for _, p := range strings.Split(h, ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(strings.TrimSpace(k), "odata.maxpagesize") {
+				n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(v), `"`))
+				if err == nil && n > 0 {
+					return n, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// MaxOrderBy bounds the $orderby items.
+const MaxOrderBy = 8
+
+// parseOrderBy reads "A desc, B asc"; only properties, not expressions.
+// After $apply the names are checked against the result by the engine.
+func parseOrderBy(set *reports.Set, text string, applied bool) ([]reports.SortKey, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	var out []reports.SortKey
+	for _, item := range strings.Split(text, ",") {
+		fields := strings.Fields(item)
+		if len(fields) == 0 || len(fields) > 2 {
+			return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby: cannot read %q", clip(strings.TrimSpace(item))))
+		}
+		k := reports.SortKey{Prop: fields[0]}
+		if len(fields) == 2 {
+			switch fields[1] {
+			case "asc":
+			case "desc":
+				k.Desc = true
+			default:
+				return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby: expected asc or desc, not %q", clip(fields[1])))
+			}
+		}
+		if strings.ContainsAny(k.Prop, "()/'") {
+			return nil, notImplemented("$orderby", "$orderby supports property names only")
+		}
+		if !applied {
+			if _, ok := set.Property(k.Prop); !ok {
+				return nil, apierror.Invalid("$orderby", fmt.Sprintf("%s has no property %q", set.Name, clip(k.Prop)))
+			}
+			if !set.Filterable(k.Prop) {
+				return nil, notImplemented("$orderby", fmt.Sprintf("%s is computed after the query and cannot be sorted on by the server", k.Prop))
+			}
+		}
+		if slices.ContainsFunc(out, func(o reports.SortKey) bool { return o.Prop == k.Prop }) {
+			return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby names %s twice", k.Prop))
+		}
+		out = append(out, k)
+	}
+	if len(out) > MaxOrderBy {
+		return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby has more than %d items", MaxOrderBy))
+	}
+	return out, nil
+}
+
+// parseSelect reads "$select=A,B" (or *) into property indexes; nil means
+// every property. After $apply the result's properties are written as
+// they come, and $select is not supported.
+func parseSelect(set *reports.Set, text string, applied bool) ([]int, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || text == "*" {
+		return nil, nil
+	}
+	if applied {
+		return nil, notImplemented("$select", "$select together with $apply is not supported")
+	}
+	var out []int
+	for _, name := range strings.Split(text, ",") {
+		name = strings.TrimSpace(name)
+		if strings.ContainsAny(name, "/()") || strings.HasPrefix(name, "@") {
+			return nil, notImplemented("$select", "$select supports property names only")
+		}
+		i := set.Index(name)
+		if i < 0 {
+			return nil, apierror.Invalid("$select", fmt.Sprintf("%s has no property %q", set.Name, clip(name)))
+		}
+		if !slices.Contains(out, i) {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

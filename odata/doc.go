@@ -1,0 +1,20 @@
+// Package odata serves the report catalog as an OData v4 feed for Power BI
+// Desktop, the Power BI service and Excel's "From OData Feed".
+//
+// Data flow: request → auth (keys middleware, mounted by cmd) → this
+// package parses the raw query string (never url.Query, so a raw "+" in an
+// offset and a ";" survive), parses $filter/$apply with odata/filter,
+// resolves $select, $orderby, $top, $skip, $skiptoken and Prefer into a
+// reports.SetQuery → the engine type-checks it against the set's
+// allow-listed properties and runs it (SQL for Sessions and the session
+// logs; the report window and queues in SQL, the rest in Go for report
+// sets) → this package streams the typed rows as OData JSON.
+//
+// The handler is a plain http.Handler (no Gin, no GORM): Service answers
+// the service document, $metadata (CSDL XML generated from the registry),
+// entity sets with server-driven keyset paging (@odata.nextLink with a
+// signed $skiptoken) and /$count. The Power Query contract it follows is
+// shared/POWERQUERY.md: one OData-Version header, JSON content types,
+// absolute context URLs, 400/501 OData errors for anything it does not
+// evaluate, and a connection cut (not a short table) when a stream fails.
+package odata

@@ -1,0 +1,474 @@
+package filter
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+// Limits on one expression.
+const (
+	MaxLength = 16 << 10 // bytes of decoded text
+	MaxDepth  = 48       // nesting of parentheses, calls and operators
+	MaxNodes  = 2000     // literals, properties, operators and calls
+)
+
+// Parse parses a $filter expression.
+func Parse(text string) (reports.Expr, error) {
+	p, err := newParser(text, "$filter")
+	if err != nil {
+		return nil, err
+	}
+	x, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	if p.tok.kind != tEOF {
+		return nil, p.unexpected()
+	}
+	return x, nil
+}
+
+type parser struct {
+	lex   lexer
+	tok   token
+	depth int
+	nodes int
+}
+
+func newParser(text, target string) (*parser, error) {
+	if len(text) > MaxLength {
+		return nil, apierror.Invalid(target, fmt.Sprintf("%s is longer than %d bytes", target, MaxLength))
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, apierror.Invalid(target, target+" is empty")
+	}
+	p := &parser{lex: lexer{src: text, target: target}}
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *parser) advance() error {
+	t, err := p.lex.next()
+	if err != nil {
+		return err
+	}
+	p.tok = t
+	return nil
+}
+
+func (p *parser) errorf(format string, args ...any) error {
+	return p.lex.errorf(p.tok.pos, format, args...)
+}
+
+func (p *parser) unsupported(format string, args ...any) error {
+	return &apierror.Error{Code: apierror.NotImplemented, Target: p.lex.target,
+		Message: fmt.Sprintf("%s: %s is not supported", p.lex.target, fmt.Sprintf(format, args...))}
+}
+
+func (p *parser) unexpected() error {
+	if p.tok.kind == tEOF {
+		return p.errorf("unexpected end of expression")
+	}
+	return p.errorf("unexpected %q", clip(p.tok.text))
+}
+
+func (p *parser) node() error {
+	p.nodes++
+	if p.nodes > MaxNodes {
+		return p.errorf("the expression has more than %d terms", MaxNodes)
+	}
+	return nil
+}
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > MaxDepth {
+		return p.errorf("the expression is nested more than %d levels deep", MaxDepth)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
+
+func (p *parser) isWord(w string) bool { return p.tok.kind == tIdent && p.tok.text == w }
+
+// expr := and ("or" and)*
+func (p *parser) expr() (reports.Expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	return p.binaryLevel(p.and, "or")
+}
+
+func (p *parser) and() (reports.Expr, error) { return p.binaryLevel(p.not, "and") }
+
+// binaryLevel parses operand (op operand)* for left-associative operators.
+func (p *parser) binaryLevel(operand func() (reports.Expr, error), ops ...string) (reports.Expr, error) {
+	x, err := operand()
+	if err != nil {
+		return nil, err
+	}
+	for p.tok.kind == tIdent && contains(ops, p.tok.text) {
+		op := p.tok.text
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		if err := p.node(); err != nil {
+			return nil, err
+		}
+		y, err := operand()
+		if err != nil {
+			return nil, err
+		}
+		x = reports.Binary{Op: op, L: x, R: y}
+	}
+	return x, nil
+}
+
+// not := "not" not | equality
+func (p *parser) not() (reports.Expr, error) {
+	if p.isWord("not") {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		x, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		return reports.Unary{Op: "not", X: x}, nil
+	}
+	return p.equality()
+}
+
+func (p *parser) equality() (reports.Expr, error) {
+	x, err := p.binaryLevel(p.relational, "eq", "ne")
+	if err != nil {
+		return nil, err
+	}
+	if p.isWord("has") {
+		return nil, p.unsupported("the has operator")
+	}
+	return x, nil
+}
+
+// relational := additive (("lt"|"le"|"gt"|"ge") additive | "in" list)*
+func (p *parser) relational() (reports.Expr, error) {
+	x, err := p.binaryLevel(p.additive, "lt", "le", "gt", "ge")
+	if err != nil {
+		return nil, err
+	}
+	for p.isWord("in") {
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		if p.tok.kind != tLParen {
+			return nil, p.errorf("in needs a parenthesised list")
+		}
+		list, err := p.args()
+		if err != nil {
+			return nil, err
+		}
+		if len(list) == 0 {
+			return nil, p.errorf("in needs at least one value")
+		}
+		x = reports.In{X: x, List: list}
+	}
+	if p.isWord("isof") {
+		return nil, p.unsupported("isof")
+	}
+	return x, nil
+}
+
+func (p *parser) additive() (reports.Expr, error) {
+	return p.binaryLevel(p.multiplicative, "add", "sub")
+}
+
+func (p *parser) multiplicative() (reports.Expr, error) {
+	x, err := p.binaryLevel(p.unary, "mul", "div", "mod")
+	if err != nil {
+		return nil, err
+	}
+	if p.isWord("divby") {
+		return nil, p.unsupported("divby")
+	}
+	return x, nil
+}
+
+// unary := "-" unary | primary
+func (p *parser) unary() (reports.Expr, error) {
+	if p.tok.kind == tMinus {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		x, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return reports.Unary{Op: "-", X: x}, nil
+	}
+	return p.primary()
+}
+
+var keywords = []string{"and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod", "in", "has", "divby", "isof"}
+
+func (p *parser) primary() (reports.Expr, error) {
+	if err := p.node(); err != nil {
+		return nil, err
+	}
+	t := p.tok
+	switch t.kind {
+	case tLParen:
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		if p.tok.kind != tRParen {
+			return nil, p.errorf("missing )")
+		}
+		return x, p.advance()
+	case tString:
+		return reports.Lit{Kind: reports.KindString, V: t.text}, p.advance()
+	case tNumber:
+		lit, err := p.number(t.text)
+		if err != nil {
+			return nil, err
+		}
+		return lit, p.advance()
+	case tDateTime:
+		v, err := p.dateTime(t.text)
+		if err != nil {
+			return nil, err
+		}
+		return reports.Lit{Kind: reports.KindDateTime, V: v}, p.advance()
+	case tDate:
+		v, err := time.Parse(time.DateOnly, t.text)
+		if err != nil {
+			return nil, p.errorf("not a date: %q", t.text)
+		}
+		return reports.Lit{Kind: reports.KindDate, V: v}, p.advance()
+	case tTime:
+		return nil, p.unsupported("a time-of-day literal (%s)", t.text)
+	case tGUID:
+		return reports.Lit{Kind: reports.KindGUID, V: t.text}, p.advance()
+	case tIdent:
+		return p.ident()
+	case tEOF:
+		return nil, p.errorf("unexpected end of expression")
+	}
+	return nil, p.unexpected()
+}
+
+func (p *parser) ident() (reports.Expr, error) {
+	t := p.tok
+	switch t.text {
+	case "null":
+		return reports.Lit{Kind: reports.KindNull}, p.advance()
+	case "true", "false":
+		return reports.Lit{Kind: reports.KindBool, V: t.text == "true"}, p.advance()
+	case "INF", "NaN":
+		return nil, p.unsupported("the %s literal", t.text)
+	case "$it", "$root", "$this":
+		return nil, p.unsupported("%s", t.text)
+	case "isof", "cast":
+		return nil, p.unsupported("%s", t.text)
+	}
+	if contains(keywords, t.text) {
+		return nil, p.errorf("a value was expected before %q", t.text)
+	}
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	if p.tok.kind == tString && p.tok.pos == t.pos+len(t.text) {
+		return p.typed(t.text, p.tok.text)
+	}
+	switch p.tok.kind {
+	case tLParen:
+		return p.call(t.text)
+	case tSlash:
+		if p.isLambda() {
+			return nil, p.unsupported("lambda operators (any, all)")
+		}
+		return nil, p.unsupported("property paths (%s/…)", clip(t.text))
+	case tOther:
+		if p.tok.text == "." {
+			return nil, p.unsupported("qualified names (%s.…)", clip(t.text))
+		}
+	}
+	return reports.Prop{Name: t.text}, nil
+}
+
+func (p *parser) isLambda() bool {
+	rest := p.lex.src[p.lex.pos:]
+	return strings.HasPrefix(rest, "any(") || strings.HasPrefix(rest, "all(")
+}
+
+// typed reads a prefixed literal such as duration'P1D'.
+func (p *parser) typed(prefix, body string) (reports.Expr, error) {
+	switch strings.ToLower(prefix) {
+	case "duration":
+		d, err := parseDuration(body)
+		if err != nil {
+			return nil, p.errorf("not a duration: %q", clip(body))
+		}
+		return reports.Lit{Kind: reports.KindDuration, V: d}, p.advance()
+	case "datetime", "datetimeoffset", "guid", "time", "binary", "x":
+		return nil, p.unsupported("the OData v2/v3 literal form %s'…'", prefix)
+	}
+	return nil, p.unsupported("typed literals (%s'…')", clip(prefix))
+}
+
+func (p *parser) call(name string) (reports.Expr, error) {
+	if _, ok := reports.Functions[name]; !ok {
+		if strings.ContainsAny(name, ".") || name == "any" || name == "all" {
+			return nil, p.unsupported("%s", clip(name))
+		}
+		return nil, p.unsupported("the function %s", clip(name))
+	}
+	args, err := p.args()
+	if err != nil {
+		return nil, err
+	}
+	return reports.Call{Func: name, Args: args}, nil
+}
+
+// args := "(" [expr ("," expr)*] ")"
+func (p *parser) args() ([]reports.Expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	if err := p.advance(); err != nil { // (
+		return nil, err
+	}
+	var out []reports.Expr
+	if p.tok.kind == tRParen {
+		return out, p.advance()
+	}
+	for {
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+		switch p.tok.kind {
+		case tComma:
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			continue
+		case tRParen:
+			return out, p.advance()
+		}
+		return nil, p.errorf("expected , or ) in a list")
+	}
+}
+
+func (p *parser) number(text string) (reports.Expr, error) {
+	if !strings.ContainsAny(text, ".eE") {
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err == nil {
+			return reports.Lit{Kind: reports.KindInt, V: n}, nil
+		}
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, p.errorf("number out of range: %s", clip(text))
+	}
+	return reports.Lit{Kind: reports.KindFloat, V: f}, nil
+}
+
+func (p *parser) dateTime(text string) (time.Time, error) {
+	s := text
+	if i := strings.LastIndexByte(s, ' '); i > 0 {
+		s = s[:i] + "+" + s[i+1:]
+	}
+	if strings.HasSuffix(s, "z") {
+		s = s[:len(s)-1] + "Z"
+	}
+	if !strings.HasSuffix(s, "Z") && !offsetRE.MatchString(s) {
+		return time.Time{}, p.errorf("the date-time %s needs Z or an offset such as +01:00", clip(text))
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if y := t.Year(); y < 1 || y > 9999 {
+				break
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, p.errorf("not a date-time: %s", clip(text))
+}
+
+var (
+	offsetRE   = regexp.MustCompile(`[+-]\d{2}:\d{2}$`)
+	durationRE = regexp.MustCompile(`^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+)
+
+// parseDuration reads the day-time durations of OData (P1DT2H3M4.5S).
+func parseDuration(s string) (time.Duration, error) {
+	m := durationRE.FindStringSubmatch(s)
+	if m == nil || s == "P" || s == "-P" || strings.HasSuffix(s, "T") {
+		return 0, fmt.Errorf("bad duration")
+	}
+	var total float64
+	for i, unit := range []float64{86400, 3600, 60, 1} {
+		if m[i+2] == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(m[i+2], 64)
+		if err != nil {
+			return 0, err
+		}
+		total += v * unit
+	}
+	if total > float64(math.MaxInt64/int64(time.Second)) {
+		return 0, fmt.Errorf("duration out of range")
+	}
+	d := time.Duration(total * float64(time.Second))
+	if m[1] == "-" {
+		d = -d
+	}
+	return d, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// clip shortens user text quoted back in an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}

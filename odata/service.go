@@ -1,0 +1,224 @@
+package odata
+
+import (
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+// Content types of the feed (shared/POWERQUERY.md rules 2 and 3).
+const (
+	JSONType     = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+	MetadataType = "application/xml;charset=utf-8"
+	CountType    = "text/plain;charset=utf-8"
+)
+
+// DefaultPageSize is the number of rows per page unless the client asks
+// for fewer (Prefer: odata.maxpagesize).
+const DefaultPageSize = 5000
+
+// Options configure the feed.
+type Options struct {
+	// Prefix is the path the handler is mounted at (default "/odata").
+	Prefix string
+	// PageSize is the server's page size (default DefaultPageSize).
+	PageSize int
+	// MaxWindowDays caps the window of report sets (0: the engine default).
+	MaxWindowDays int
+	// TokenKey signs $skiptoken values. When nil a random key is made, so
+	// a nextLink does not survive a restart (the client then gets a 400
+	// and Power Query refreshes again).
+	TokenKey []byte
+}
+
+// Service is the OData feed: an http.Handler to mount behind the key
+// middleware at Prefix.
+type Service struct {
+	engine *reports.Engine
+	log    *slog.Logger
+	opt    Options
+}
+
+// New returns the feed over engine.
+func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	if opt.Prefix == "" {
+		opt.Prefix = "/odata"
+	}
+	opt.Prefix = strings.TrimSuffix(opt.Prefix, "/")
+	if opt.PageSize <= 0 {
+		opt.PageSize = DefaultPageSize
+	}
+	if len(opt.TokenKey) == 0 {
+		opt.TokenKey = make([]byte, 32)
+		rand.Read(opt.TokenKey)
+	}
+	return &Service{engine: engine, log: log, opt: opt}
+}
+
+// ServeHTTP routes a request under Prefix: the service document, $metadata,
+// an entity set and its /$count.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Exactly one OData-Version header, in OData's spelling (rule 1): set
+	// by this map write only, never by Header().Set as well.
+	w.Header()["OData-Version"] = []string{"4.0"}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		s.fail(w, r, &apierror.Error{Code: apierror.MethodNotAllowed, Message: r.Method + " is not allowed: the feed is read-only"})
+		return
+	}
+	p, ok := keys.PrincipalFrom(r.Context())
+	if !ok {
+		s.fail(w, r, &apierror.Error{Code: apierror.Unauthorized, Message: "an API key is required"})
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, s.opt.Prefix)
+	path = strings.TrimPrefix(path, "/")
+	var err error
+	switch {
+	case path == "":
+		err = s.serviceDocument(w, r)
+	case path == "$metadata":
+		err = s.metadata(w, r)
+	case strings.HasPrefix(path, "$"):
+		err = notImplemented("", clip(path)+" is not supported by this feed")
+	default:
+		err = s.entitySet(w, r, p, path)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// base is the absolute URL of the service root, without a trailing slash.
+func (s *Service) base(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if f := strings.ToLower(r.Header.Get("X-Forwarded-Proto")); f == "https" || f == "http" {
+		scheme = f
+	}
+	return scheme + "://" + r.Host + s.opt.Prefix
+}
+
+// fail writes err as an OData error body (before any byte of the answer).
+// There is exactly one place that maps error classes to statuses
+// (apierror); this adds the OData shape around it.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := apierror.From(err)
+	h := w.Header()
+	h.Del("Content-Encoding")
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.Code == apierror.Unauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="chime-reports"`)
+	}
+	if e.Status() >= 500 && e.Code != apierror.NotImplemented {
+		s.log.Error("odata request failed", "path", r.URL.Path, "code", e.Code, "err", e.Cause)
+	}
+	type detail struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	body := struct {
+		Error struct {
+			Code    apierror.Code `json:"code"`
+			Message string        `json:"message"`
+			Target  string        `json:"target,omitempty"`
+			Details []detail      `json:"details,omitempty"`
+		} `json:"error"`
+	}{}
+	body.Error.Code, body.Error.Message, body.Error.Target = e.Code, e.Message, e.Target
+	for _, d := range e.Details {
+		body.Error.Details = append(body.Error.Details, detail{Code: string(e.Code), Message: d})
+	}
+	w.WriteHeader(e.Status())
+	if r.Method != http.MethodHead {
+		json.NewEncoder(w).Encode(body)
+	}
+}
+
+// start sends the status and headers of a successful answer and returns
+// the body writer (gzip when the client accepts it) and a finish function
+// that flushes it.
+func start(w http.ResponseWriter, r *http.Request, contentType string) (io.Writer, func() error) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Add("Vary", "Accept-Encoding")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return io.Discard, func() error { return nil }
+	}
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		w.WriteHeader(http.StatusOK)
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		return gz, gz.Close
+	}
+	w.WriteHeader(http.StatusOK)
+	return w, func() error { return nil }
+}
+
+func acceptsGzip(v string) bool {
+	for _, part := range strings.Split(v, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if q, err := strconv.ParseFloat(val, 64); strings.EqualFold(k, "q") && err == nil && q == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// serviceDocument lists the entity sets (rule 2: JSON, never Atom).
+func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error {
+	o, err := parseOptions(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	if err := o.checkFormat(); err != nil {
+		return err
+	}
+	type entry struct {
+		Name  string `json:"name"`
+		Kind  string `json:"kind"`
+		URL   string `json:"url"`
+		Title string `json:"title,omitempty"`
+	}
+	doc := struct {
+		Context string  `json:"@odata.context"`
+		Value   []entry `json:"value"`
+	}{Context: s.base(r) + "/$metadata"}
+	for _, set := range reports.Sets() {
+		doc.Value = append(doc.Value, entry{Name: set.Name, Kind: "EntitySet", URL: set.Name, Title: set.Title})
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	body, finish := start(w, r, JSONType)
+	body.Write(b)
+	return finish()
+}

@@ -1,0 +1,198 @@
+package odata
+
+import (
+	"bufio"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/reports"
+)
+
+// write streams one page of a collection:
+//
+//	{"@odata.context":"…","@odata.count":n,"value":[{…},…],"@odata.nextLink":"…"}
+//
+// Rows are written as they come from the engine, through a 32 KB buffer.
+// If the row stream fails after the status was sent, the document is left
+// unterminated and the connection is cut (http.ErrAbortHandler), so the
+// client errors instead of loading a truncated table (rule 11).
+func (s *Service) write(w http.ResponseWriter, r *http.Request, req *request, res *reports.SetResult, total int64) error {
+	props := res.Props
+	cols := req.selected
+	if cols == nil {
+		cols = make([]int, len(props))
+		for i := range props {
+			cols[i] = i
+		}
+	}
+	names := make([][]byte, len(props))
+	for _, i := range cols {
+		k, _ := json.Marshal(props[i].Name)
+		names[i] = append(k, ':')
+	}
+	body, finish := start(w, r, JSONType)
+	if r.Method == http.MethodHead {
+		return finish()
+	}
+	bw := bufio.NewWriterSize(body, 32<<10)
+	bw.WriteString(`{"@odata.context":`)
+	writeString(bw, s.contextURL(r, req, props))
+	if req.count {
+		bw.WriteString(`,"@odata.count":` + strconv.FormatInt(total, 10))
+	}
+	bw.WriteString(`,"value":[`)
+	limit := req.pageSize
+	if req.query.Apply != nil {
+		limit = math.MaxInt
+	}
+	var (
+		n    int
+		last []any
+		more bool
+	)
+	for res.Rows.Next() {
+		row := res.Rows.Row()
+		if n == limit {
+			more = true
+			break
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('{')
+		for j, i := range cols {
+			if j > 0 {
+				bw.WriteByte(',')
+			}
+			bw.Write(names[i])
+			writeValue(bw, props[i].Type, row[i])
+		}
+		bw.WriteByte('}')
+		n++
+		if last == nil {
+			last = make([]any, len(row))
+		}
+		copy(last, row)
+	}
+	if err := res.Rows.Err(); err != nil {
+		bw.Flush()
+		s.abort(r, req.set.Name, n, err)
+	}
+	bw.WriteByte(']')
+	if more {
+		bw.WriteString(`,"@odata.nextLink":`)
+		writeString(bw, s.nextLink(r, req, last))
+	}
+	bw.WriteString("}\n")
+	keys.AddRows(r.Context(), int64(n))
+	if err := bw.Flush(); err != nil {
+		s.abort(r, req.set.Name, n, err)
+	}
+	if err := finish(); err != nil {
+		s.abort(r, req.set.Name, n, err)
+	}
+	return nil
+}
+
+// abort cuts the connection of an answer that failed after its status.
+func (s *Service) abort(r *http.Request, set string, rows int, err error) {
+	if r.Context().Err() != nil {
+		s.log.Info("odata client went away", "set", set, "rows", rows)
+	} else {
+		s.log.Error("odata stream failed", "set", set, "rows", rows, "err", err)
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// contextURL is the absolute 4.0 context URL (rule 5): …/$metadata#Set, or
+// #Set(A,B) for a projection or an $apply result.
+func (s *Service) contextURL(r *http.Request, req *request, props []reports.Column) string {
+	u := s.base(r) + "/$metadata#" + req.set.Name
+	switch {
+	case req.query.Apply != nil:
+		names := make([]string, len(props))
+		for i, p := range props {
+			names[i] = p.Name
+		}
+		u += "(" + strings.Join(names, ",") + ")"
+	case req.selected != nil:
+		names := make([]string, len(req.selected))
+		for i, j := range req.selected {
+			names[i] = props[j].Name
+		}
+		u += "(" + strings.Join(names, ",") + ")"
+	}
+	return u
+}
+
+// nextLink is the absolute URL of the next page: the caller's options as
+// sent (api_key, $skip and the old $skiptoken dropped; $top reduced by the
+// rows sent) and a $skiptoken after the last row.
+func (s *Service) nextLink(r *http.Request, req *request, last []any) string {
+	var parts []string
+	for _, p := range req.opts.pairs {
+		switch p.name {
+		case "$skiptoken", "$skip", "$top":
+			continue
+		}
+		parts = append(parts, p.raw)
+	}
+	if req.top >= 0 {
+		parts = append(parts, "$top="+strconv.Itoa(req.top-req.pageSize))
+	}
+	parts = append(parts, "$skiptoken="+s.mintToken(req.set, req.sort, last))
+	return s.base(r) + "/" + req.set.Name + "?" + strings.Join(parts, "&")
+}
+
+// writeString writes a JSON string without HTML escaping (links keep "&").
+func writeString(w *bufio.Writer, s string) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	w.WriteString(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// writeValue writes one value in OData JSON (IEEE754Compatible=false):
+// numbers as numbers, Edm.Date as YYYY-MM-DD, Edm.DateTimeOffset as RFC
+// 3339 with Z or its offset.
+func writeValue(w *bufio.Writer, t reports.ColumnType, v any) {
+	switch x := v.(type) {
+	case nil:
+		w.WriteString("null")
+	case int64:
+		w.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			w.WriteString("null")
+			return
+		}
+		if t == reports.Int && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			w.WriteString(strconv.FormatInt(int64(x), 10))
+			return
+		}
+		w.WriteString(strconv.FormatFloat(x, 'f', -1, 64))
+	case string:
+		writeString(w, x)
+	case bool:
+		w.WriteString(strconv.FormatBool(x))
+	case time.Time:
+		if t == reports.Date {
+			writeString(w, x.Format(time.DateOnly))
+			return
+		}
+		writeString(w, reports.FormatTime(x))
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			w.WriteString("null")
+			return
+		}
+		w.Write(b)
+	}
+}

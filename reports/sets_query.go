@@ -1,0 +1,438 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+// SortKey orders a set by one property.
+type SortKey struct {
+	Prop string
+	Desc bool
+}
+
+// SetQuery asks for rows of a Set. Surfaces fill it from a request (the
+// OData feed from $filter, $orderby, $top, $skip, $skiptoken and $apply);
+// every expression must come from Set.Check-ed parts.
+type SetQuery struct {
+	Set *Set
+	// Filter is a checked predicate, or nil.
+	Filter Expr
+	// Start and Stop are the custom window options of report sets (the
+	// native start/stop rules); a range in Filter narrows them.
+	Start, Stop string
+	// Zone is the zone of local dates, hours and (session logs) times.
+	Zone *time.Location
+	// Visible are the caller's queues: no row of another queue is read.
+	Visible []uint32
+	// OrderBy is the requested order; the key follows as a tie-breaker.
+	OrderBy []SortKey
+	// After is a keyset position: the values of Sort(OrderBy) of the last
+	// row already sent. Rows strictly after it are returned.
+	After []any
+	Skip  int
+	// Top limits the rows returned; < 0 means no limit.
+	Top int
+	// MaxDays caps the window of report sets (0 = DefaultMaxDays).
+	MaxDays int
+	// Apply transforms the rows ($apply); nil for none.
+	Apply []Transform
+}
+
+// SetResult is the answer to a SetQuery: its properties (those of the set,
+// or of the $apply result) and a stream of rows. Close Rows.
+type SetResult struct {
+	Props []Column
+	Rows  Rows
+	// Window is the report window used (report sets only).
+	Window *Window
+}
+
+// Sort is the full order of a query: the requested keys, then the set's
+// key properties not already named, ascending. Keyset positions hold the
+// values of these properties.
+func (s *Set) Sort(orderBy []SortKey) []SortKey {
+	out := slices.Clone(orderBy)
+	for _, k := range s.Key {
+		if !slices.ContainsFunc(out, func(o SortKey) bool { return o.Prop == k }) {
+			out = append(out, SortKey{Prop: k})
+		}
+	}
+	return out
+}
+
+// MaxGroups bounds the rows an $apply may produce and the rows a computed
+// set may hold in memory.
+const MaxGroups = 200_000
+
+// QuerySet answers q.
+func (e *Engine) QuerySet(ctx context.Context, q SetQuery) (*SetResult, error) {
+	s := q.Set
+	if len(q.Apply) > 0 {
+		return e.applySet(ctx, q)
+	}
+	sort := s.Sort(q.OrderBy)
+	pred := q.Filter
+	if len(q.After) > 0 {
+		after, err := s.AfterPredicate(sort, q.After)
+		if err != nil {
+			return nil, err
+		}
+		pred = And(pred, after)
+	}
+	if s.kind == sessionSet {
+		rows, err := e.querySessions(ctx, &q, pred, sort)
+		if err != nil {
+			return nil, err
+		}
+		return &SetResult{Props: s.Props, Rows: rows}, nil
+	}
+	rows, w, err := e.computeSet(ctx, &q)
+	if err != nil {
+		return nil, err
+	}
+	ev := &evaluator{index: s.index, now: e.clock().UTC()}
+	rows = filterRows(rows, ev, pred)
+	if err := sortRows(rows, s.index, sort); err != nil {
+		return nil, err
+	}
+	rows = window(rows, q.Skip, q.Top)
+	return &SetResult{Props: s.Props, Rows: newSliceRows(rows), Window: w}, nil
+}
+
+// CountSet counts the rows of q (its filter and $apply; never its keyset
+// position, $skip or $top).
+func (e *Engine) CountSet(ctx context.Context, q SetQuery) (int64, error) {
+	q.After, q.Skip, q.Top, q.OrderBy = nil, 0, -1, nil
+	if len(q.Apply) > 0 {
+		res, err := e.applySet(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		rows, err := Collect(res.Rows)
+		return int64(len(rows)), err
+	}
+	if q.Set.kind == sessionSet {
+		return e.countSessions(ctx, &q, q.Filter)
+	}
+	rows, _, err := e.computeSet(ctx, &q)
+	if err != nil {
+		return 0, err
+	}
+	ev := &evaluator{index: q.Set.index, now: e.clock().UTC()}
+	return int64(len(filterRows(rows, ev, q.Filter))), nil
+}
+
+func filterRows(rows [][]any, ev *evaluator, pred Expr) [][]any {
+	if pred == nil {
+		return rows
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if ev.test(pred, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func window(rows [][]any, skip, top int) [][]any {
+	if skip > 0 {
+		rows = rows[min(skip, len(rows)):]
+	}
+	if top >= 0 && top < len(rows) {
+		rows = rows[:top]
+	}
+	return rows
+}
+
+// sortRows sorts in the order SQL gives on both back ends: nulls first
+// ascending (last descending), strings byte-wise.
+func sortRows(rows [][]any, index map[string]int, keys []SortKey) error {
+	idx := make([]int, len(keys))
+	for i, k := range keys {
+		j, ok := index[k.Prop]
+		if !ok {
+			return apierror.Invalid("$orderby", fmt.Sprintf("no property %q", clip(k.Prop)))
+		}
+		idx[i] = j
+	}
+	slices.SortStableFunc(rows, func(a, b []any) int {
+		for i, k := range keys {
+			c := orderValues(a[idx[i]], b[idx[i]])
+			if k.Desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return nil
+}
+
+func orderValues(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	c, _ := compare(a, b)
+	return c
+}
+
+// AfterPredicate is the keyset condition "after the row whose sort values
+// are vals" in the order sort, as an expression both SQL and Go evaluate:
+// for keys k1..kn it is the OR over i of (k1 = v1 … k(i-1) = v(i-1) and
+// ki after vi), where nulls sort first ascending and last descending.
+func (s *Set) AfterPredicate(sort []SortKey, vals []any) (Expr, error) {
+	if len(vals) != len(sort) {
+		return nil, apierror.Invalid("$skiptoken", "the $skiptoken does not belong to this query")
+	}
+	lits := make([]Expr, len(vals))
+	for i, v := range vals {
+		c, ok := s.Property(sort[i].Prop)
+		if !ok {
+			return nil, apierror.Invalid("$skiptoken", "the $skiptoken does not belong to this query")
+		}
+		l, err := litOf(c.Type, v)
+		if err != nil {
+			return nil, err
+		}
+		lits[i] = l
+	}
+	var or Expr
+	for i := range sort {
+		var conj Expr
+		for j := 0; j < i; j++ {
+			conj = And(conj, Binary{Op: "eq", L: Prop{sort[j].Prop}, R: lits[j]})
+		}
+		p, v := Prop{sort[i].Prop}, lits[i]
+		var after Expr
+		isNull := v.(Lit).V == nil
+		switch {
+		case !sort[i].Desc && isNull:
+			after = Binary{Op: "ne", L: p, R: v}
+		case !sort[i].Desc:
+			after = Binary{Op: "gt", L: p, R: v}
+		case isNull:
+			continue // nothing sorts after null, descending
+		default:
+			after = Binary{Op: "or", L: Binary{Op: "lt", L: p, R: v}, R: Binary{Op: "eq", L: p, R: Lit{Kind: KindNull}}}
+		}
+		term := And(conj, after)
+		if or == nil {
+			or = term
+		} else {
+			or = Binary{Op: "or", L: or, R: term}
+		}
+	}
+	if or == nil {
+		return Lit{Kind: KindBool, V: false}, nil
+	}
+	return or, nil
+}
+
+// litOf types a keyset value read back from a token.
+func litOf(t ColumnType, v any) (Expr, error) {
+	bad := apierror.Invalid("$skiptoken", "the $skiptoken is not valid")
+	if v == nil {
+		return Lit{Kind: KindNull}, nil
+	}
+	switch KindOf(t) {
+	case KindInt:
+		if n, ok := v.(int64); ok {
+			return Lit{Kind: KindInt, V: n}, nil
+		}
+	case KindFloat:
+		if f, ok := v.(float64); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return Lit{Kind: KindFloat, V: f}, nil
+		}
+	case KindString:
+		if s, ok := v.(string); ok {
+			return Lit{Kind: KindString, V: s}, nil
+		}
+	case KindDate:
+		if tm, ok := v.(time.Time); ok {
+			return Lit{Kind: KindDate, V: civilDate(tm)}, nil
+		}
+	case KindDateTime:
+		if tm, ok := v.(time.Time); ok {
+			return Lit{Kind: KindDateTime, V: tm}, nil
+		}
+	}
+	return nil, bad
+}
+
+// computeSet computes the rows of a report, queue or agent set for the
+// caller, before the residual filter.
+func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *Window, error) {
+	switch q.Set.kind {
+	case queueSet:
+		rows, err := e.queueRows(ctx, narrowQueues(q.Visible, q.Filter))
+		return rows, nil, err
+	case agentSet:
+		rows, err := e.agentRows(ctx, q.Visible)
+		return rows, nil, err
+	}
+	s := q.Set
+	w, empty, err := s.reportWindow(q, e.clock())
+	if err != nil || empty {
+		return nil, &w, err
+	}
+	queues := narrowQueues(q.Visible, q.Filter)
+	var runs []Query
+	if s.Report.RequiresQueue() {
+		for _, id := range queues {
+			runs = append(runs, Query{Report: s.Report, Window: w, QueueID: id, Visible: q.Visible})
+		}
+	} else {
+		runs = []Query{{Report: s.Report, Window: w, Visible: queues}}
+	}
+	var out [][]any
+	for _, rq := range runs {
+		res, err := e.Run(ctx, rq)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows := &setRows{src: res.Rows, props: s.Props[s.extra:]}
+		for rows.Next() {
+			if len(out) >= MaxGroups {
+				rows.Close()
+				return nil, nil, apierror.Invalid("$filter", fmt.Sprintf("%s would return more than %d rows; narrow the range or the queues", s.Name, MaxGroups))
+			}
+			row := make([]any, 0, len(s.Props))
+			if s.extra > 0 && s.Props[0].Name == "QueueId" {
+				row = append(row, int64(rq.QueueID))
+			}
+			if s.Bucket != "" {
+				row = append(row, nil) // PeriodStart, below
+			}
+			row = append(row, rows.Row()...)
+			if s.Bucket != "" {
+				row[s.extra-1] = periodStart(s, row[s.extra:], w.Zone)
+			}
+			out = append(out, row)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, &w, nil
+}
+
+// periodStart is the instant a row's bucket starts: local midnight of its
+// Date, or its HourStart.
+func periodStart(s *Set, cols []any, zone *time.Location) any {
+	for i, c := range s.Report.Columns {
+		switch {
+		case s.Bucket == GrainDay && c.Name == "Date":
+			if d, ok := cols[i].(time.Time); ok {
+				return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone).UTC()
+			}
+		case s.Bucket == GrainHour && c.Type == DateTime:
+			if t, ok := cols[i].(time.Time); ok {
+				return t.UTC()
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) queueRows(ctx context.Context, ids []uint32) ([][]any, error) {
+	var qs []models.Queue
+	if err := e.db.WithContext(ctx).Unscoped().Where("id IN ?", nonEmpty(ids)).Order("id").Find(&qs).Error; err != nil {
+		return nil, classify(err)
+	}
+	out := make([][]any, len(qs))
+	for i, q := range qs {
+		out[i] = []any{int64(q.ID), q.Name, q.Mode, int64(q.SLAThresholdSeconds), roundTo(q.SLATargetPct, 1), int64(q.ShortAbandonSeconds)}
+	}
+	return out, nil
+}
+
+func (e *Engine) agentRows(ctx context.Context, visible []uint32) ([][]any, error) {
+	var us []models.User
+	sub := e.db.Model(&models.QueueMember{}).Select("user_id").Where("queue_id IN ? AND role IN ?", nonEmpty(visible), []string{"agent", "manager"})
+	if err := e.db.WithContext(ctx).Unscoped().Where("id IN (?)", sub).Order("id").Find(&us).Error; err != nil {
+		return nil, classify(err)
+	}
+	out := make([][]any, len(us))
+	for i, u := range us {
+		var email any
+		if u.Email != nil {
+			email = *u.Email
+		}
+		out[i] = []any{int64(u.ID), u.DisplayName, email, int64(u.MaxConcurrentChats)}
+	}
+	return out, nil
+}
+
+// setRows normalises engine rows to the values a set shows and filters on:
+// integers as int64, numbers rounded as at output (so a filter sees what
+// the client sees), NaN and infinities as null, dates as civil dates.
+type setRows struct {
+	src   Rows
+	props []Column
+	row   []any
+}
+
+func (r *setRows) Next() bool {
+	if !r.src.Next() {
+		return false
+	}
+	in := r.src.Row()
+	if r.row == nil {
+		r.row = make([]any, len(in))
+	}
+	for i, v := range in {
+		r.row[i] = normalise(r.props[i], v)
+	}
+	return true
+}
+
+func (r *setRows) Row() []any   { return r.row }
+func (r *setRows) Err() error   { return r.src.Err() }
+func (r *setRows) Close() error { return r.src.Close() }
+
+func normalise(c Column, v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		if c.Type == Int {
+			return int64(math.Round(x))
+		}
+		return roundTo(x, c.Decimals)
+	case time.Time:
+		if c.Type == Date {
+			return civilDate(x)
+		}
+	}
+	return v
+}
+
+// roundTo rounds half away from zero to d places (the writers' rule).
+func roundTo(v float64, d int) float64 {
+	p := math.Pow10(d)
+	return math.Round(v*p) / p
+}

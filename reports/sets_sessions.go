@@ -1,0 +1,156 @@
+package reports
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// The columns of the session sets (Sessions and the two session logs) in
+// SQL. Durations are derived in Go (the shared rules of REPORTS.md) and are
+// not filterable; everything else is a column of the session-log query.
+var sessionSQL = map[string]sqlColumn{
+	"SessionId":      {expr: "s.id"},
+	"SessionStarted": {expr: "s.started_at"},
+	"StartedAt":      {expr: "s.started_at"},
+	"QueueId":        {expr: "s.queue_id"},
+	"QueueName":      {expr: "q.name"},
+	"State":          {expr: "s.state"},
+	"EndReason":      {expr: "s.end_reason"},
+	"EntryPoint":     {expr: "s.entry_point"},
+	"GuestName": {
+		expr:  "NULLIF(COALESCE(NULLIF(sk.display_name, ''), TRIM(COALESCE(sk.first_name, '') || ' ' || COALESCE(sk.last_name, ''))), '')",
+		mysql: "NULLIF(COALESCE(NULLIF(sk.display_name, ''), TRIM(CONCAT(COALESCE(sk.first_name, ''), ' ', COALESCE(sk.last_name, '')))), '')",
+	},
+	"GuestEmail":      {expr: "sk.email"},
+	"Question":        {expr: "s.question"},
+	"SkillTag":        {expr: "s.skill_tag"},
+	"AgentName":       {expr: "u.display_name"},
+	"QueuedAt":        {expr: "s.queued_at"},
+	"AcceptedAt":      {expr: "s.accepted_at"},
+	"EndedAt":         {expr: "s.ended_at"},
+	"WaitSeconds":     {},
+	"HandleSeconds":   {},
+	"DurationSeconds": {},
+	"Messages":        {expr: "s.message_count"},
+	"Files":           {expr: "s.file_count"},
+	"Rating":          {expr: "r.rating"},
+	"ParentSessionId": {expr: "s.parent_session_id"},
+}
+
+// sessionLogSet is a set over chat_sessions: Sessions (instants in UTC,
+// StartedAt) or a session log report (instants in the query's zone,
+// SessionStarted, as on the native route).
+func sessionLogSet(name, title, description string, r *Report, zoned bool) *Set {
+	props := make([]Column, len(sessionLogColumns))
+	copy(props, sessionLogColumns)
+	if !zoned {
+		props[1] = Column{Name: "StartedAt", Type: DateTime, Description: "When the guest started the session (UTC)"}
+		for i := range props {
+			if props[i].Type == DateTime {
+				props[i].Description = strings.TrimSuffix(props[i].Description, ", local with offset") + " (UTC)"
+			}
+		}
+	}
+	return &Set{Name: name, Title: title, Description: description, Report: r, kind: sessionSet,
+		Props: props, Key: []string{"SessionId"}, columns: sessionSQL, zoned: zoned}
+}
+
+// querySessions runs a session set query in SQL: the caller's queues, the
+// whole predicate (filter and keyset position), the order and the limit
+// all go to the database; rows stream.
+func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort []SortKey) (Rows, error) {
+	x, err := e.sessionExecution(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c := q.Set.compiler(e.mysql(), x.now, q.Zone)
+	db := x.db.Table("chat_sessions AS s").
+		Select(sessionLogSelect).
+		Joins("JOIN queues q ON q.id = s.queue_id").
+		Joins("LEFT JOIN seekers sk ON sk.id = s.seeker_id").
+		Joins("LEFT JOIN users u ON u.id = s.first_agent_id").
+		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
+		Where("s.queue_id IN ?", nonEmpty(x.queues))
+	if pred != nil {
+		where, err := c.pred(pred)
+		if err != nil {
+			return nil, err
+		}
+		db = db.Where(where, c.args...)
+	}
+	order, err := c.orderBy(sort)
+	if err != nil {
+		return nil, err
+	}
+	db = db.Order(order)
+	if q.Top >= 0 {
+		db = db.Limit(q.Top)
+	}
+	if q.Skip > 0 {
+		if q.Top < 0 {
+			db = db.Limit(1 << 62) // MySQL needs a LIMIT before OFFSET
+		}
+		db = db.Offset(q.Skip)
+	}
+	rows, err := db.Rows()
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &setRows{src: &sessionLogRows{rows: rows, x: x, row: make([]any, len(sessionLogColumns))}, props: q.Set.Props}, nil
+}
+
+// countSessions counts the rows of a session set that match pred.
+func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int64, error) {
+	x, err := e.sessionExecution(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	c := q.Set.compiler(e.mysql(), x.now, q.Zone)
+	db := x.db.Table("chat_sessions AS s").
+		Joins("JOIN queues q ON q.id = s.queue_id").
+		Joins("LEFT JOIN seekers sk ON sk.id = s.seeker_id").
+		Joins("LEFT JOIN users u ON u.id = s.first_agent_id").
+		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
+		Where("s.queue_id IN ?", nonEmpty(x.queues))
+	if pred != nil {
+		where, err := c.pred(pred)
+		if err != nil {
+			return 0, err
+		}
+		db = db.Where(where, c.args...)
+	}
+	var n int64
+	if err := db.Count(&n).Error; err != nil {
+		return 0, classify(err)
+	}
+	return n, nil
+}
+
+// sessionExecution prepares the state the session-log row converter needs:
+// the caller's queues (with their thresholds) and the output zone.
+func (e *Engine) sessionExecution(ctx context.Context, q *SetQuery) (*execution, error) {
+	zone := time.UTC
+	if q.Set.zoned && q.Zone != nil {
+		zone = q.Zone
+	}
+	x := &execution{engine: e, db: e.db.WithContext(ctx), now: e.clock().UTC(),
+		q: Query{Report: q.Set.Report, Window: Window{Zone: zone}, Visible: q.Visible}}
+	x.queues = narrowQueues(q.Visible, q.Filter)
+	if err := x.loadQueues(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// compiler returns a SQL compiler over the set's columns.
+func (s *Set) compiler(mysql bool, now time.Time, zone *time.Location) *sqlCompiler {
+	kinds := make(map[string]Kind, len(s.Props))
+	for _, p := range s.Props {
+		kinds[p.Name] = KindOf(p.Type)
+	}
+	zoned := s.zoned && zone != nil && zone != time.UTC && zone.String() != "UTC"
+	return &sqlCompiler{mysql: mysql, cols: s.columns, kinds: kinds, now: now, zoned: zoned}
+}
+
+func (e *Engine) mysql() bool { return e.db.Dialector.Name() == "mysql" }
