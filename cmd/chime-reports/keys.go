@@ -142,7 +142,38 @@ func newUsersCmd(cfg *config) *cobra.Command {
 	add.Flags().StringVar(&n.Role, "role", "manager", "role on those queues: manager (sees reports), reviewer (opens sessions) or agent")
 	add.Flags().BoolVar(&n.Admin, "admin", false, "make the user an admin (sees every queue)")
 	add.MarkFlagRequired("login")
-	c.AddCommand(add)
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List active users with their queue roles and key status",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, _, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeDB(db)
+			ppl, err := keys.New(db, nil, nil).People(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tLOGIN\tNAME\tADMIN\tQUEUES\tKEY")
+			for _, p := range ppl {
+				var qs []string
+				for _, q := range p.Queues {
+					qs = append(qs, fmt.Sprintf("%d:%s", q.QueueID, q.Role))
+				}
+				key := "-"
+				if p.Key != nil {
+					key = p.Key.Masked[len(p.Key.Masked)-4:] + " (since " + p.Key.CreatedAt.UTC().Format(time.DateOnly) + ")"
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%s\n", p.ID, p.Login, p.DisplayName, p.IsAdmin, strings.Join(qs, ","), key)
+			}
+			return w.Flush()
+		},
+	}
+	c.AddCommand(add, list)
 	return c
 }
 

@@ -34,84 +34,22 @@ func dbError(err error) error {
 	}
 }
 
-// Person is one user as the People page and GET /Chime/Admin/api/users
-// show them.
-type Person struct {
-	ID          uint        `json:"id"`
-	Login       string      `json:"login"`
-	DisplayName string      `json:"displayName"`
-	Email       string      `json:"email,omitempty"`
-	IsAdmin     bool        `json:"isAdmin"`
-	Queues      []QueueRole `json:"queues"`
-	Key         *ActiveKey  `json:"key"` // nil: no active key
-}
+// Person, QueueRole and ActiveKey are the shapes of keys.People.
+type (
+	Person    = keys.Person
+	QueueRole = keys.QueueRole
+	ActiveKey = keys.ActiveKey
+)
 
-// QueueRole is one queue membership.
-type QueueRole struct {
-	QueueID uint32 `json:"queueId"`
-	Queue   string `json:"queue"`
-	Role    string `json:"role"`
-}
-
-// ActiveKey describes a user's active key; it never holds the key.
-type ActiveKey struct {
-	ID         uint       `json:"id"`
-	Masked     string     `json:"maskedKey"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt"`
-	LastClient string     `json:"lastClient"`
-}
-
-// people lists the active users with their queues and key status, by
-// display name.
+// people lists the active users with their queues and key status.
 func (a *Admin) people(ctx context.Context) ([]Person, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	db := a.db.WithContext(ctx)
-	var (
-		us []models.User
-		ms []models.QueueMember
-		qs []models.Queue
-		ks []models.APIKey
-	)
-	if err := db.Where("is_active = ?", true).Order("display_name, id").Find(&us).Error; err != nil {
+	ppl, err := a.keys.People(ctx)
+	if err != nil {
 		return nil, dbError(err)
 	}
-	if err := db.Order("queue_id").Find(&ms).Error; err != nil {
-		return nil, dbError(err)
-	}
-	if err := db.Unscoped().Find(&qs).Error; err != nil {
-		return nil, dbError(err)
-	}
-	if err := db.Where("revoked_at IS NULL").Find(&ks).Error; err != nil {
-		return nil, dbError(err)
-	}
-	names := map[uint32]string{}
-	for _, q := range qs {
-		names[q.ID] = q.Name
-	}
-	roles := map[uint][]QueueRole{}
-	for _, m := range ms {
-		roles[m.UserID] = append(roles[m.UserID], QueueRole{QueueID: m.QueueID, Queue: names[m.QueueID], Role: m.Role})
-	}
-	active := map[uint]*ActiveKey{}
-	for _, k := range ks {
-		active[k.UserID] = activeKey(k)
-	}
-	out := make([]Person, len(us))
-	for i, u := range us {
-		qr := roles[u.ID]
-		if qr == nil {
-			qr = []QueueRole{}
-		}
-		out[i] = Person{ID: u.ID, Login: deref(u.LoginName), DisplayName: u.DisplayName, Email: deref(u.Email), IsAdmin: u.IsAdmin,
-			Queues: qr, Key: active[u.ID]}
-	}
-	return out, nil
-}
-
-func activeKey(k models.APIKey) *ActiveKey {
-	return &ActiveKey{ID: k.ID, Masked: keys.Mask(k.KeyHint), CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, LastClient: k.LastClient}
+	return ppl, nil
 }
 
 // person reads one active user with their queue ids (without queue names)
@@ -140,7 +78,7 @@ func (a *Admin) person(ctx context.Context, id uint) (*Person, error) {
 		return nil, dbError(err)
 	}
 	if len(ks) == 1 {
-		p.Key = activeKey(ks[0])
+		p.Key = keys.NewActiveKey(ks[0])
 	}
 	return p, nil
 }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// run executes the CLI as a user would and returns stdout and the error.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestCLIUsersAndKeys(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "cli.db")
+	if _, err := run(t, "migrate", "--db", db, "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "users", "add", "--login", "carol", "--db", db, "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "users", "add", "--login", "carol", "--db", db, "--log-level", "error"); err == nil {
+		t.Error("adding carol twice succeeded")
+	}
+	if _, err := run(t, "users", "add", "--login", "dan", "--queues", "x", "--db", db); err == nil || !strings.Contains(err.Error(), "--queues") {
+		t.Errorf("bad --queues: %v", err)
+	}
+	out, err := run(t, "keys", "generate", "--user", "carol", "--db", db, "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// stdout holds the key and nothing else, so $(…) captures it.
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$`).MatchString(out) {
+		t.Errorf("keys generate printed %q", out)
+	}
+	key := strings.TrimSpace(out)
+	list, err := run(t, "keys", "list", "--db", db, "--log-level", "error")
+	if err != nil || !strings.Contains(list, "carol") || strings.Contains(list, key) || !strings.Contains(list, key[len(key)-4:]) {
+		t.Errorf("keys list (%v):\n%s", err, list)
+	}
+	users, err := run(t, "users", "list", "--db", db, "--log-level", "error")
+	if err != nil || !strings.Contains(users, "carol") || !strings.Contains(users, key[len(key)-4:]) {
+		t.Errorf("users list (%v):\n%s", err, users)
+	}
+	if _, err := run(t, "keys", "revoke", "--user", "carol", "--db", db, "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "keys", "revoke", "--user", "carol", "--db", db, "--log-level", "error"); err == nil {
+		t.Error("revoking twice succeeded")
+	}
+	if _, err := run(t, "keys", "generate", "--user", "nobody", "--db", db, "--log-level", "error"); err == nil {
+		t.Error("a key for an unknown user")
+	}
+	if _, err := run(t, "serve", "--db", "postgres://x"); err == nil || !strings.Contains(err.Error(), "--db") {
+		t.Errorf("bad --db: %v", err)
+	}
+}
