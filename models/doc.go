@@ -7,5 +7,5 @@
 // packages above (keys, reports, fixtures) convert them to their own shapes.
 //
 // All instants are stored in UTC with millisecond precision (DATETIME(3) on
-// MySQL); callers use UTC and Instant to normalise times before writing.
+// MySQL); callers use UTC and UTCPtr to normalise times before writing.
 package models

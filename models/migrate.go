@@ -40,6 +40,21 @@ func migrations() []*gormigrate.Migration {
 			}
 			return tx.Exec("ALTER TABLE session_keywords MODIFY keyword VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL").Error
 		},
+	}, {
+		// The keyword indexer's bookmark: which closed sessions are indexed.
+		ID: "2026112503_keywords_indexed_at",
+		Migrate: func(tx *gorm.DB) error {
+			m := tx.Migrator()
+			if !m.HasColumn(&ChatSession{}, "KeywordsIndexedAt") {
+				if err := m.AddColumn(&ChatSession{}, "KeywordsIndexedAt"); err != nil {
+					return err
+				}
+			}
+			if !m.HasIndex(&ChatSession{}, "ix_cs_kw_pending") {
+				return m.CreateIndex(&ChatSession{}, "ix_cs_kw_pending")
+			}
+			return nil
+		},
 	}}
 }
 

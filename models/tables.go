@@ -162,8 +162,11 @@ type ChatSession struct {
 	ResolvedByUserID    *uint
 	SentimentScore      *float64 `gorm:"type:decimal(4,3)"`
 	Metadata            *string  `gorm:"type:json"`
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// KeywordsIndexedAt marks a closed session whose keywords are in
+	// session_keywords (reports/textindex); NULL means still to index.
+	KeywordsIndexedAt *time.Time `gorm:"index:ix_cs_kw_pending"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // SessionParticipant is one agent's participation in a session.

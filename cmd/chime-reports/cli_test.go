@@ -61,6 +61,9 @@ func TestCLIUsersAndKeys(t *testing.T) {
 	if _, err := run(t, "keys", "generate", "--user", "nobody", "--db", db, "--log-level", "error"); err == nil {
 		t.Error("a key for an unknown user")
 	}
+	if _, err := run(t, "keywords", "reindex", "--rebuild", "--stop-words", "a,b", "--db", db, "--log-level", "error"); err != nil {
+		t.Errorf("keywords reindex: %v", err)
+	}
 	if _, err := run(t, "serve", "--db", "postgres://x"); err == nil || !strings.Contains(err.Error(), "--db") {
 		t.Errorf("bad --db: %v", err)
 	}

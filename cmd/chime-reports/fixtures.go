@@ -51,7 +51,7 @@ func newFixturesCmd(cfg *config) *cobra.Command {
 				return err
 			}
 			defer closeDB(db)
-			opt.Progress = progress(sessions)
+			opt.Progress = progressFunc()
 			began := time.Now()
 			st, err := fixtures.Load(cmd.Context(), db, opt)
 			if err != nil {
@@ -75,18 +75,23 @@ func newFixturesCmd(cfg *config) *cobra.Command {
 	return c
 }
 
-// progress shows a bar on a terminal and a log line every 10% elsewhere.
-func progress(total int) func(done, total int) {
+// progressFunc shows a bar on a terminal and a log line every 10% elsewhere.
+func progressFunc() func(done, total int) {
 	if term.IsTerminal(int(os.Stderr.Fd())) {
-		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("sessions"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }))
-		return func(done, _ int) { bar.Set(done) }
+		var bar *progressbar.ProgressBar
+		return func(done, total int) {
+			if bar == nil {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("sessions"),
+					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }))
+			}
+			bar.Set(done)
+		}
 	}
 	next := 0
 	return func(done, total int) {
 		if total > 0 && done*10/total >= next {
-			slog.Info("loading fixtures", "done", done, "total", total)
+			slog.Info("progress", "done", done, "total", total)
 			next = done*10/total + 1
 		}
 	}
