@@ -20,22 +20,18 @@ func newKeysCmd(cfg *config) *cobra.Command {
 		Short: "Mint a new key for a user (prints only the key); the user's previous key stops working at once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := openDB(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB(db)
-			ks := keys.New(db, nil, nil)
-			u, err := ks.UserByLogin(cmd.Context(), user)
-			if err != nil {
-				return err
-			}
-			key, err := ks.Generate(cmd.Context(), u.ID)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), key)
-			return nil
+			return withKeys(cmd, cfg, func(ks *keys.Service) error {
+				u, err := ks.UserByLogin(cmd.Context(), user)
+				if err != nil {
+					return err
+				}
+				key, err := ks.Generate(cmd.Context(), u.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), key)
+				return nil
+			})
 		},
 	}
 	gen.Flags().StringVar(&user, "user", "", "login name of the user (required)")
@@ -47,25 +43,21 @@ func newKeysCmd(cfg *config) *cobra.Command {
 		Short: "Revoke a user's active key",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := openDB(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB(db)
-			ks := keys.New(db, nil, nil)
-			u, err := ks.UserByLogin(cmd.Context(), revokeUser)
-			if err != nil {
-				return err
-			}
-			n, err := ks.Revoke(cmd.Context(), u.ID)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("%s has no active key", revokeUser)
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "revoked the key of %s\n", revokeUser)
-			return nil
+			return withKeys(cmd, cfg, func(ks *keys.Service) error {
+				u, err := ks.UserByLogin(cmd.Context(), revokeUser)
+				if err != nil {
+					return err
+				}
+				n, err := ks.Revoke(cmd.Context(), u.ID)
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					return fmt.Errorf("%s has no active key", revokeUser)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "revoked the key of %s\n", revokeUser)
+				return nil
+			})
 		},
 	}
 	revoke.Flags().StringVar(&revokeUser, "user", "", "login name of the user (required)")
@@ -76,25 +68,22 @@ func newKeysCmd(cfg *config) *cobra.Command {
 		Short: "List every key with its user, masked key, creation and last use",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := openDB(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB(db)
-			ks, err := keys.New(db, nil, nil).List(cmd.Context())
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tUSER\tKEY\tCREATED\tLAST USED\tSTATUS")
-			for _, k := range ks {
-				status := "active"
-				if k.RevokedAt != nil {
-					status = "revoked " + k.RevokedAt.UTC().Format(time.RFC3339)
+			return withKeys(cmd, cfg, func(ks *keys.Service) error {
+				list, err := ks.List(cmd.Context())
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Login, k.Masked, k.CreatedAt.UTC().Format(time.RFC3339), orDash(k.LastUsedAt), status)
-			}
-			return w.Flush()
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tUSER\tKEY\tCREATED\tLAST USED\tSTATUS")
+				for _, k := range list {
+					status := "active"
+					if k.RevokedAt != nil {
+						status = "revoked " + k.RevokedAt.UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Login, k.Masked, k.CreatedAt.UTC().Format(time.RFC3339), orDash(k.LastUsedAt), status)
+				}
+				return w.Flush()
+			})
 		},
 	}
 	c.AddCommand(gen, list, revoke)
@@ -122,17 +111,14 @@ func newUsersCmd(cfg *config) *cobra.Command {
 				return err
 			}
 			n.Queues = ids
-			db, _, err := openDB(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB(db)
-			u, err := keys.New(db, nil, nil).AddUser(cmd.Context(), n)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "added user %s (id %d); get a key with: chime-reports keys generate --user %s\n", n.Login, u.ID, n.Login)
-			return nil
+			return withKeys(cmd, cfg, func(ks *keys.Service) error {
+				u, err := ks.AddUser(cmd.Context(), n)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "added user %s (id %d); get a key with: chime-reports keys generate --user %s\n", n.Login, u.ID, n.Login)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&n.Login, "login", "", "login name (required, unique)")
@@ -148,29 +134,26 @@ func newUsersCmd(cfg *config) *cobra.Command {
 		Short: "List active users with their queue roles and key status",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := openDB(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB(db)
-			ppl, err := keys.New(db, nil, nil).People(cmd.Context())
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tLOGIN\tNAME\tADMIN\tQUEUES\tKEY")
-			for _, p := range ppl {
-				var qs []string
-				for _, q := range p.Queues {
-					qs = append(qs, fmt.Sprintf("%d:%s", q.QueueID, q.Role))
+			return withKeys(cmd, cfg, func(ks *keys.Service) error {
+				ppl, err := ks.People(cmd.Context())
+				if err != nil {
+					return err
 				}
-				key := "-"
-				if p.Key != nil {
-					key = p.Key.Masked[len(p.Key.Masked)-4:] + " (since " + p.Key.CreatedAt.UTC().Format(time.DateOnly) + ")"
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tLOGIN\tNAME\tADMIN\tQUEUES\tKEY")
+				for _, p := range ppl {
+					var qs []string
+					for _, q := range p.Queues {
+						qs = append(qs, fmt.Sprintf("%d:%s", q.QueueID, q.Role))
+					}
+					key := "-"
+					if p.Key != nil {
+						key = p.Key.Masked[len(p.Key.Masked)-4:] + " (since " + p.Key.CreatedAt.UTC().Format(time.DateOnly) + ")"
+					}
+					fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%s\n", p.ID, p.Login, p.DisplayName, p.IsAdmin, strings.Join(qs, ","), key)
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%s\n", p.ID, p.Login, p.DisplayName, p.IsAdmin, strings.Join(qs, ","), key)
-			}
-			return w.Flush()
+				return w.Flush()
+			})
 		},
 	}
 	c.AddCommand(add, list)
@@ -191,4 +174,15 @@ func parseQueueList(s string) ([]uint32, error) {
 		out = append(out, uint32(n))
 	}
 	return out, nil
+}
+
+// withKeys opens the configured database for one command and hands the key
+// service to fn.
+func withKeys(cmd *cobra.Command, cfg *config, fn func(ks *keys.Service) error) error {
+	db, _, err := openDB(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	return fn(keys.New(db, nil, nil))
 }
