@@ -162,6 +162,19 @@ type Principal struct {
 	Reviewable []uint32
 }
 
+// Name names the caller for humans: "Alice Manager (alice)".
+func (p *Principal) Name() string {
+	switch {
+	case p == nil:
+		return ""
+	case p.DisplayName == "":
+		return p.Login
+	case p.Login == "" || p.Login == p.DisplayName:
+		return p.DisplayName
+	}
+	return p.DisplayName + " (" + p.Login + ")"
+}
+
 // CanSee reports whether queue q is in Visible.
 func (p *Principal) CanSee(q uint32) bool { return slices.Contains(p.Visible, q) }
 

@@ -24,6 +24,7 @@ type request struct {
 	pageSize int
 	applied  bool // Prefer odata.maxpagesize was honoured
 	sort     []reports.SortKey
+	download string // "csv" or "xlsx" for $format downloads
 }
 
 // entitySet answers /Set and /Set/$count.
@@ -47,6 +48,9 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
+	}
+	if req.download != "" {
+		return s.download(w, r, p, req)
 	}
 	var total int64
 	if req.count {
@@ -86,10 +90,11 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *reports.Set) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := o.checkFormat(); err != nil {
+	download, err := o.downloadFormat()
+	if err != nil {
 		return nil, err
 	}
-	req := &request{set: set, opts: o, pageSize: s.opt.PageSize}
+	req := &request{set: set, opts: o, pageSize: s.opt.PageSize, download: download}
 	q := &req.query
 	q.Set, q.Visible, q.MaxDays = set, p.Visible, s.opt.MaxWindowDays
 	zone := p.DefaultZone

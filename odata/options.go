@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/export"
 )
 
 // MaxQueryLength bounds the raw query string of one request.
@@ -149,6 +150,19 @@ func (o *options) checkFormat(also ...string) error {
 		}
 	}
 	return notImplemented("$format", fmt.Sprintf("$format=%s is not supported; this feed answers JSON", clip(v)))
+}
+
+// downloadFormat reads $format on an entity set: "" for JSON, "csv" or
+// "xlsx" for a file download (Excel users' $format=xlsx|csv).
+func (o *options) downloadFormat() (string, error) {
+	v := strings.ToLower(strings.TrimSpace(o.system["$format"]))
+	switch v {
+	case "csv", "text/csv":
+		return "csv", nil
+	case "xlsx", export.XLSXMediaType:
+		return "xlsx", nil
+	}
+	return "", o.checkFormat()
 }
 
 func notImplemented(target, message string) *apierror.Error {

@@ -13,6 +13,7 @@ import (
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/export"
 )
 
 // Content types of the feed (shared/POWERQUERY.md rules 2 and 3).
@@ -34,6 +35,9 @@ type Options struct {
 	PageSize int
 	// MaxWindowDays caps the window of report sets (0: the engine default).
 	MaxWindowDays int
+	// XLSX caps concurrent workbook downloads ($format=xlsx); share the
+	// native API's limiter (nil: one of export.DefaultMaxXLSX for the feed).
+	XLSX *export.Limiter
 	// TokenKey signs $skiptoken values. When nil a random key is made, so
 	// a nextLink does not survive a restart (the client then gets a 400
 	// and Power Query refreshes again).
@@ -59,6 +63,9 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
 	opt.Prefix = strings.TrimSuffix(opt.Prefix, "/")
 	if opt.PageSize <= 0 {
 		opt.PageSize = DefaultPageSize
+	}
+	if opt.XLSX == nil {
+		opt.XLSX = export.NewLimiter(export.DefaultMaxXLSX)
 	}
 	if len(opt.TokenKey) == 0 {
 		opt.TokenKey = make([]byte, 32)

@@ -13,7 +13,7 @@ func init() {
 		Name: "ServiceLevelByDay", Title: "Service Level by Day", Category: QueuePerformance, Grain: GrainDay,
 		Description: "% of chats answered within the queue's service-level threshold, per day",
 		Columns: []Column{dateCol,
-			{Name: "ThresholdSeconds", Type: Int, Description: "The queue's service-level threshold T used"},
+			{Name: "ThresholdSeconds", Type: Int, Unit: "s", Description: "The queue's service-level threshold T used"},
 			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue"},
 			{Name: "AnsweredWithinThreshold", Type: Int, Description: "Answered with a wait ≤ T"},
 			{Name: "Answered", Type: Int, Description: "Answered sessions"},

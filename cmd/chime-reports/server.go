@@ -15,6 +15,7 @@ import (
 	"github.com/chime-reports/chime-reports/odata"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/export"
 	"github.com/chime-reports/chime-reports/reports/native"
 )
 
@@ -61,8 +62,10 @@ func newHandler(d deps) http.Handler {
 	ks := keys.New(d.DB, d.Clock, d.Log)
 	engine := reports.NewEngine(d.DB, d.Clock)
 	authed := r.Group("/", ks.Authenticate())
-	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays}).Register(authed)
-	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays}))
+	// One cap on workbook exports for every surface that writes them.
+	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
+	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}).Register(authed)
+	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}))
 	for _, p := range []string{"/odata", "/odata/*path"} {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)

@@ -21,12 +21,17 @@ type API struct {
 	engine  *reports.Engine
 	log     *slog.Logger
 	maxDays int
+	xlsx    *export.Limiter
 }
 
 // Options configure the native API.
 type Options struct {
 	// MaxWindowDays caps a report window (0 = reports.DefaultMaxDays).
 	MaxWindowDays int
+	// XLSX caps concurrent workbook exports; share one limiter between
+	// every surface that writes workbooks (nil: a limiter of
+	// export.DefaultMaxXLSX for this API alone).
+	XLSX *export.Limiter
 }
 
 // New returns the native API over engine.
@@ -34,7 +39,10 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *API {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &API{engine: engine, log: log, maxDays: opt.MaxWindowDays}
+	if opt.XLSX == nil {
+		opt.XLSX = export.NewLimiter(export.DefaultMaxXLSX)
+	}
+	return &API{engine: engine, log: log, maxDays: opt.MaxWindowDays, xlsx: opt.XLSX}
 }
 
 // Register mounts the routes on an authenticated group.
@@ -72,11 +80,17 @@ func (a *API) report(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	f, err := negotiate(p, c.GetHeader("Accept"))
+	f, err := negotiate(p, c.GetHeader("Accept"), formatJSON, formatCSV, formatXLSX)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
+	release, err := a.admit(f, c.Request.Method)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	defer release()
 	bom, err := p.boolean("bom")
 	if err != nil {
 		a.fail(c, err)
@@ -93,7 +107,10 @@ func (a *API) report(c *gin.Context) {
 	switch f {
 	case formatCSV:
 		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, fileName(res)))
+		h.Set("Content-Disposition", attachment(fileName(res)+".csv"))
+	case formatXLSX:
+		h.Set("Content-Type", export.XLSXMediaType)
+		h.Set("Content-Disposition", attachment(fileName(res)+".xlsx"))
 	default:
 		h.Set("Content-Type", "application/json; charset=utf-8")
 	}
@@ -102,13 +119,21 @@ func (a *API) report(c *gin.Context) {
 		return
 	}
 	var n int64
-	if f == formatCSV {
+	switch f {
+	case formatCSV:
 		n, err = export.WriteCSV(c.Writer, res, export.CSVOptions{BOM: bom})
-	} else {
+	case formatXLSX:
+		// Every row is read before the workbook's first byte is sent.
+		n, err = writeXLSX(c.Writer, res, principal)
+	default:
 		n, err = export.WriteJSON(c.Writer, res)
 	}
 	keys.AddRows(c.Request.Context(), n)
 	if err != nil {
+		if !c.Writer.Written() {
+			a.fail(c, err) // nothing sent yet: a clean error answer
+			return
+		}
 		a.abort(c, rep.Name, n, err)
 	}
 }
