@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // sessionLogColumns are the columns of both session logs (G4, B6).
@@ -56,17 +58,28 @@ func init() {
 	})
 }
 
-const sessionLogSelect = "s.id, s.started_at, s.queue_id, q.name, s.state, s.end_reason, s.entry_point, " +
+const sessionLogSelect = "s.id, s.started_at, s.queue_id, COALESCE(q.name, ''), s.state, s.end_reason, s.entry_point, " +
 	"sk.display_name, sk.first_name, sk.last_name, sk.email, s.question, s.skill_tag, u.display_name, " +
 	"s.queued_at, s.accepted_at, s.ended_at, s.message_count, s.file_count, r.rating, s.parent_session_id"
 
-func sessionLog(ctx context.Context, x *execution) (Rows, error) {
-	rows, err := x.db.Table("chat_sessions AS s").
-		Select(sessionLogSelect).
-		Joins("JOIN queues q ON q.id = s.queue_id").
+// sessionLogFrom is the FROM clause of every session-log query (native
+// logs, the OData Sessions set and its counts). Every join is a LEFT JOIN,
+// so that chat_sessions drives the plan: with an inner join to queues,
+// MariaDB starts from the five-row queues table and sorts every matching
+// session in a temporary table before returning the first row (seen as
+// 9 s per 5,000-row page on 1M sessions); driven from chat_sessions, a
+// keyset page is a primary-key range scan.
+func sessionLogFrom(db *gorm.DB) *gorm.DB {
+	return db.Table("chat_sessions AS s").
+		Joins("LEFT JOIN queues q ON q.id = s.queue_id").
 		Joins("LEFT JOIN seekers sk ON sk.id = s.seeker_id").
 		Joins("LEFT JOIN users u ON u.id = s.first_agent_id").
-		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
+		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id")
+}
+
+func sessionLog(ctx context.Context, x *execution) (Rows, error) {
+	rows, err := sessionLogFrom(x.db).
+		Select(sessionLogSelect).
 		Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
 		Where("s.started_at >= ? AND s.started_at < ?", x.q.Window.Start, x.q.Window.Stop).
 		Order("s.started_at, s.id").

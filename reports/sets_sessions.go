@@ -65,12 +65,8 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 		return nil, err
 	}
 	c := q.Set.compiler(e.mysql(), x.now, q.Zone)
-	db := x.db.Table("chat_sessions AS s").
+	db := sessionLogFrom(x.db).
 		Select(sessionLogSelect).
-		Joins("JOIN queues q ON q.id = s.queue_id").
-		Joins("LEFT JOIN seekers sk ON sk.id = s.seeker_id").
-		Joins("LEFT JOIN users u ON u.id = s.first_agent_id").
-		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
 		Where("s.queue_id IN ?", nonEmpty(x.queues))
 	if pred != nil {
 		where, err := c.pred(pred)
@@ -107,11 +103,7 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 		return 0, err
 	}
 	c := q.Set.compiler(e.mysql(), x.now, q.Zone)
-	db := x.db.Table("chat_sessions AS s").
-		Joins("JOIN queues q ON q.id = s.queue_id").
-		Joins("LEFT JOIN seekers sk ON sk.id = s.seeker_id").
-		Joins("LEFT JOIN users u ON u.id = s.first_agent_id").
-		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
+	db := sessionLogFrom(x.db).
 		Where("s.queue_id IN ?", nonEmpty(x.queues))
 	if pred != nil {
 		where, err := c.pred(pred)
