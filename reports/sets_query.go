@@ -358,7 +358,7 @@ func (e *Engine) queueRows(ctx context.Context, ids []uint32) ([][]any, error) {
 	}
 	out := make([][]any, len(qs))
 	for i, q := range qs {
-		out[i] = []any{int64(q.ID), q.Name, q.Mode, int64(q.SLAThresholdSeconds), roundTo(q.SLATargetPct, 1), int64(q.ShortAbandonSeconds)}
+		out[i] = []any{int64(q.ID), q.Name, q.Mode, int64(q.SLAThresholdSeconds), Round(q.SLATargetPct, 1), int64(q.ShortAbandonSeconds)}
 	}
 	return out, nil
 }
@@ -422,17 +422,11 @@ func normalise(c Column, v any) any {
 		if c.Type == Int {
 			return int64(math.Round(x))
 		}
-		return roundTo(x, c.Decimals)
+		return Round(x, c.Decimals)
 	case time.Time:
 		if c.Type == Date {
 			return civilDate(x)
 		}
 	}
 	return v
-}
-
-// roundTo rounds half away from zero to d places (the writers' rule).
-func roundTo(v float64, d int) float64 {
-	p := math.Pow10(d)
-	return math.Round(v*p) / p
 }

@@ -2,18 +2,14 @@ package export
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
 	"github.com/chime-reports/chime-reports/reports"
 )
 
-// Round rounds v half away from zero to d decimal places.
-func Round(v float64, d int) float64 {
-	p := math.Pow10(d)
-	return math.Round(v*p) / p
-}
+// Round rounds v half away from zero to d decimal places (reports.Round).
+func Round(v float64, d int) float64 { return reports.Round(v, d) }
 
 // Text renders a non-nil value as the text of a CSV cell (JSON uses the
 // same text for numbers, quoted for strings and times).

@@ -1,7 +1,6 @@
 package native
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -208,7 +207,7 @@ func (a *API) fail(c *gin.Context, err error) {
 // cut so the client sees a broken transfer, never a short file that looks
 // complete (http.ErrAbortHandler, re-raised past gin's recovery).
 func (a *API) abort(c *gin.Context, report string, rows int64, err error) {
-	if errors.Is(c.Request.Context().Err(), err) || c.Request.Context().Err() != nil {
+	if c.Request.Context().Err() != nil {
 		a.log.Info("client went away during a report", "report", report, "rows", rows)
 	} else {
 		a.log.Error("report failed while streaming", "report", report, "rows", rows, "err", err)
