@@ -229,7 +229,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, notFound
 		}
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	if !slices.Contains(acc.Reviewable, s.QueueID) {
 		return nil, notFound
@@ -254,7 +254,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	var q models.Queue
 	if err := db.Unscoped().First(&q, s.QueueID).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	d.Queue = QueueRef{ID: q.ID, Name: q.Name}
 
@@ -298,7 +298,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var child models.ChatSession
 	if err := db.Select("id", "queue_id", "started_at").Where("parent_session_id = ?", s.ID).Order("id").Limit(1).Find(&child).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	if child.ID != 0 {
 		d.ChildSessionID = &child.ID
@@ -308,7 +308,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	if s.ParentSessionID != nil {
 		var parent models.ChatSession
 		if err := db.Select("id", "queue_id").Where("id = ?", *s.ParentSessionID).Limit(1).Find(&parent).Error; err != nil {
-			return nil, classify(err)
+			return nil, apierror.FromDatabase(err)
 		}
 		if parent.ID != 0 {
 			d.Transfers = append([]DetailsXfer{{Type: "queue", Direction: "in", At: t(&s.StartedAt), SessionID: &parent.ID,
@@ -318,7 +318,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var seeker models.Seeker
 	if err := db.Where("id = ?", s.SeekerID).Limit(1).Find(&seeker).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	if seeker.ID != 0 {
 		d.Seeker = &DetailsSeeker{ID: seeker.ID, ExternalID: seeker.ExternalID, ChannelID: seeker.ChannelID, FirstName: seeker.FirstName,
@@ -329,7 +329,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var parts []models.SessionParticipant
 	if err := db.Where("session_id = ?", s.ID).Order("joined_at, id").Find(&parts).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	var transferredFrom *uint
 	for _, p := range parts {
@@ -348,7 +348,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var offers []models.SessionOffer
 	if err := db.Where("session_id = ?", s.ID).Order("offered_at, id").Find(&offers).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	for _, o := range offers {
 		d.Offers = append(d.Offers, DetailsOffer{UserID: o.UserID, DisplayName: user(o.UserID).DisplayName, OfferedAt: t(&o.OfferedAt),
@@ -357,7 +357,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var bi models.BotInteraction
 	if err := db.Where("session_id = ?", s.ID).Limit(1).Find(&bi).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	if bi.ID != 0 {
 		var bot models.Bot
@@ -368,7 +368,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var r models.SessionRating
 	if err := db.Where("session_id = ?", s.ID).Limit(1).Find(&r).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	if r.SessionID != 0 {
 		d.Rating = &DetailsRating{Rating: r.Rating, ScaleMax: r.ScaleMax, Label: ratingLabels[r.Rating], Comment: r.Comment,
@@ -377,7 +377,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var events []models.SessionEvent
 	if err := db.Where("session_id = ?", s.ID).Order("at, id").Find(&events).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	for _, ev := range events {
 		d.Events = append(d.Events, DetailsEvent{At: t(&ev.At), Type: ev.Type, ActorType: ev.ActorType, ActorUserID: ev.ActorUserID, Data: raw(ev.Data, "")})
@@ -389,7 +389,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	var ms []models.SessionMessage
 	if err := msgs.Order("seq").Find(&ms).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	for _, msg := range ms {
 		d.Transcript = append(d.Transcript, DetailsMessage{Seq: msg.Seq, SentAt: t(&msg.SentAt), SenderType: msg.SenderType,

@@ -85,7 +85,7 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	rows, err := q.Report.run(ctx, x)
 	if err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	res.Rows = rows
 	return res, nil
@@ -104,7 +104,7 @@ func (e *Engine) visibleQueue(ctx context.Context, id uint32, visible []uint32) 
 		return nil, notFound
 	}
 	if err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	return &QueueRef{ID: q.ID, Name: q.Name}, nil
 }
@@ -114,30 +114,13 @@ func (e *Engine) visibleQueue(ctx context.Context, id uint32, visible []uint32) 
 func (e *Engine) VisibleQueues(ctx context.Context, ids []uint32) ([]QueueRef, error) {
 	var qs []models.Queue
 	if err := e.db.WithContext(ctx).Unscoped().Select("id", "name").Where("id IN ?", nonEmpty(ids)).Order("id").Find(&qs).Error; err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	out := make([]QueueRef, len(qs))
 	for i, q := range qs {
 		out[i] = QueueRef{ID: q.ID, Name: q.Name}
 	}
 	return out, nil
-}
-
-// classify turns database and context failures into client-facing classes.
-func classify(err error) error {
-	var ae *apierror.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ae):
-		return err
-	case errors.Is(err, context.DeadlineExceeded):
-		return &apierror.Error{Code: apierror.Timeout, Message: "the query took too long", Cause: err}
-	case errors.Is(err, context.Canceled):
-		return &apierror.Error{Code: apierror.Unavailable, Message: "request cancelled", Cause: err}
-	default:
-		return &apierror.Error{Code: apierror.Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err}
-	}
 }
 
 // nonEmpty keeps "IN ?" valid for an empty set (it matches nothing).
@@ -170,7 +153,7 @@ type queueInfo struct {
 func (x *execution) loadQueues() error {
 	var qs []models.Queue
 	if err := x.db.Unscoped().Where("id IN ?", nonEmpty(x.queues)).Order("id").Find(&qs).Error; err != nil {
-		return classify(err)
+		return apierror.FromDatabase(err)
 	}
 	x.info = make(map[uint32]queueInfo, len(qs))
 	for _, q := range qs {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
 // The columns of the session sets (Sessions and the two session logs) in
@@ -91,7 +93,7 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 	}
 	rows, err := db.Rows()
 	if err != nil {
-		return nil, classify(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	return &setRows{src: &sessionLogRows{rows: rows, x: x, row: make([]any, len(sessionLogColumns))}, props: q.Set.Props}, nil
 }
@@ -114,7 +116,7 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 	}
 	var n int64
 	if err := db.Count(&n).Error; err != nil {
-		return 0, classify(err)
+		return 0, apierror.FromDatabase(err)
 	}
 	return n, nil
 }

@@ -18,22 +18,6 @@ import (
 // queryTimeout bounds every read of the admin surface.
 const queryTimeout = 10 * time.Second
 
-// dbError classifies a database failure (DESIGN §4.3: 503 or 504, never a
-// bare 500). Errors that already carry a class pass through.
-func dbError(err error) error {
-	var ae *apierror.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ae):
-		return err
-	case errors.Is(err, context.DeadlineExceeded):
-		return &apierror.Error{Code: apierror.Timeout, Message: "the database took too long", Cause: err}
-	default:
-		return &apierror.Error{Code: apierror.Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err}
-	}
-}
-
 // Person, QueueRole and ActiveKey are the shapes of keys.People.
 type (
 	Person    = keys.Person
@@ -47,7 +31,7 @@ func (a *Admin) people(ctx context.Context) ([]Person, error) {
 	defer cancel()
 	ppl, err := a.keys.People(ctx)
 	if err != nil {
-		return nil, dbError(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	return ppl, nil
 }
@@ -63,19 +47,19 @@ func (a *Admin) person(ctx context.Context, id uint) (*Person, error) {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, apierror.NotFoundf("no active user has the id " + utoa(id))
 		}
-		return nil, dbError(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	p := &Person{ID: u.ID, Login: deref(u.LoginName), DisplayName: u.DisplayName, Email: deref(u.Email), IsAdmin: u.IsAdmin, Queues: []QueueRole{}}
 	var ms []models.QueueMember
 	if err := db.Where("user_id = ?", id).Order("queue_id").Find(&ms).Error; err != nil {
-		return nil, dbError(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	for _, m := range ms {
 		p.Queues = append(p.Queues, QueueRole{QueueID: m.QueueID, Role: m.Role})
 	}
 	var ks []models.APIKey
 	if err := db.Where("user_id = ? AND revoked_at IS NULL", id).Order("id DESC").Limit(1).Find(&ks).Error; err != nil {
-		return nil, dbError(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	if len(ks) == 1 {
 		p.Key = keys.NewActiveKey(ks[0])
@@ -92,11 +76,11 @@ func (a *Admin) adminByKey(ctx context.Context, userID, keyID uint) (*actor, err
 	db := a.db.WithContext(ctx)
 	var ks []models.APIKey
 	if err := db.Where("id = ? AND user_id = ? AND revoked_at IS NULL", keyID, userID).Limit(1).Find(&ks).Error; err != nil {
-		return nil, dbError(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	var us []models.User
 	if err := db.Where("id = ? AND is_active = ? AND is_admin = ?", userID, true, true).Limit(1).Find(&us).Error; err != nil {
-		return nil, dbError(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	if len(ks) == 0 || len(us) == 0 {
 		return nil, nil
@@ -111,7 +95,7 @@ func (a *Admin) logins(ctx context.Context) (map[uint]string, error) {
 	defer cancel()
 	var us []models.User
 	if err := a.db.WithContext(ctx).Unscoped().Select("id", "login_name", "display_name").Find(&us).Error; err != nil {
-		return nil, dbError(err)
+		return nil, apierror.FromDatabase(err)
 	}
 	m := make(map[uint]string, len(us))
 	for _, u := range us {
@@ -142,7 +126,7 @@ func (a *Admin) auditRecords(ctx context.Context, f auditFilter) ([]models.Audit
 	defer cancel()
 	var recs []models.AuditRecord
 	if err := f.apply(a.db.WithContext(ctx)).Order("id DESC").Limit(f.Limit + 1).Find(&recs).Error; err != nil {
-		return nil, false, dbError(err)
+		return nil, false, apierror.FromDatabase(err)
 	}
 	if len(recs) > f.Limit {
 		return recs[:f.Limit], true, nil

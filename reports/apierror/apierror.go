@@ -9,6 +9,7 @@
 package apierror
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -96,6 +97,26 @@ func From(err error) *Error {
 		return e
 	}
 	return &Error{Code: Internal, Message: "internal error", Cause: err}
+}
+
+// FromDatabase classifies a failure of a database call: errors that
+// already carry a class pass through; a deadline is a 504; a cancelled
+// request and anything else from the database are 503s, the latter with
+// Retry-After (DESIGN §4.3: never a bare 500).
+func FromDatabase(err error) error {
+	var e *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: Timeout, Message: "the query took too long", Cause: err}
+	case errors.Is(err, context.Canceled):
+		return &Error{Code: Unavailable, Message: "request cancelled", Cause: err}
+	default:
+		return &Error{Code: Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err}
+	}
 }
 
 type body struct {
