@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"database/sql"
-	"sort"
 	"time"
 )
 
@@ -178,16 +177,7 @@ func botHandoffReasons(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	reasons := make([]string, 0, len(tot))
-	for r := range tot {
-		reasons = append(reasons, r)
-	}
-	sort.Slice(reasons, func(i, j int) bool {
-		if a, b := tot[reasons[i]].handoffs, tot[reasons[j]].handoffs; a != b {
-			return a > b
-		}
-		return reasons[i] < reasons[j]
-	})
+	reasons := rankedKeys(tot, func(a *acc) int64 { return a.handoffs })
 	out := make([][]any, 0, len(reasons))
 	for _, r := range reasons {
 		a := tot[r]
@@ -231,16 +221,7 @@ func botTopIntents(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	intents := make([]string, 0, len(tot))
-	for k := range tot {
-		intents = append(intents, k)
-	}
-	sort.Slice(intents, func(i, j int) bool {
-		if a, b := tot[intents[i]].sessions, tot[intents[j]].sessions; a != b {
-			return a > b
-		}
-		return intents[i] < intents[j]
-	})
+	intents := rankedKeys(tot, func(a *acc) int64 { return a.sessions })
 	if len(intents) > topIntents {
 		intents = intents[:topIntents]
 	}

@@ -1,8 +1,10 @@
 package reports
 
 import (
+	"cmp"
 	"math"
 	"slices"
+	"strings"
 )
 
 // sample keeps every value of a statistic whose exact percentiles are
@@ -71,4 +73,20 @@ func dayRows[T any](days []Bucket, acc []T, row func(d Bucket, a *T) []any) Rows
 		out[i] = row(d, &acc[i])
 	}
 	return newSliceRows(out)
+}
+
+// rankedKeys returns the keys of m, largest count first, ties in byte order
+// of the key (the same on every back end, whatever its collation).
+func rankedKeys[V any](m map[string]V, count func(V) int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if ca, cb := count(m[a]), count(m[b]); ca != cb {
+			return cmp.Compare(cb, ca)
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
 }

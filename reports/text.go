@@ -271,16 +271,7 @@ func skillTagDistribution(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags := make([]string, 0, len(tot))
-	for t := range tot {
-		tags = append(tags, t)
-	}
-	sort.Slice(tags, func(i, j int) bool {
-		if a, b := tot[tags[i]].inbound, tot[tags[j]].inbound; a != b {
-			return a > b
-		}
-		return tags[i] < tags[j]
-	})
+	tags := rankedKeys(tot, func(a *acc) int64 { return a.inbound })
 	out := make([][]any, 0, len(tags))
 	for _, t := range tags {
 		a := tot[t]
