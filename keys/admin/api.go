@@ -157,12 +157,7 @@ func (a *Admin) target(c *gin.Context) (*Person, error) {
 // Pass nextCursor back as cursor (with the same filters) for older records.
 func (a *Admin) apiAudit(c *gin.Context) {
 	ctx := c.Request.Context()
-	logins, err := a.logins(ctx)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	f, err := parseAuditFilter(c.Request.URL.Query(), logins)
+	f, logins, err := a.auditQuery(c)
 	if err != nil {
 		a.fail(c, err)
 		return

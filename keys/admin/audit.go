@@ -44,6 +44,16 @@ type auditFilter struct {
 var auditParams = map[string]bool{"user": true, "route": true, "status": true, "from": true, "to": true,
 	"cursor": true, "limit": true, "bom": true, "api_key": true}
 
+// auditQuery reads the audit filter of a request (users named by login).
+func (a *Admin) auditQuery(c *gin.Context) (auditFilter, map[uint]string, error) {
+	logins, err := a.logins(c.Request.Context())
+	if err != nil {
+		return auditFilter{}, nil, err
+	}
+	f, err := parseAuditFilter(c.Request.URL.Query(), logins)
+	return f, logins, err
+}
+
 // parseAuditFilter reads the filter from a query string. Unknown
 // parameters are a 400, as on the native routes: a misspelt filter must not
 // silently widen the answer.
@@ -227,12 +237,7 @@ var auditColumns = []string{"Id", "At", "UserId", "Login", "KeyHint", "Method", 
 // A failure after the first byte cuts the connection, as report exports do.
 func (a *Admin) auditCSV(c *gin.Context) {
 	ctx := c.Request.Context()
-	logins, err := a.logins(ctx)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	f, err := parseAuditFilter(c.Request.URL.Query(), logins)
+	f, logins, err := a.auditQuery(c)
 	if err != nil {
 		a.fail(c, err)
 		return
