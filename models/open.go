@@ -90,10 +90,21 @@ type Options struct {
 	MaxOpenConns int // default 16 on MySQL
 	// SlowThreshold logs statements slower than it (0 = 500ms).
 	SlowThreshold time.Duration
+	// Replicas are MySQL read replicas of a MySQL primary: Replicas(db)
+	// reads from them (replicas.go). Each gets MaxOpenConns connections.
+	Replicas []DSN
+	// ReplicaCheckEvery is how often replicas are pinged (0: 5s).
+	ReplicaCheckEvery time.Duration
 }
 
-// Open connects to the database behind dsn and checks it answers.
+// Open connects to the database behind dsn and checks it answers. With
+// opt.Replicas it also registers the read replicas and returns a handle
+// pinned to the primary (see Primary and Replicas); a replica that does not
+// answer is logged and skipped until it does.
 func Open(ctx context.Context, dsn DSN, opt Options) (*gorm.DB, error) {
+	if len(opt.Replicas) > 0 && dsn.Dialect != MySQL {
+		return nil, fmt.Errorf("read replicas need a MySQL primary, not %s", dsn.Dialect)
+	}
 	var dial gorm.Dialector
 	switch dsn.Dialect {
 	case SQLite:
@@ -102,7 +113,7 @@ func Open(ctx context.Context, dsn DSN, opt Options) (*gorm.DB, error) {
 		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_busy_timeout=10000&_txlock=immediate"
 		dial = sqlite.Open("file:" + dsn.Path + q)
 	case MySQL:
-		conn, err := mysql.NewConnector(dsn.MySQL)
+		conn, err := mysql.NewConnector(driverConfig(dsn.MySQL, opt.Logger))
 		if err != nil {
 			return nil, err
 		}
@@ -119,6 +130,9 @@ func Open(ctx context.Context, dsn DSN, opt Options) (*gorm.DB, error) {
 		Logger:                 newLogger(opt.Logger, slow),
 		SkipDefaultTransaction: true,
 		PrepareStmt:            false,
+		// Open pings below; replicas are checked by their own health check,
+		// so one that is down does not stop the service starting.
+		DisableAutomaticPing: true,
 	})
 	if err != nil {
 		return nil, err
@@ -127,26 +141,47 @@ func Open(ctx context.Context, dsn DSN, opt Options) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch dsn.Dialect {
-	case SQLite:
-		sqlDB.SetMaxOpenConns(8)
-	case MySQL:
-		n := opt.MaxOpenConns
-		if n <= 0 {
-			n = 16
-		}
-		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
-		sqlDB.SetConnMaxLifetime(30 * time.Minute)
-	}
+	setPool(sqlDB, dsn.Dialect, opt)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect %s: %w", dsn, err)
 	}
+	if len(opt.Replicas) > 0 {
+		pinned, err := useReplicas(ctx, db, sqlDB, opt.Replicas, opt)
+		if err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+		return pinned, nil
+	}
 	return db, nil
 }
+
+// driverConfig completes the driver's configuration for a service: a dial
+// that gets no answer gives up after 5 s (unless the DSN sets timeout=), so
+// work without a request deadline cannot hang on a database host that is
+// gone; the driver's own messages ("closing bad idle connection" after a
+// database restart) go to the service's log instead of the standard logger.
+// Stale pooled connections need nothing more: the driver checks an idle
+// connection before reusing it (CheckConnLiveness, on by default) and
+// database/sql retries on a fresh one.
+func driverConfig(c *mysql.Config, l *slog.Logger) *mysql.Config {
+	c = c.Clone()
+	if c.Timeout == 0 {
+		c.Timeout = 5 * time.Second
+	}
+	if l == nil {
+		l = slog.Default()
+	}
+	c.Logger = driverLogger{l}
+	return c
+}
+
+type driverLogger struct{ l *slog.Logger }
+
+func (d driverLogger) Print(v ...any) { d.l.Warn("mysql driver", "msg", strings.TrimSpace(fmt.Sprint(v...))) }
 
 // UTC normalises an instant for storage: UTC, millisecond precision.
 func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
