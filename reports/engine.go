@@ -23,12 +23,14 @@ type Engine struct {
 	clock Clock
 }
 
-// NewEngine returns an engine over db. A nil clock means time.Now.
+// NewEngine returns an engine over db. A nil clock means time.Now. The
+// engine only reads, and tolerates replication lag: its queries go to a
+// read replica when db was opened with some (models.Replicas).
 func NewEngine(db *gorm.DB, clock Clock) *Engine {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Engine{db: db, clock: clock}
+	return &Engine{db: models.Replicas(db), clock: clock}
 }
 
 // Now is the engine's clock.
