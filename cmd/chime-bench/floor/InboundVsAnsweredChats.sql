@@ -1,0 +1,4 @@
+SELECT s.queue_id, {{day "s.queued_at"}} AS d, COUNT(*), SUM(s.accepted_at IS NOT NULL)
+FROM chat_sessions s
+WHERE s.queue_id IN ({{.Queues}}) AND s.queued_at >= {{.Start}} AND s.queued_at < {{.Stop}}
+GROUP BY s.queue_id, d

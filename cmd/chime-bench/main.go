@@ -1,0 +1,106 @@
+// Command chime-bench measures chime-reports on the benchmark data set (a
+// million sessions over 12 months in 5 queues) and rewrites the generated
+// section of docs/benchmarks.md: every report's latency through the engine
+// for queue 1 and for every queue on MariaDB and SQLite beside the same
+// aggregate run by the mariadb/sqlite3 client (the floor, floor/*.sql),
+// session-log exports (JSON, CSV, XLSX, OData) in rows/s through the real
+// HTTP handlers, peak RSS, and the machine.
+//
+//	go run ./cmd/chime-bench --mysql 'root@tcp(127.0.0.1:3306)/chime_bench1m' \
+//	  --sqlite /work/bench/bench1m.db --load --out docs/benchmarks.md
+//
+// The databases are only read, except with --load when they hold no
+// sessions: then they are migrated and filled with fixtures.Load (seed 7,
+// 2025-11-01 to 2026-10-31, 1,000,000 conversations), as
+// `chime-reports fixtures load` would.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"regexp"
+	"time"
+)
+
+// The benchmark data: what --load creates.
+var (
+	dataStart = time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
+	dataStop  = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) // exclusive
+)
+
+const (
+	dataSessions = 1_000_000
+	dataSeed     = 7
+)
+
+// config is the parsed command line.
+type config struct {
+	MySQL, SQLite string
+	Load          bool
+	Out           string
+	Runs          int
+	Only          *regexp.Regexp
+	Exports       bool
+	LoadReport    string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "chime-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("chime-bench", flag.ContinueOnError)
+	var cfg config
+	var only string
+	fs.StringVar(&cfg.MySQL, "mysql", "", "MySQL/MariaDB DSN of the benchmark database (empty: skip MariaDB)")
+	fs.StringVar(&cfg.SQLite, "sqlite", "", "SQLite file of the benchmark database (empty: skip SQLite)")
+	fs.BoolVar(&cfg.Load, "load", false, "migrate and load the benchmark data into a database that holds no sessions")
+	fs.StringVar(&cfg.Out, "out", "", "markdown file whose section between <!-- bench:begin --> and <!-- bench:end --> is replaced (empty: print to stdout)")
+	fs.IntVar(&cfg.Runs, "runs", 3, "runs per measurement; the best is kept")
+	fs.StringVar(&only, "only", "", "regular expression: measure only the reports it matches (the output is then partial)")
+	fs.BoolVar(&cfg.Exports, "exports", true, "measure the session-log exports")
+	fs.StringVar(&cfg.LoadReport, "load-report", "", "file with the output of cmd/chime-load (64 clients) to include")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.MySQL == "" && cfg.SQLite == "" {
+		return errors.New("name at least one database: --mysql DSN and/or --sqlite PATH")
+	}
+	if cfg.Runs < 1 {
+		return errors.New("--runs must be at least 1")
+	}
+	if only != "" {
+		re, err := regexp.Compile(only)
+		if err != nil {
+			return fmt.Errorf("--only: %w", err)
+		}
+		cfg.Only = re
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+
+	res, err := measure(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	md := res.markdown()
+	if cfg.Out == "" {
+		_, err := io.WriteString(stdout, md)
+		return err
+	}
+	if cfg.Only != nil {
+		fmt.Fprint(stdout, md)
+		return fmt.Errorf("--only gives a partial result: printed, %s left alone", cfg.Out)
+	}
+	return replaceSection(cfg.Out, md)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chime-reports/chime-reports/fixtures"
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/models/dbtest"
+	"github.com/chime-reports/chime-reports/reports"
+)
+
+// TestFloorQueries runs every floor query through the database's client
+// on a small generated data set, and checks that the InboundVsAnsweredChats
+// floor computes the report's numbers.
+func TestFloorQueries(t *testing.T) {
+	names, err := fs.Glob(floorFiles, "floor/*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no floor queries: %v", err)
+	}
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	stop := start.AddDate(0, 1, 0)
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		client := map[models.Dialect]string{models.SQLite: "sqlite3", models.MySQL: "mariadb"}[b.DSN.Dialect]
+		if _, err := exec.LookPath(client); err != nil {
+			t.Skipf("%s is not installed", client)
+		}
+		ctx := context.Background()
+		if _, err := fixtures.Load(ctx, b.DB, fixtures.Options{Start: start, End: stop, Sessions: 1500, Seed: 3}); err != nil {
+			t.Fatal(err)
+		}
+		runner := floorRunner{dsn: b.DSN}
+		for _, name := range names {
+			report := strings.TrimSuffix(filepath.Base(name), ".sql")
+			if _, ok := reports.Lookup(report); !ok {
+				t.Errorf("%s: no report %s", name, report)
+				continue
+			}
+			q, ok, err := floorSQL(report, b.DSN.Dialect, []uint32{1, 2, 3, 4, 5}, start, stop)
+			if err != nil || !ok {
+				t.Fatalf("%s: %v %v", report, ok, err)
+			}
+			if _, lines, err := runner.run(ctx, q); err != nil {
+				t.Errorf("%s: %v", report, err)
+			} else if lines == 0 {
+				t.Errorf("%s: the floor returned no rows", report)
+			}
+		}
+
+		// The floor's per-day counts for queue 1 equal the report's.
+		q, _, _ := floorSQL("InboundVsAnsweredChats", b.DSN.Dialect, []uint32{1}, start, stop)
+		out, err := runner.command(ctx, q).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		floor := map[string][2]int64{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.FieldsFunc(line, func(r rune) bool { return r == '\t' || r == '|' })
+			if len(f) != 4 {
+				t.Fatalf("floor line %q", line)
+			}
+			in, _ := strconv.ParseInt(f[2], 10, 64)
+			ans, _ := strconv.ParseInt(f[3], 10, 64)
+			floor[f[1]] = [2]int64{in, ans}
+		}
+		rep, _ := reports.Lookup("InboundVsAnsweredChats")
+		res, err := reports.NewEngine(b.DB, func() time.Time { return stop }).Run(ctx, reports.Query{
+			Report: rep, Window: reports.Window{Start: start, Stop: stop, Zone: time.UTC}, QueueID: 1, Visible: []uint32{1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Rows.Close()
+		days := 0
+		for res.Rows.Next() {
+			row := res.Rows.Row()
+			day := row[0].(time.Time).Format(time.DateOnly)
+			got := floor[day]
+			if got[0] != row[1].(int64) || got[1] != row[2].(int64) {
+				t.Errorf("%s: floor says inbound %d, answered %d; the report %d, %d", day, got[0], got[1], row[1], row[2])
+			}
+			if row[1].(int64) > 0 {
+				days++
+			}
+		}
+		if days != len(floor) || days == 0 {
+			t.Errorf("the report has %d days with sessions, the floor %d", days, len(floor))
+		}
+	})
+}
+
+func TestReplaceSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.md")
+	os.WriteFile(path, []byte("# Benchmarks\n\nprose\n"), 0o644)
+	if err := replaceSection(path, "one\n"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, append(must(os.ReadFile(path)), "\nafter\n"...), 0o644)
+	if err := replaceSection(path, "two\n"); err != nil {
+		t.Fatal(err)
+	}
+	want := "# Benchmarks\n\nprose\n\n" + beginMarker + "\ntwo\n" + endMarker + "\n\nafter\n"
+	if got := string(must(os.ReadFile(path))); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+	os.WriteFile(path, []byte(endMarker+"\n"+beginMarker), 0o644)
+	if err := replaceSection(path, "x"); err == nil {
+		t.Error("markers out of order: no error")
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,127 @@
+package reports_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports"
+)
+
+// Benchmark data: what `chime-bench --load` (and `chime-reports fixtures
+// load --start 2025-11-01 --end 2026-10-31 --sessions 1000000 --seed 7`)
+// creates. The window is the whole year in UTC.
+var (
+	benchStart = time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
+	benchStop  = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// BenchmarkReports runs every report (the session logs aside: they are
+// exports, see cmd/chime-bench) through the engine over 12 months, for
+// queue 1 and for every queue (a per-queue report once per queue, as its
+// OData set does; a global report over all queues), on each back end that
+// is configured. Benchmarks, not tests: skipped unless
+//
+//	CHIME_BENCH_MYSQL_DSN='root@tcp(127.0.0.1:3306)/chime_bench1m' \
+//	CHIME_BENCH_SQLITE=/work/bench/bench1m.db \
+//	  go test ./reports -run '^$' -bench 'Reports/mysql/InboundVsAnsweredChats' -benchtime 3x
+//
+// name databases loaded with the benchmark data (cmd/chime-bench --load
+// creates them). The databases are only read.
+func BenchmarkReports(b *testing.B) {
+	backends := []struct{ name, env, prefix string }{
+		{"mysql", "CHIME_BENCH_MYSQL_DSN", ""},
+		{"sqlite", "CHIME_BENCH_SQLITE", "sqlite:"},
+	}
+	ran := false
+	for _, be := range backends {
+		v := os.Getenv(be.env)
+		if v == "" {
+			continue
+		}
+		ran = true
+		b.Run(be.name, func(b *testing.B) {
+			db := openBench(b, be.prefix+v)
+			benchBackend(b, db)
+		})
+	}
+	if !ran {
+		b.Skip("set CHIME_BENCH_MYSQL_DSN and/or CHIME_BENCH_SQLITE to databases holding the benchmark data")
+	}
+}
+
+func openBench(b *testing.B, raw string) *gorm.DB {
+	dsn, err := models.ParseDSN(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := models.Open(context.Background(), dsn, models.Options{SlowThreshold: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if s, err := db.DB(); err == nil {
+			s.Close()
+		}
+	})
+	var n int64
+	if err := db.Model(&models.ChatSession{}).Count(&n).Error; err != nil || n == 0 {
+		b.Skipf("%s holds no sessions (%v): load it with chime-bench --load", dsn, err)
+	}
+	return db
+}
+
+func benchBackend(b *testing.B, db *gorm.DB) {
+	ctx := context.Background()
+	var all []uint32
+	if err := db.Model(&models.Queue{}).Order("id").Pluck("id", &all).Error; err != nil {
+		b.Fatal(err)
+	}
+	engine := reports.NewEngine(db, func() time.Time { return benchStop })
+	window := reports.Window{Start: benchStart, Stop: benchStop, Zone: time.UTC}
+	for _, r := range reports.All() {
+		if r.Grain == reports.GrainSession && r.Name != "RatingComments" {
+			continue
+		}
+		for _, scope := range []string{"queue1", "all"} {
+			var runs []reports.Query
+			switch {
+			case !r.RequiresQueue() && scope == "queue1":
+				runs = []reports.Query{{Report: r, Window: window, Visible: []uint32{1}}}
+			case !r.RequiresQueue():
+				runs = []reports.Query{{Report: r, Window: window, Visible: all}}
+			case scope == "queue1":
+				runs = []reports.Query{{Report: r, Window: window, QueueID: 1, Visible: all}}
+			default:
+				for _, id := range all {
+					runs = append(runs, reports.Query{Report: r, Window: window, QueueID: id, Visible: all})
+				}
+			}
+			b.Run(r.Name+"/"+scope, func(b *testing.B) {
+				var rows int
+				for b.Loop() {
+					rows = 0
+					for _, q := range runs {
+						res, err := engine.Run(ctx, q)
+						if err != nil {
+							b.Fatal(err)
+						}
+						for res.Rows.Next() {
+							rows++
+						}
+						err = res.Rows.Err()
+						res.Rows.Close()
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(rows), "rows")
+			})
+		}
+	}
+}
