@@ -181,7 +181,9 @@ func driverConfig(c *mysql.Config, l *slog.Logger) *mysql.Config {
 
 type driverLogger struct{ l *slog.Logger }
 
-func (d driverLogger) Print(v ...any) { d.l.Warn("mysql driver", "msg", strings.TrimSpace(fmt.Sprint(v...))) }
+func (d driverLogger) Print(v ...any) {
+	d.l.Warn("mysql driver", "msg", strings.TrimSpace(fmt.Sprint(v...)))
+}
 
 // UTC normalises an instant for storage: UTC, millisecond precision.
 func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
