@@ -13,6 +13,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/export"
+	"github.com/chime-reports/chime-reports/reports/httpcache"
 )
 
 // API serves the native routes.
@@ -84,17 +85,27 @@ func (a *API) report(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	bom, err := p.boolean("bom")
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	// The tag is computed before the report, so a change in between leaves
+	// the tag older than the answer (revalidated next time), never newer.
+	tag, err := a.etag(c, q, f, bom, principal)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if httpcache.NotModified(c.Writer, c.Request, tag) {
+		return
+	}
 	release, err := a.admit(f, c.Request.Method)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
 	defer release()
-	bom, err := p.boolean("bom")
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
 	res, err := a.engine.Run(c.Request.Context(), q)
 	if err != nil {
 		a.fail(c, err)
@@ -102,7 +113,7 @@ func (a *API) report(c *gin.Context) {
 	}
 	defer res.Rows.Close()
 	h := c.Writer.Header()
-	h.Set("Cache-Control", "private, no-cache")
+	httpcache.SetHeaders(h, tag)
 	switch f {
 	case formatCSV:
 		h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -162,6 +173,21 @@ func (a *API) query(p params, rep *reports.Report, principal *keys.Principal) (r
 		return reports.Query{}, apierror.Invalid("queueId", fmt.Sprintf("%s covers every visible queue and takes no queueId", rep.Name))
 	}
 	return reports.Query{Report: rep, Window: w, QueueID: qid, Visible: principal.Visible}, nil
+}
+
+// etag is the entity tag of a report answer, or "" when it has none (an
+// open window, or a report the data fingerprint does not cover): every
+// normalised part that shapes the body — report, queue, window instants,
+// zone, representation, BOM, the caller and their queues — plus the
+// engine's fingerprint of the data (docs/api.md, "Caching").
+func (a *API) etag(c *gin.Context, q reports.Query, f format, bom bool, principal *keys.Principal) (string, error) {
+	data, ok, err := a.engine.Fingerprint(c.Request.Context(), q)
+	if err != nil || !ok {
+		return "", err
+	}
+	return httpcache.Tag("native report", q.Report.Name, fmt.Sprint(q.QueueID),
+		q.Window.Start.UTC().Format(time.RFC3339Nano), q.Window.Stop.UTC().Format(time.RFC3339Nano), q.Window.Zone.String(),
+		formatNames[f], fmt.Sprint(bom), httpcache.Caller(principal.UserID, principal.Name(), principal.Visible), data), nil
 }
 
 // fileName says what a download holds: report, queue and local window,

@@ -1,0 +1,279 @@
+package reports
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+// coverage says which data a report reads, as far as its data fingerprint
+// is concerned (docs/api.md, "Caching").
+type coverage int
+
+const (
+	// uncovered reports read data the fingerprint cannot see cheaply
+	// (participations that began before the window, offers, messages,
+	// presence, bot interactions, keywords, memberships): no fingerprint,
+	// so no ETag.
+	uncovered coverage = iota
+	// sessionFacts reports read the sessions of their queues that started
+	// or were queued in the window, the ratings of those sessions, and
+	// their queues' settings.
+	sessionFacts
+	// sessionNames reports read the same plus display names of users.
+	sessionNames
+	// sessionLogs read the same plus the sessions' guests (seekers).
+	sessionLogs
+)
+
+// fingerprinted lists the reports whose inputs the data fingerprint covers;
+// a report not named here (a new one included) gets no ETag, which is
+// never wrong, only slower.
+var fingerprinted = map[string]coverage{
+	"GlobalQueueSummary":        sessionFacts,
+	"GlobalChatsPerDay":         sessionFacts,
+	"GlobalHourlyHeatmap":       sessionFacts,
+	"InboundVsAnsweredChats":    sessionFacts,
+	"ChatsByHourOfDay":          sessionFacts,
+	"ChatsByDayOfWeek":          sessionFacts,
+	"ChatOutcomesByDay":         sessionFacts,
+	"ChatsByEntryPoint":         sessionFacts,
+	"ServiceLevelByDay":         sessionFacts,
+	"AbandonedChatsByDay":       sessionFacts,
+	"WaitTimeByDay":             sessionFacts,
+	"WaitTimeDistribution":      sessionFacts,
+	"ChatDurationByDay":         sessionFacts,
+	"TransfersByDay":            sessionFacts,
+	"CustomerSatisfactionByDay": sessionFacts,
+	"SentimentByDay":            sessionFacts,
+	"SkillTagDistribution":      sessionFacts,
+	"RatingComments":            sessionNames,
+	"GlobalChatSessionLog":      sessionLogs,
+	"QueueChatSessionLog":       sessionLogs,
+}
+
+// Validated reports whether r's answers can carry a data fingerprint.
+func (r *Report) Validated() bool { return fingerprinted[r.Name] != uncovered }
+
+// Fingerprint returns a digest of every row q reads, for an entity tag,
+// or ok false when q cannot be validated: its report is not covered, or
+// its window has not closed (its stop is after the engine's clock), so
+// the answer depends on the time of asking. The digest changes when a
+// session of q's queues that started or was queued in the window is added,
+// removed or changed, when a rating of such a session is added, removed or
+// changed, and when a setting or name the report shows changes. It is one
+// SQL statement of aggregates over index ranges; run it before the report,
+// so that a change between the two makes the tag older than the answer,
+// never newer. Invisible queues are NotFound, as in Run.
+func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bool, err error) {
+	if q.Report == nil {
+		return "", false, nil
+	}
+	cov := fingerprinted[q.Report.Name]
+	if cov == uncovered || q.Window.Stop.After(e.clock()) {
+		return "", false, nil
+	}
+	queues := q.Visible
+	if q.Report.RequiresQueue() {
+		if _, err := e.visibleQueue(ctx, q.QueueID, q.Visible); err != nil {
+			return "", false, err
+		}
+		queues = []uint32{q.QueueID}
+	}
+	d, err := e.fingerprint(ctx, cov, queues, q.Window.Start, q.Window.Stop)
+	if err != nil {
+		return "", false, err
+	}
+	return d, true, nil
+}
+
+// SetFingerprint is Fingerprint for an entity-set query: report sets over
+// the window their options and $filter select, session sets (Sessions and
+// the session logs) when $filter bounds StartedAt (SessionStarted) on both
+// sides. Queues and Agents, $apply, filters that call now(), and windows
+// that have not closed get none.
+func (e *Engine) SetFingerprint(ctx context.Context, q SetQuery) (digest string, ok bool, err error) {
+	s := q.Set
+	if s == nil || len(q.Apply) > 0 || callsNow(q.Filter) {
+		return "", false, nil
+	}
+	now := e.clock()
+	var (
+		cov         coverage
+		start, stop time.Time
+	)
+	switch s.kind {
+	case reportSet:
+		cov = fingerprinted[s.Report.Name]
+		if cov == uncovered {
+			return "", false, nil
+		}
+		w, empty, err := s.reportWindow(&q, now)
+		if err != nil || empty {
+			return "", false, err
+		}
+		start, stop = w.Start, w.Stop
+	case sessionSet:
+		cov = sessionLogs
+		var bounded bool
+		if start, stop, bounded = startedRange(q.Filter); !bounded {
+			return "", false, nil
+		}
+	default:
+		return "", false, nil
+	}
+	if stop.After(now) {
+		return "", false, nil
+	}
+	d, err := e.fingerprint(ctx, cov, narrowQueues(q.Visible, q.Filter), start, stop)
+	if err != nil {
+		return "", false, err
+	}
+	return d, true, nil
+}
+
+// fingerprint runs the aggregate statement (see fingerprintSQL).
+func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32, start, stop time.Time) (string, error) {
+	sql, args := fingerprintSQL(cov, nonEmpty(queues), start.UTC(), stop.UTC())
+	rows, err := e.db.WithContext(ctx).Raw(sql, args...).Rows()
+	if err != nil {
+		return "", apierror.FromDatabase(err)
+	}
+	defer rows.Close()
+	h := sha256.New()
+	fmt.Fprintf(h, "%d|%v|%d|%d\n", cov, queues, start.UnixMilli(), stop.UnixMilli())
+	cols := make([]any, fingerprintColumns)
+	ptrs := make([]any, len(cols))
+	for i := range cols {
+		ptrs[i] = &cols[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", apierror.FromDatabase(err)
+		}
+		for _, v := range cols {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			fmt.Fprintf(h, "%v|", v)
+		}
+		h.Write([]byte{'\n'})
+	}
+	if err := rows.Err(); err != nil {
+		return "", apierror.FromDatabase(err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fingerprintColumns is the width of every branch of fingerprintSQL.
+const fingerprintColumns = 8
+
+// fingerprintSQL is one statement, a UNION ALL of aggregates, each over an
+// index range or a small table:
+//
+//	S  sessions of queues with started_at in [start, stop)   ix_cs_q_started
+//	Q  sessions of queues with queued_at in [start, stop)    ix_cs_q_queued
+//	   each with its rating (primary key) and, for logs, its guest
+//	queues  the queues' names and thresholds                 primary key
+//	users   every user's display name (names only)           small table
+//
+// Per row it sums CRC32 of the columns reports read, so a change is seen
+// even when a writer leaves updated_at alone (SQLite gets CRC32 from
+// models); COUNT, SUM(id) and MAX(updated_at) come on top.
+func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (string, []any) {
+	digest := func(cols ...string) string {
+		return "SUM(CRC32(CONCAT_WS('|', " + strings.Join(cols, ", ") + ")))"
+	}
+	text := func(x string) string { return "COALESCE(CAST(" + x + " AS CHAR), '')" }
+	session := digest("s.queue_id", "s.seeker_id", "s.conversation_guid", "s.parent_session_id", "s.state", "s.end_reason",
+		"s.entry_point", "s.skill_tag", "s.question", "s.started_at", "s.queued_at", "s.accepted_at",
+		"s.first_agent_message_at", "s.ended_at", "s.first_agent_id", "s.message_count", "s.file_count",
+		"s.agent_transfer_count", "s.sentiment_score")
+	rating := digest("r.session_id", "r.rating", "r.scale_max", "r.comment", "r.rated_agent_id", "r.submitted_at")
+	seeker, seekerJoin := "''", ""
+	if cov == sessionLogs {
+		seeker = text(digest("sk.id", "sk.display_name", "sk.first_name", "sk.last_name", "sk.email"))
+		seekerJoin = " LEFT JOIN seekers sk ON sk.id = s.seeker_id"
+	}
+	branch := func(label, col string) string {
+		return "SELECT '" + label + "', " + text("COUNT(*)") + ", " + text("SUM(s.id)") + ", " + text("MAX(s.updated_at)") + ", " +
+			text("MAX(s.ended_at)") + ", " + text(session) + ", " + text(rating) + ", " + seeker +
+			" FROM chat_sessions s LEFT JOIN session_ratings r ON r.session_id = s.id" + seekerJoin +
+			" WHERE s.queue_id IN ? AND " + col + " >= ? AND " + col + " < ?"
+	}
+	parts := []string{branch("S", "s.started_at"), branch("Q", "s.queued_at")}
+	args := []any{queues, start, stop, queues, start, stop}
+	queue := digest("name", "mode", "sla_threshold_seconds", "sla_target_pct", "short_abandon_seconds")
+	parts = append(parts, "SELECT 'queues', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
+		text("MAX(deleted_at)")+", "+text(queue)+", '', '' FROM queues WHERE id IN ?")
+	args = append(args, queues)
+	if cov == sessionNames || cov == sessionLogs {
+		parts = append(parts, "SELECT 'users', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
+			text("MAX(deleted_at)")+", "+text(digest("id", "display_name"))+", '', '' FROM users")
+	}
+	return strings.Join(parts, " UNION ALL "), args
+}
+
+// startedRange reads the StartedAt (or SessionStarted) range AND-ed at the
+// top of a session-set filter: both a lower and an upper bound are needed.
+// The range returned holds every row the filter can select (a superset
+// when the bounds are exclusive).
+func startedRange(filter Expr) (start, stop time.Time, ok bool) {
+	var lo, hi *time.Time
+	for _, c := range Conjuncts(filter) {
+		name, op, lit, isCmp := propLit(c)
+		if !isCmp || (name != "StartedAt" && name != "SessionStarted") || lit.Kind != KindDateTime {
+			continue
+		}
+		t, isTime := lit.V.(time.Time)
+		if !isTime {
+			continue
+		}
+		t = t.UTC()
+		switch op {
+		case "ge", "gt":
+			if lo == nil || t.After(*lo) {
+				lo = &t
+			}
+		case "lt", "le", "eq":
+			end := t
+			if op != "lt" {
+				end = t.Add(time.Millisecond) // instants are stored to the millisecond
+			}
+			if hi == nil || end.Before(*hi) {
+				hi = &end
+			}
+			if op == "eq" && (lo == nil || t.After(*lo)) {
+				lo = &t
+			}
+		}
+	}
+	if lo == nil || hi == nil {
+		return time.Time{}, time.Time{}, false
+	}
+	return *lo, *hi, true
+}
+
+// callsNow reports whether an expression calls now(), whose value moves.
+func callsNow(x Expr) bool {
+	switch v := x.(type) {
+	case Call:
+		if strings.EqualFold(v.Func, "now") {
+			return true
+		}
+		return slices.ContainsFunc(v.Args, callsNow)
+	case Unary:
+		return callsNow(v.X)
+	case Binary:
+		return callsNow(v.L) || callsNow(v.R)
+	case In:
+		return callsNow(v.X) || slices.ContainsFunc(v.List, callsNow)
+	}
+	return false
+}
