@@ -16,11 +16,13 @@ import (
 
 // config is the whole configuration, parsed here and only here.
 type config struct {
-	DB        string
-	Addr      string
-	LogFormat string
-	LogLevel  string
-	MaxDays   int
+	DB string
+	// DBReplicas are read replicas of DB for the report queries (serve).
+	DBReplicas []string
+	Addr       string
+	LogFormat  string
+	LogLevel   string
+	MaxDays    int
 	// AdminSecret signs admin cookies; SecureCookies marks them Secure.
 	AdminSecret   string
 	SecureCookies bool
@@ -28,7 +30,9 @@ type config struct {
 
 // envFlags maps flags to the environment variables that set them when the
 // flag is not given (flags win).
-var envFlags = map[string]string{"db": "CHIME_DB", "addr": "CHIME_ADDR", "admin-secret": "CHIME_ADMIN_SECRET"}
+// A repeatable flag takes a comma-separated list from its variable.
+var envFlags = map[string]string{"db": "CHIME_DB", "addr": "CHIME_ADDR", "admin-secret": "CHIME_ADMIN_SECRET",
+	"db-replica": "CHIME_DB_REPLICAS"}
 
 func newRootCmd() *cobra.Command {
 	cfg := &config{}
@@ -45,9 +49,7 @@ Configuration: flags win over the environment (CHIME_DB, CHIME_ADDR).`,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			cmd.Flags().VisitAll(func(f *pflag.Flag) {
 				if env, ok := envFlags[f.Name]; ok && !f.Changed {
-					if v := os.Getenv(env); v != "" {
-						f.Value.Set(v)
-					}
+					setFromEnv(f, os.Getenv(env))
 				}
 			})
 			return setupLogging(cfg)
@@ -58,6 +60,22 @@ Configuration: flags win over the environment (CHIME_DB, CHIME_ADDR).`,
 	root.PersistentFlags().StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.AddCommand(newServeCmd(cfg), newMigrateCmd(cfg), newKeysCmd(cfg), newUsersCmd(cfg), newFixturesCmd(cfg), newKeywordsCmd(cfg))
 	return root
+}
+
+// setFromEnv sets an unset flag from its variable; a repeatable flag takes
+// a comma-separated list.
+func setFromEnv(f *pflag.Flag, v string) {
+	switch {
+	case v == "":
+	case f.Value.Type() == "stringArray":
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				f.Value.Set(item)
+			}
+		}
+	default:
+		f.Value.Set(v)
+	}
 }
 
 func setupLogging(cfg *config) error {
@@ -77,27 +95,37 @@ func setupLogging(cfg *config) error {
 	return nil
 }
 
-// openDB opens and migrates the configured database.
+// openDB opens and migrates the configured database. The handle it returns
+// reads and writes the primary; the report engine reads the replicas
+// (models.Replicas), if any.
 func openDB(ctx context.Context, cfg *config) (*gorm.DB, models.DSN, error) {
 	dsn, err := models.ParseDSN(cfg.DB)
 	if err != nil {
 		return nil, dsn, fmt.Errorf("--db: %w", err)
 	}
-	db, err := models.Open(ctx, dsn, models.Options{Logger: slog.Default()})
+	opt := models.Options{Logger: slog.Default()}
+	for i, raw := range cfg.DBReplicas {
+		r, err := models.ParseDSN(raw)
+		if err != nil {
+			return nil, dsn, fmt.Errorf("--db-replica #%d: %w", i+1, err)
+		}
+		opt.Replicas = append(opt.Replicas, r)
+	}
+	db, err := models.Open(ctx, dsn, opt)
 	if err != nil {
 		return nil, dsn, err
 	}
 	if err := models.Migrate(ctx, db); err != nil {
+		models.Close(db)
 		return nil, dsn, err
+	}
+	for _, r := range models.ReplicaStates(db) {
+		slog.Info("read replica", "replica", r.Name, "up", r.Up)
 	}
 	return db, dsn, nil
 }
 
-func closeDB(db *gorm.DB) {
-	if s, err := db.DB(); err == nil {
-		s.Close()
-	}
-}
+func closeDB(db *gorm.DB) { models.Close(db) }
 
 func newMigrateCmd(cfg *config) *cobra.Command {
 	return &cobra.Command{
