@@ -296,8 +296,11 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 		d.Resolution.ResolvedBy = &DetailsActor{UserID: *s.ResolvedByUserID, Name: user(*s.ResolvedByUserID).DisplayName, Type: "Agent"}
 	}
 
+	// The legs of a transfer chain are linked only when the caller may open
+	// them: a leg in another queue is that queue's row (id, time, queue).
 	var child models.ChatSession
-	if err := db.Select("id", "queue_id", "started_at").Where("parent_session_id = ?", s.ID).Order("id").Limit(1).Find(&child).Error; err != nil {
+	if err := db.Select("id", "queue_id", "started_at").Where("parent_session_id = ? AND queue_id IN ?", s.ID, nonEmpty(acc.Reviewable)).
+		Order("id").Limit(1).Find(&child).Error; err != nil {
 		return nil, apierror.FromDatabase(err)
 	}
 	if child.ID != 0 {
@@ -307,7 +310,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	if s.ParentSessionID != nil {
 		var parent models.ChatSession
-		if err := db.Select("id", "queue_id").Where("id = ?", *s.ParentSessionID).Limit(1).Find(&parent).Error; err != nil {
+		if err := db.Select("id", "queue_id").Where("id = ? AND queue_id IN ?", *s.ParentSessionID, nonEmpty(acc.Reviewable)).Limit(1).Find(&parent).Error; err != nil {
 			return nil, apierror.FromDatabase(err)
 		}
 		if parent.ID != 0 {
