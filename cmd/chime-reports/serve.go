@@ -27,7 +27,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	}
 	c.Flags().StringVar(&cfg.Addr, "addr", ":8080", "listen address (env CHIME_ADDR)")
 	c.Flags().IntVar(&cfg.MaxDays, "max-window-days", reports.DefaultMaxDays, "largest report window in days")
-	c.Flags().StringVar(&cfg.AdminSecret, "admin-secret", "", "secret that signs admin session cookies; share it between replicas (env CHIME_ADMIN_SECRET; default: random per process)")
+	c.Flags().StringVar(&cfg.AdminSecret, "admin-secret", "", "secret that signs admin session cookies and OData $skiptoken values; share it between replicas behind a load balancer (env CHIME_ADMIN_SECRET; default: random per process)")
 	c.Flags().BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark admin cookies Secure (set when TLS ends at a proxy in front)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
 	return c

@@ -25,7 +25,8 @@ type deps struct {
 	Clock   func() time.Time
 	Log     *slog.Logger
 	MaxDays int
-	// AdminSecret signs admin session cookies and form tokens; empty means a
+	// AdminSecret signs admin session cookies and form tokens, and keys the
+	// OData $skiptoken signature (skiptokenKey); empty means a
 	// random secret per process (sessions end at restart).
 	AdminSecret []byte
 	// SecureCookies sets the Secure flag on admin cookies (TLS in front).
@@ -56,7 +57,7 @@ func newHandler(d deps) http.Handler {
 			apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unavailable, Message: "the database is not reachable", RetryAfter: 5})
 			return
 		}
-		c.String(http.StatusOK, "ready\n")
+		c.String(http.StatusOK, "ready\n"+replicaReadiness(ctx, d.DB))
 	})
 
 	ks := keys.New(d.DB, d.Clock, d.Log)
@@ -65,7 +66,7 @@ func newHandler(d deps) http.Handler {
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
 	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}).Register(authed)
-	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}))
+	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks, TokenKey: skiptokenKey(d.AdminSecret)}))
 	for _, p := range []string{"/odata", "/odata/*path"} {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
