@@ -1,0 +1,261 @@
+package load
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chime-reports/chime-reports/reports/apierror"
+)
+
+// fake answers every way a server can answer or fail.
+func fake(t *testing.T) *httptest.Server {
+	t.Helper()
+	var wb bytes.Buffer
+	z := zip.NewWriter(&wb)
+	for _, name := range []string{"[Content_Types].xml", "xl/workbook.xml"} {
+		f, _ := z.Create(name)
+		f.Write([]byte("<x/>"))
+	}
+	z.Close()
+	workbook := wb.Bytes()
+
+	mux := http.NewServeMux()
+	ok := func(ctype, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer k" {
+				apierror.Write(w, &apierror.Error{Code: apierror.Unauthorized, Message: "no key"})
+				return
+			}
+			w.Header().Set("Content-Type", ctype)
+			w.Write([]byte(body))
+		}
+	}
+	mux.HandleFunc("/json", ok("application/json", `{"rows":[[1,2]]}`))
+	mux.HandleFunc("/json-cut", ok("application/json", `{"rows":[[1,2],`))
+	mux.HandleFunc("/csv", ok("text/csv", "a,b\r\n1,\"x\"\"y\"\r\n"))
+	mux.HandleFunc("/csv-cut", ok("text/csv", "a,b\r\n1,\"x"))
+	mux.HandleFunc("/csv-nocrlf", ok("text/csv", "a,b\r\n1,2"))
+	mux.HandleFunc("/xlsx", ok("application/octet-stream", string(workbook)))
+	mux.HandleFunc("/xlsx-cut", ok("application/octet-stream", string(workbook[:len(workbook)/2])))
+	mux.HandleFunc("/count", ok("text/plain", "1234"))
+	mux.HandleFunc("/count-bad", ok("text/plain", "12x"))
+	mux.HandleFunc("/odata-novalue", ok("application/json", `{"@odata.context":"x"}`))
+	mux.HandleFunc("/odata/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		n := r.URL.Query().Get("n")
+		pageHits[n].Add(1)
+		next := ""
+		if n != "3" {
+			next = `,"@odata.nextLink":"http://` + r.Host + `/odata/page?n=` + string(rune(n[0]+1)) + `"`
+		}
+		w.Write([]byte(`{"value":[{"n":` + n + `}]` + next + `}`))
+	})
+	mux.HandleFunc("/odata/away", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"value":[],"@odata.nextLink":"http://example.com/odata/x"}`))
+	})
+	mux.HandleFunc("/503", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, apierror.FromDatabase(errString503{}))
+	})
+	mux.HandleFunc("/503-bare", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, &apierror.Error{Code: apierror.Unavailable, Message: "down"})
+	})
+	mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, &apierror.Error{Code: apierror.Internal, Message: "internal error"})
+	})
+	mux.HandleFunc("/504", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, apierror.FromDatabase(context.DeadlineExceeded))
+	})
+	mux.HandleFunc("/502-text", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+	})
+	mux.HandleFunc("/400", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, apierror.Invalid("start", "bad start"))
+	})
+	mux.HandleFunc("/429", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, &apierror.Error{Code: apierror.TooManyRequests, Message: "slow down", RetryAfter: 1})
+	})
+	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"rows":[[1,2],`))
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	})
+	mux.HandleFunc("/short", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.Write([]byte(`{"rows":[]}`))
+	})
+	mux.HandleFunc("/hangup", func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// pageHits counts requests of /odata/page by page number.
+var pageHits = map[string]*atomic.Int64{"1": {}, "2": {}, "3": {}}
+
+type errString503 struct{}
+
+func (errString503) Error() string { return "dial tcp 127.0.0.1:3306: connect: connection refused" }
+
+func TestClassify(t *testing.T) {
+	srv := fake(t)
+	client := &http.Client{Timeout: 500 * time.Millisecond}
+	cases := []struct {
+		path string
+		body Body
+		want Outcome
+	}{
+		{"/json", JSON, OK},
+		{"/json-cut", JSON, Silent},
+		{"/csv", CSV, OK},
+		{"/csv-cut", CSV, Silent},
+		{"/csv-nocrlf", CSV, Silent},
+		{"/xlsx", XLSX, OK},
+		{"/xlsx-cut", XLSX, Silent},
+		{"/count", Count, OK},
+		{"/count-bad", Count, Silent},
+		{"/odata/page?n=3", OData, OK},
+		{"/odata-novalue", OData, Silent},
+		{"/503", JSON, Clean503},
+		{"/503-bare", JSON, ServerError},
+		{"/500", JSON, ServerError},
+		{"/504", JSON, ServerError},
+		{"/502-text", JSON, BadShape},
+		{"/400", JSON, ClientError},
+		{"/429", JSON, Throttled},
+		{"/abort", JSON, Aborted},
+		{"/short", JSON, Aborted},
+		{"/hangup", JSON, Lost},
+		{"/stall", JSON, Timeout},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			_, got, detail, _, _ := do(context.Background(), client, "k", srv.URL+c.path, Request{Body: c.body})
+			if got != c.want {
+				t.Errorf("%s: outcome %s (%s), want %s", c.path, got, detail, c.want)
+			}
+			if got.Failing() != (c.want != OK && c.want != Clean503 && c.want != Throttled && c.want != Aborted) {
+				t.Errorf("%s: Failing() = %v", c.path, got.Failing())
+			}
+		})
+	}
+	// Without the key the fake answers 401 in the shape: a client error.
+	if _, got, _, _, _ := do(context.Background(), client, "wrong", srv.URL+"/json", Request{Body: JSON}); got != ClientError {
+		t.Errorf("401: outcome %s, want 4xx", got)
+	}
+}
+
+// A run follows nextLinks up to Pages, counts per kind and fails when any
+// answer fails.
+func TestRun(t *testing.T) {
+	srv := fake(t)
+	fixed := func(name, path string, body Body, pages int) Weighted {
+		return Weighted{Weight: 1, Kind: Kind{Name: name, Make: func(*rand.Rand, int, Span) Request {
+			return Request{Path: path, Body: body, Pages: pages}
+		}}}
+	}
+	cfg := Config{BaseURL: srv.URL, Key: "k", Clients: 2, Duration: 200 * time.Millisecond, Timeout: 2 * time.Second,
+		Queues: []int{1}, Span: Span{First: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)}}
+
+	for _, h := range pageHits {
+		h.Store(0)
+	}
+	cfg.Mix = []Weighted{fixed("pages", "/odata/page?n=1", OData, 1), fixed("csv", "/csv", CSV, 0), fixed("503", "/503", JSON, 0)}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatalf("clean run failed: %v", err)
+	}
+	pages := res.ByKind["pages"]
+	if pages.Requests == 0 || res.ByKind["csv"].Requests == 0 || res.ByKind["503"].Count(Clean503) == 0 {
+		t.Fatalf("kinds not all sent: %+v", res.ByKind)
+	}
+	// n=1 and n=2 are fetched; n=3 would be a third page (Pages: 1).
+	if h1, h2, h3 := pageHits["1"].Load(), pageHits["2"].Load(), pageHits["3"].Load(); h2 == 0 || h2 > h1 || h3 != 0 || int(h1+h2) != pages.Requests {
+		t.Errorf("pages: %d first, %d second, %d third pages fetched (%d counted), want one nextLink followed per sequence", h1, h2, h3, pages.Requests)
+	}
+	var sum int
+	for _, s := range res.Timeline {
+		sum += s.Outcomes[OK] + s.Outcomes[Clean503]
+	}
+	if sum != res.Total.Requests {
+		t.Errorf("timeline holds %d answers, total %d", sum, res.Total.Requests)
+	}
+	if res.Total.Percentile(1) < res.Total.Percentile(.5) {
+		t.Errorf("max below p50")
+	}
+
+	// One request per client is enough for the failing kinds.
+	cfg.Duration = time.Millisecond
+	for _, c := range []struct {
+		w    Weighted
+		want Outcome
+	}{
+		{fixed("cut", "/json-cut", JSON, 0), Silent},
+		{fixed("away", "/odata/away", OData, 3), BadShape},
+		{fixed("abort", "/abort", JSON, 0), Aborted},
+	} {
+		cfg.Mix = []Weighted{c.w}
+		res, err = Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total.Count(c.want) == 0 {
+			t.Errorf("%s: no %s answer: %+v", c.w.Kind.Name, c.want, res.Total.Outcomes)
+		}
+		if failed := res.Err() != nil; failed != c.want.Failing() {
+			t.Errorf("%s: run failed %v, want %v (%v)", c.w.Kind.Name, failed, c.want.Failing(), res.Err())
+		}
+	}
+	cfg.Mix = []Weighted{fixed("cut", "/json-cut", JSON, 0)}
+	res, _ = Run(context.Background(), cfg)
+	var text bytes.Buffer
+	res.WriteText(&text, false)
+	if !strings.Contains(text.String(), "/json-cut") || strings.Contains(text.String(), "Bearer") {
+		t.Errorf("report lacks the failing path or shows the key:\n%s", text.String())
+	}
+}
+
+func TestCheckLoopback(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:8080", "http://localhost", "http://[::1]:80/", "https://127.0.0.2"} {
+		if _, err := CheckLoopback(u); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://10.0.0.1", "http://example.com", "ftp://127.0.0.1", "http://u:p@127.0.0.1", "http://127.0.0.1.example.com"} {
+		if _, err := CheckLoopback(u); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+}
+
+func TestParseMix(t *testing.T) {
+	m, err := ParseMix(DefaultMix)
+	if err != nil || len(m) != len(Kinds) {
+		t.Fatalf("default mix: %d kinds, %v", len(m), err)
+	}
+	for _, bad := range []string{"", "nope=1", "xlsx=-1", "xlsx=1,xlsx=2", "xlsx=0"} {
+		if _, err := ParseMix(bad); err == nil {
+			t.Errorf("mix %q accepted", bad)
+		}
+	}
+}
