@@ -11,6 +11,7 @@ import (
 	"github.com/chime-reports/chime-reports/odata/filter"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/httpcache"
 )
 
 // request is one parsed entity-set request.
@@ -49,6 +50,18 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	if err != nil {
 		return err
 	}
+	// The tag comes before the answer is computed, so a change in between
+	// leaves it older than the answer, never newer.
+	tag, err := s.etag(r, p, req)
+	if err != nil {
+		return err
+	}
+	if httpcache.NotModified(w, r, tag) {
+		return nil
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
+	}
 	if req.download != "" {
 		return s.download(w, r, p, req)
 	}
@@ -74,6 +87,16 @@ func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principa
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
+	}
+	tag, err := s.etag(r, p, req)
+	if err != nil {
+		return err
+	}
+	if httpcache.NotModified(w, r, tag) {
+		return nil
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
 	}
 	n, err := s.engine.CountSet(r.Context(), req.query)
 	if err != nil {

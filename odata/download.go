@@ -7,6 +7,7 @@ import (
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/export"
+	"github.com/chime-reports/chime-reports/reports/httpcache"
 )
 
 // download answers $format=csv or $format=xlsx on an entity set: every row
@@ -61,7 +62,7 @@ func (s *Service) download(w http.ResponseWriter, r *http.Request, p *keys.Princ
 	}
 	h := w.Header()
 	h.Set("OData-Version", "4.0")
-	h.Set("Cache-Control", "private, no-cache")
+	httpcache.SetHeaders(h, h.Get("ETag")) // the tag entitySet set, if any
 	if req.download == "xlsx" {
 		h.Set("Content-Type", export.XLSXMediaType)
 		h.Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)

@@ -14,6 +14,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/export"
+	"github.com/chime-reports/chime-reports/reports/httpcache"
 )
 
 // Content types of the feed (shared/POWERQUERY.md rules 2 and 3).
@@ -127,6 +128,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierror.From(err)
 	h := w.Header()
 	h.Del("Content-Encoding")
+	h.Del("ETag")
 	h.Set("Content-Type", "application/json;charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	if e.RetryAfter > 0 {
@@ -166,8 +168,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 func start(w http.ResponseWriter, r *http.Request, contentType string) (io.Writer, func() error) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", "Accept-Encoding")
+	httpcache.SetHeaders(h, h.Get("ETag")) // an entity set's tag, set before, stays
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
 		return io.Discard, func() error { return nil }

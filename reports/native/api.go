@@ -222,6 +222,7 @@ func mustPrincipal(c *gin.Context) *keys.Principal {
 
 // fail writes err in the error shape (before any byte of the answer).
 func (a *API) fail(c *gin.Context, err error) {
+	c.Writer.Header().Del("ETag") // an error is never a representation to revalidate
 	e := apierror.Write(c.Writer, err)
 	if e.Status() >= 500 {
 		a.log.Error("request failed", "path", c.Request.URL.Path, "code", e.Code, "err", e.Cause)
