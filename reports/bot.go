@@ -82,9 +82,8 @@ type botRow struct {
 
 func (x *execution) forEachBot(fn func(b *botRow)) error {
 	rows, err := x.db.Table("bot_interactions AS b").
-		Select(factsColumns+", b.started_at, b.ended_at, b.outcome, b.handoff_reason, b.turns, b.top_intent, b.feedback").
+		Select(factsColumnsUnrated+", b.started_at, b.ended_at, b.outcome, b.handoff_reason, b.turns, b.top_intent, b.feedback").
 		Joins("JOIN chat_sessions s ON s.id = b.session_id").
-		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
 		Where("b.queue_id IN ?", nonEmpty(x.queueIDs())).
 		Where("b.started_at >= ? AND b.started_at < ?", x.q.Window.Start, x.q.Window.Stop).Rows()
 	if err != nil {

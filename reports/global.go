@@ -71,7 +71,7 @@ func globalQueueSummary(_ context.Context, x *execution) (Rows, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	err = x.forEachOffered(func(f *facts) {
+	err = x.forEachOfferedRated(func(f *facts) {
 		t := tot[f.QueueID]
 		t.inbound++
 		if f.answered() {

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/chime-reports/chime-reports/models"
 )
@@ -122,9 +123,15 @@ const GrainWindow Grain = "window"
 
 // byDay streams O into per-day accumulators.
 func byDay[T any](x *execution, add func(a *T, f *facts)) ([]Bucket, []T, error) {
+	return byDayOf(x, x.forEachOffered, add)
+}
+
+// byDayOf streams the sessions of each into per-day accumulators by
+// queued_at.
+func byDayOf[T any](x *execution, each func(func(f *facts)) error, add func(a *T, f *facts)) ([]Bucket, []T, error) {
 	days := x.q.Window.Days()
 	acc := make([]T, len(days))
-	err := x.forEachOffered(func(f *facts) {
+	err := each(func(f *facts) {
 		if i := Locate(days, *f.QueuedAt); i >= 0 {
 			add(&acc[i], f)
 		}
@@ -296,6 +303,26 @@ func chatDurationByDay(_ context.Context, x *execution) (Rows, error) {
 type transferDay struct{ answered, out, in, agent, rated int64 }
 
 func transfersByDay(_ context.Context, x *execution) (Rows, error) {
+	if days := x.q.Window.Days(); hourAligned(days) { // plain counts: let the database count (hourly.go)
+		acc := make([]transferDay, len(days))
+		answered, transferred := "s.accepted_at IS NOT NULL", "s.state = '"+models.StateTransferred+"'"
+		err := x.countByHour("s.queued_at", []string{
+			"SUM(CASE WHEN " + answered + " THEN 1 ELSE 0 END)",
+			"SUM(CASE WHEN " + transferred + " THEN 1 ELSE 0 END)",
+			"SUM(CASE WHEN s.parent_session_id IS NOT NULL THEN 1 ELSE 0 END)",
+			"SUM(s.agent_transfer_count)",
+			"SUM(CASE WHEN " + answered + " AND (" + transferred + " OR s.agent_transfer_count > 0) THEN 1 ELSE 0 END)",
+		}, func(h time.Time, v []int64) {
+			if i := Locate(days, h); i >= 0 {
+				a := &acc[i]
+				a.answered, a.out, a.in, a.agent, a.rated = a.answered+v[0], a.out+v[1], a.in+v[2], a.agent+v[3], a.rated+v[4]
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		return dayRows(days, acc, transferRow), nil
+	}
 	days, acc, err := byDay(x, func(a *transferDay, f *facts) {
 		transferred := f.State == models.StateTransferred
 		if f.answered() {
@@ -315,9 +342,11 @@ func transfersByDay(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *transferDay) []any {
-		return []any{d.Label, a.answered, a.out, a.in, a.agent, ratio(a.rated, a.answered)}
-	}), nil
+	return dayRows(days, acc, transferRow), nil
+}
+
+func transferRow(d Bucket, a *transferDay) []any {
+	return []any{d.Label, a.answered, a.out, a.in, a.agent, ratio(a.rated, a.answered)}
 }
 
 type csatDay struct {
@@ -327,7 +356,7 @@ type csatDay struct {
 }
 
 func satisfactionByDay(_ context.Context, x *execution) (Rows, error) {
-	days, acc, err := byDay(x, func(a *csatDay, f *facts) {
+	days, acc, err := byDayOf(x, x.forEachOfferedRated, func(a *csatDay, f *facts) {
 		if f.answered() && f.closed() {
 			a.ended++
 		}
