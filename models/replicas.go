@@ -172,7 +172,7 @@ func useReplicas(ctx context.Context, db *gorm.DB, primary *sql.DB, dsns []DSN, 
 			rs.closeOpened()
 			return nil, fmt.Errorf("replica %d: read replicas need MySQL, not %s", i+1, d.Dialect)
 		}
-		conn, err := mysql.NewConnector(d.MySQL)
+		conn, err := mysql.NewConnector(driverConfig(d.MySQL, opt.Logger))
 		if err != nil {
 			rs.closeOpened()
 			return nil, fmt.Errorf("replica %d: %w", i+1, err)
