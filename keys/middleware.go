@@ -43,6 +43,15 @@ func AddRows(ctx context.Context, n int64) {
 	}
 }
 
+// RowsWritten reports the rows recorded by AddRows so far for the request
+// of ctx (0 outside an authenticated request).
+func RowsWritten(ctx context.Context) int64 {
+	if c, ok := ctx.Value(callKey).(*call); ok {
+		return c.rows.Load()
+	}
+	return 0
+}
+
 // PresentedKey finds the key a request presents, in order: the
 // Authorization header (Bearer <key>, or Basic with the key as password),
 // then the api_key query parameter (Power BI's Web API credential). The
@@ -112,7 +121,7 @@ func (s *Service) Authenticate() gin.HandlerFunc {
 				apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unauthorized, Message: "the API key is not valid (unknown, revoked or replaced by a newer key)"})
 			} else {
 				s.log.Error("authentication failed", "err", err)
-				apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err})
+				apierror.Write(c.Writer, apierror.FromDatabase(err))
 			}
 			c.Abort()
 			return

@@ -29,6 +29,12 @@ type env struct {
 
 func newEnv(t *testing.T, b dbtest.Backend) *env {
 	t.Helper()
+	return newEnvWith(t, b, nil)
+}
+
+// newEnvWith is newEnv with deps adjusted by tune (limits, timeouts).
+func newEnvWith(t *testing.T, b dbtest.Backend, tune func(*deps)) *env {
+	t.Helper()
 	ctx := context.Background()
 	if err := golden.Load(ctx, b.DB); err != nil {
 		t.Fatal(err)
@@ -42,7 +48,11 @@ func newEnv(t *testing.T, b dbtest.Backend) *env {
 		}
 		e.key[u] = k
 	}
-	e.srv = httptest.NewServer(newHandler(deps{DB: b.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)}))
+	d := deps{DB: b.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)}
+	if tune != nil {
+		tune(&d)
+	}
+	e.srv = httptest.NewServer(newHandler(d))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -26,6 +27,13 @@ type config struct {
 	// AdminSecret signs admin cookies; SecureCookies marks them Secure.
 	AdminSecret   string
 	SecureCookies bool
+	// Serving: TLS files and the request guards (see serve's flags).
+	TLSCert, TLSKey string
+	RequestTimeout  time.Duration
+	RateLimit       float64
+	RateBurst       int
+	MaxURLBytes     int
+	MaxBodyBytes    int64
 }
 
 // envFlags maps flags to the environment variables that set them when the

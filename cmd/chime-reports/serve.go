@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,11 +30,30 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().IntVar(&cfg.MaxDays, "max-window-days", reports.DefaultMaxDays, "largest report window in days")
 	c.Flags().StringVar(&cfg.AdminSecret, "admin-secret", "", "secret that signs admin session cookies and OData $skiptoken values; share it between replicas behind a load balancer (env CHIME_ADMIN_SECRET; default: random per process)")
 	c.Flags().BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark admin cookies Secure (set when TLS ends at a proxy in front)")
+	c.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM, with any intermediates); serve HTTPS with --tls-key")
+	c.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
+	c.Flags().DurationVar(&cfg.RequestTimeout, "request-timeout", DefaultRequestTimeout, "longest wait for an answer to start; a slower query is cancelled and answered 504 (streaming downloads that have started are not cut); negative: no limit")
+	c.Flags().Float64Var(&cfg.RateLimit, "rate-limit", DefaultRateLimit, "requests per second allowed per API key (429 with Retry-After above it); 0: no limit")
+	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
+	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", DefaultMaxURLBytes, "longest request URL (414 above it)")
+	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body (413 above it)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
 	return c
 }
 
 func serve(ctx context.Context, cfg *config) error {
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	var tlsCfg *tls.Config
+	if cfg.TLSCert != "" {
+		// Load now, so a bad file stops the start instead of the first handshake.
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	db, dsn, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
@@ -57,11 +77,21 @@ func serve(ctx context.Context, cfg *config) error {
 	}
 	srv := &http.Server{
 		Handler: newHandler(deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
-			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies}),
+			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
+			RequestTimeout: cfg.RequestTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
+			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}),
+		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
-	base := "http://" + displayAddr(ln.Addr())
+	scheme := "http"
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		scheme = "https"
+	}
+	base := scheme + "://" + displayAddr(ln.Addr())
 	fmt.Printf(`chime-reports is listening on %[1]s (database %[2]s)
 
 Get a key (admin sees every queue; alice manages queues 1-2, bob queue 3):

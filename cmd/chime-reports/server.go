@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -31,6 +32,30 @@ type deps struct {
 	AdminSecret []byte
 	// SecureCookies sets the Secure flag on admin cookies (TLS in front).
 	SecureCookies bool
+	// TLS says the server itself terminates TLS (HSTS, Secure cookies).
+	TLS bool
+	// RequestTimeout bounds the time until an answer starts (504 after);
+	// MaxURLBytes and MaxBodyBytes refuse bigger requests (414, 413).
+	// Zero means the default, negative means no limit.
+	RequestTimeout time.Duration
+	MaxURLBytes    int
+	MaxBodyBytes   int64
+	// RateLimit is the per-key rate in requests per second with a burst of
+	// RateBurst; zero turns the limit off (tests), serve's flags default
+	// to DefaultRateLimit and DefaultRateBurst.
+	RateLimit float64
+	RateBurst int
+}
+
+// orDefault gives the default for zero and nothing for a negative value.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // newHandler assembles the HTTP surface: health routes, then every
@@ -42,8 +67,16 @@ func newHandler(d deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(d.Log), accessLog(d.Log))
+	var pool *sql.DB
+	if d.DB != nil {
+		pool, _ = d.DB.DB()
+	}
+	m := newMetrics(pool)
+	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS),
+		requestLimits(orDefault(d.MaxURLBytes, DefaultMaxURLBytes), orDefault(d.MaxBodyBytes, DefaultMaxBodyBytes)),
+		firstByteTimeout(orDefault(d.RequestTimeout, DefaultRequestTimeout)))
 
+	r.GET("/metrics", gin.WrapH(m.handler()))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET("/readyz", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
@@ -63,6 +96,9 @@ func newHandler(d deps) http.Handler {
 	ks := keys.New(d.DB, d.Clock, d.Log)
 	engine := reports.NewEngine(d.DB, d.Clock)
 	authed := r.Group("/", ks.Authenticate())
+	if d.RateLimit > 0 {
+		authed.Use(newKeyLimiter(d.RateLimit, d.RateBurst).middleware())
+	}
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
 	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}).Register(authed)
@@ -71,7 +107,7 @@ func newHandler(d deps) http.Handler {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
 	}
-	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies}).Register(r)
+	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies || d.TLS}).Register(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		apierror.Write(c.Writer, apierror.NotFoundf("no such route: "+c.Request.URL.Path))

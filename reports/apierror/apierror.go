@@ -31,6 +31,7 @@ const (
 	MethodNotAllowed Code = "MethodNotAllowed" // 405
 	NotAcceptable    Code = "NotAcceptable"    // 406
 	PayloadTooLarge  Code = "PayloadTooLarge"  // 413
+	URITooLong       Code = "URITooLong"       // 414
 	TooManyRequests  Code = "TooManyRequests"  // 429
 	Internal         Code = "InternalError"    // 500
 	NotImplemented   Code = "NotImplemented"   // 501
@@ -46,6 +47,7 @@ var statuses = map[Code]int{
 	MethodNotAllowed: http.StatusMethodNotAllowed,
 	NotAcceptable:    http.StatusNotAcceptable,
 	PayloadTooLarge:  http.StatusRequestEntityTooLarge,
+	URITooLong:       http.StatusRequestURITooLong,
 	TooManyRequests:  http.StatusTooManyRequests,
 	Internal:         http.StatusInternalServerError,
 	NotImplemented:   http.StatusNotImplemented,

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chime-reports/chime-reports/keys"
+)
+
+// metrics are the Prometheus series of one server. Each server has its own
+// registry (tests build many servers in one process), holding the Go and
+// process collectors, the database pool and the HTTP series below. Routes
+// are labelled by their pattern (/Chime/Report/:name), never by the raw
+// path, so the number of series stays bounded whatever clients send.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	bytes    *prometheus.CounterVec
+	rows     *prometheus.CounterVec
+	inFlight prometheus.Gauge
+}
+
+func newMetrics(db *sql.DB) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chime_http_requests_total", Help: "HTTP requests answered, by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "chime_http_request_duration_seconds", Help: "Time from request to the end of the answer, by route pattern.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, []string{"route"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chime_http_response_bytes_total", Help: "Bytes of answer bodies written, by route pattern.",
+		}, []string{"route"}),
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chime_report_rows_total", Help: "Report and log rows written to clients, by route pattern.",
+		}, []string{"route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chime_http_requests_in_flight", Help: "Requests being answered now.",
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.bytes, m.rows, m.inFlight,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if db != nil {
+		m.reg.MustRegister(collectors.NewDBStatsCollector(db, "chime"))
+	}
+	return m
+}
+
+// middleware observes every request once it is answered.
+func (m *metrics) middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		m.bytes.WithLabelValues(route).Add(float64(max(c.Writer.Size(), 0)))
+		if n := keys.RowsWritten(c.Request.Context()); n > 0 {
+			m.rows.WithLabelValues(route).Add(float64(n))
+		}
+	}
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
