@@ -13,7 +13,7 @@
 //	srv.Start()                                      // same datadir and port; returns when it answers a ping
 //	srv.Kill()                                       // SIGKILL (crash); returns when the process is gone
 //	srv.Running()                                    // whether the process is up
-//	srv.Dir(), srv.LogPath()                         // data directory, error log (read it on failure)
+//	srv.Dir(), srv.LogPath()                         // the test directory (data/ inside), the error log
 //
 // Options{ServerID: 1, LogBin: true} gives a replication primary (binary log
 // in ROW format, GTIDs); Options{ServerID: 2} a replica. Args adds raw
