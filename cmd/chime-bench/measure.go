@@ -37,6 +37,7 @@ type latency struct {
 
 // results is everything one run measured.
 type results struct {
+	Config   config
 	Started  time.Time
 	Took     time.Duration
 	Runs     int
@@ -49,7 +50,7 @@ type results struct {
 }
 
 func measure(ctx context.Context, cfg config) (*results, error) {
-	res := &results{Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}}
+	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}}
 	for _, b := range []struct{ name, raw string }{{"MariaDB", cfg.MySQL}, {"SQLite", sqlitePrefix(cfg.SQLite)}} {
 		if b.raw == "" {
 			continue
@@ -203,6 +204,9 @@ func measureReports(ctx context.Context, be *backend, cfg config) ([]latency, er
 		}
 		sc := scopes(r, be.Queues, w)
 		for _, scope := range []string{"queue 1", "all queues"} {
+			if scope == "all queues" && r.RequiresQueue() && !cfg.AllQueues {
+				continue
+			}
 			l := latency{Report: r.Name, Scope: scope}
 			queues := []uint32{1}
 			if scope == "all queues" {
