@@ -113,7 +113,7 @@ func Open(ctx context.Context, dsn DSN, opt Options) (*gorm.DB, error) {
 		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_busy_timeout=10000&_txlock=immediate"
 		dial = sqlite.Open("file:" + dsn.Path + q)
 	case MySQL:
-		conn, err := mysql.NewConnector(driverConfig(dsn.MySQL, opt.Logger))
+		conn, err := mysqlConnector(driverConfig(dsn.MySQL, opt.Logger), opt.Logger)
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/plugin/dbresolver"
@@ -172,7 +171,7 @@ func useReplicas(ctx context.Context, db *gorm.DB, primary *sql.DB, dsns []DSN, 
 			rs.closeOpened()
 			return nil, fmt.Errorf("replica %d: read replicas need MySQL, not %s", i+1, d.Dialect)
 		}
-		conn, err := mysql.NewConnector(driverConfig(d.MySQL, opt.Logger))
+		conn, err := mysqlConnector(driverConfig(d.MySQL, opt.Logger), opt.Logger)
 		if err != nil {
 			rs.closeOpened()
 			return nil, fmt.Errorf("replica %d: %w", i+1, err)
