@@ -55,6 +55,22 @@ func migrations() []*gormigrate.Migration {
 			}
 			return nil
 		},
+	}, {
+		// The reports' data fingerprint (ETags) counts the sessions of a
+		// window and reads their newest updated_at from these indexes
+		// alone, without a lookup per row.
+		ID: "2026112518_fingerprint_indexes",
+		Migrate: func(tx *gorm.DB) error {
+			m := tx.Migrator()
+			for _, ix := range []string{"ix_cs_q_started_upd", "ix_cs_q_queued_upd"} {
+				if !m.HasIndex(&ChatSession{}, ix) {
+					if err := m.CreateIndex(&ChatSession{}, ix); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
 	}}
 }
 

@@ -128,7 +128,7 @@ type ChatSession struct {
 	SessionGUID         string  `gorm:"column:session_guid;size:36;not null;uniqueIndex:uq_cs_guid"`
 	ConversationGUID    string  `gorm:"column:conversation_guid;size:36;not null;index:ix_cs_conv"`
 	ParentSessionID     *uint   `gorm:"index:ix_cs_parent"`
-	QueueID             uint32  `gorm:"not null;index:ix_cs_q_queued,priority:1;index:ix_cs_q_started,priority:1;index:ix_cs_open,priority:2"`
+	QueueID             uint32  `gorm:"not null;index:ix_cs_q_queued,priority:1;index:ix_cs_q_started,priority:1;index:ix_cs_open,priority:2;index:ix_cs_q_started_upd,priority:1;index:ix_cs_q_queued_upd,priority:1"`
 	SeekerID            uint    `gorm:"not null;index:ix_cs_seeker,priority:1"`
 	EntryPoint          string  `gorm:"size:12;not null"` // teams | webclient | directline | sharepoint | api | other
 	Question            *string `gorm:"type:text"`
@@ -140,10 +140,10 @@ type ChatSession struct {
 	SeekerOffsetMinutes *int16
 	State               string    `gorm:"size:12;not null;index:ix_cs_open,priority:1"`
 	EndReason           *string   `gorm:"size:16"`
-	StartedAt           time.Time `gorm:"not null;index:ix_cs_q_started,priority:2;index:ix_cs_seeker,priority:2"`
+	StartedAt           time.Time `gorm:"not null;index:ix_cs_q_started,priority:2;index:ix_cs_seeker,priority:2;index:ix_cs_q_started_upd,priority:2"`
 	BotStartedAt        *time.Time
 	BotEndedAt          *time.Time
-	QueuedAt            *time.Time `gorm:"index:ix_cs_q_queued,priority:2"`
+	QueuedAt            *time.Time `gorm:"index:ix_cs_q_queued,priority:2;index:ix_cs_q_queued_upd,priority:2"`
 	FirstOfferedAt      *time.Time
 	AcceptedAt          *time.Time
 	FirstAgentMessageAt *time.Time
@@ -166,7 +166,10 @@ type ChatSession struct {
 	// session_keywords (reports/textindex); NULL means still to index.
 	KeywordsIndexedAt *time.Time `gorm:"index:ix_cs_kw_pending"`
 	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// UpdatedAt moves on every change of the row (GORM sets it; other
+	// writers must too): the reports' data fingerprint reads it from the
+	// ix_cs_q_*_upd indexes without touching the rows.
+	UpdatedAt time.Time `gorm:"index:ix_cs_q_started_upd,priority:3;index:ix_cs_q_queued_upd,priority:3"`
 }
 
 // SessionParticipant is one agent's participation in a session.

@@ -66,8 +66,9 @@ func (r *Report) Validated() bool { return fingerprinted[r.Name] != uncovered }
 // its window has not closed (its stop is after the engine's clock), so
 // the answer depends on the time of asking. The digest changes when a
 // session of q's queues that started or was queued in the window is added,
-// removed or changed, when a rating of such a session is added, removed or
-// changed, and when a setting or name the report shows changes. It is one
+// removed or changed (a change is seen through updated_at, which writers
+// must move), when a rating of such a session is added, removed or changed,
+// and when a setting or name the report shows changes. It is one
 // SQL statement of aggregates over index ranges; run it before the report,
 // so that a change between the two makes the tag older than the answer,
 // never newer. Invisible queues are NotFound, as in Run.
@@ -172,50 +173,62 @@ func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32,
 }
 
 // fingerprintColumns is the width of every branch of fingerprintSQL.
-const fingerprintColumns = 8
+const fingerprintColumns = 7
 
 // fingerprintSQL is one statement, a UNION ALL of aggregates, each over an
 // index range or a small table:
 //
-//	S  sessions of queues with started_at in [start, stop)   ix_cs_q_started
-//	Q  sessions of queues with queued_at in [start, stop)    ix_cs_q_queued
-//	   each with its rating (primary key) and, for logs, its guest
-//	queues  the queues' names and thresholds                 primary key
-//	users   every user's display name (names only)           small table
+//	S  sessions of the queues with started_at in [start, stop):
+//	   COUNT, SUM(id), MAX(updated_at) from ix_cs_q_started_upd alone
+//	Q  the same by queued_at, from ix_cs_q_queued_upd
+//	R  ratings of the queues submitted at or after start (ix_sr_q_sub),
+//	   with a CRC32 of each rating's columns (a lookup per rating)
+//	queues  the queues' names and thresholds (primary key)
+//	users   every user's display name (reports that show agents)
 //
-// Per row it sums CRC32 of the columns reports read, so a change is seen
-// even when a writer leaves updated_at alone (SQLite gets CRC32 from
-// models); COUNT, SUM(id) and MAX(updated_at) come on top.
+// Session logs read every column of their sessions and their guests, and
+// so does their fingerprint: S joins the ratings and seekers and sums a
+// CRC32 of the columns (still cheaper than the log, which sends them all).
+// The ratings of a window's sessions are all in R because a rating carries
+// its session's queue and is submitted after the session started or was
+// queued (REPORTS.md write-side rules).
 func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (string, []any) {
 	digest := func(cols ...string) string {
 		return "SUM(CRC32(CONCAT_WS('|', " + strings.Join(cols, ", ") + ")))"
 	}
 	text := func(x string) string { return "COALESCE(CAST(" + x + " AS CHAR), '')" }
-	session := digest("s.queue_id", "s.seeker_id", "s.conversation_guid", "s.parent_session_id", "s.state", "s.end_reason",
-		"s.entry_point", "s.skill_tag", "s.question", "s.started_at", "s.queued_at", "s.accepted_at",
-		"s.first_agent_message_at", "s.ended_at", "s.first_agent_id", "s.message_count", "s.file_count",
-		"s.agent_transfer_count", "s.sentiment_score")
-	rating := digest("r.session_id", "r.rating", "r.scale_max", "r.comment", "r.rated_agent_id", "r.submitted_at")
-	seeker, seekerJoin := "''", ""
+	var parts []string
+	var args []any
 	if cov == sessionLogs {
-		seeker = text(digest("sk.id", "sk.display_name", "sk.first_name", "sk.last_name", "sk.email"))
-		seekerJoin = " LEFT JOIN seekers sk ON sk.id = s.seeker_id"
+		session := digest("s.queue_id", "s.seeker_id", "s.conversation_guid", "s.parent_session_id", "s.state", "s.end_reason",
+			"s.entry_point", "s.skill_tag", "s.question", "s.started_at", "s.queued_at", "s.accepted_at",
+			"s.first_agent_message_at", "s.ended_at", "s.first_agent_id", "s.message_count", "s.file_count",
+			"s.agent_transfer_count", "s.sentiment_score")
+		rating := digest("r.session_id", "r.rating", "r.scale_max", "r.comment", "r.rated_agent_id", "r.submitted_at")
+		seeker := digest("sk.id", "sk.display_name", "sk.first_name", "sk.last_name", "sk.email")
+		parts = append(parts, "SELECT 'log', "+text("COUNT(*)")+", "+text("SUM(s.id)")+", "+text("MAX(s.updated_at)")+", "+
+			text(session)+", "+text(rating)+", "+text(seeker)+
+			" FROM chat_sessions s LEFT JOIN session_ratings r ON r.session_id = s.id LEFT JOIN seekers sk ON sk.id = s.seeker_id"+
+			" WHERE s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?")
+		args = append(args, queues, start, stop)
+	} else {
+		for _, col := range []string{"started_at", "queued_at"} {
+			parts = append(parts, "SELECT '"+col+"', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", '', '', ''"+
+				" FROM chat_sessions WHERE queue_id IN ? AND "+col+" >= ? AND "+col+" < ?")
+			args = append(args, queues, start, stop)
+		}
+		parts = append(parts, "SELECT 'ratings', "+text("COUNT(*)")+", "+text("SUM(session_id)")+", "+text("MAX(submitted_at)")+", "+
+			text(digest("session_id", "rating", "scale_max", "comment", "rated_agent_id"))+", '', ''"+
+			" FROM session_ratings WHERE queue_id IN ? AND submitted_at >= ?")
+		args = append(args, queues, start)
 	}
-	branch := func(label, col string) string {
-		return "SELECT '" + label + "', " + text("COUNT(*)") + ", " + text("SUM(s.id)") + ", " + text("MAX(s.updated_at)") + ", " +
-			text("MAX(s.ended_at)") + ", " + text(session) + ", " + text(rating) + ", " + seeker +
-			" FROM chat_sessions s LEFT JOIN session_ratings r ON r.session_id = s.id" + seekerJoin +
-			" WHERE s.queue_id IN ? AND " + col + " >= ? AND " + col + " < ?"
-	}
-	parts := []string{branch("S", "s.started_at"), branch("Q", "s.queued_at")}
-	args := []any{queues, start, stop, queues, start, stop}
 	queue := digest("name", "mode", "sla_threshold_seconds", "sla_target_pct", "short_abandon_seconds")
 	parts = append(parts, "SELECT 'queues', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
-		text("MAX(deleted_at)")+", "+text(queue)+", '', '' FROM queues WHERE id IN ?")
+		text(queue)+", "+text("MAX(deleted_at)")+", '' FROM queues WHERE id IN ?")
 	args = append(args, queues)
 	if cov == sessionNames || cov == sessionLogs {
 		parts = append(parts, "SELECT 'users', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
-			text("MAX(deleted_at)")+", "+text(digest("id", "display_name"))+", '', '' FROM users")
+			text(digest("id", "display_name", "email"))+", '', '' FROM users")
 	}
 	return strings.Join(parts, " UNION ALL "), args
 }
