@@ -80,9 +80,30 @@ type botRow struct {
 	feedback string
 }
 
+// forEachBot streams the bot interactions of the run's queues that started
+// in the window, each with its session's facts.
 func (x *execution) forEachBot(fn func(b *botRow)) error {
-	rows, err := x.db.Table("bot_interactions AS b").
-		Select(factsColumnsUnrated+", b.started_at, b.ended_at, b.outcome, b.handoff_reason, b.turns, b.top_intent, b.feedback").
+	return x.streamBots(true, fn)
+}
+
+// forEachBotOnly is forEachBot without the session's facts: only ID and
+// QueueID of the embedded facts are set. The join to chat_sessions stays
+// (an interaction counts only with its session) but reads the primary key
+// alone, not every session row: on a table larger than the buffer pool
+// that is the difference between an index probe and a random page read
+// per interaction.
+func (x *execution) forEachBotOnly(fn func(b *botRow)) error {
+	return x.streamBots(false, fn)
+}
+
+const botColumns = "b.started_at, b.ended_at, b.outcome, b.handoff_reason, b.turns, b.top_intent, b.feedback"
+
+func (x *execution) streamBots(withSession bool, fn func(b *botRow)) error {
+	cols := "b.session_id, b.queue_id, " + botColumns
+	if withSession {
+		cols = factsColumnsUnrated + ", " + botColumns
+	}
+	rows, err := x.db.Table("bot_interactions AS b").Select(cols).
 		Joins("JOIN chat_sessions s ON s.id = b.session_id").
 		Where("b.queue_id IN ?", nonEmpty(x.queueIDs())).
 		Where("b.started_at >= ? AND b.started_at < ?", x.q.Window.Start, x.q.Window.Stop).Rows()
@@ -94,7 +115,14 @@ func (x *execution) forEachBot(fn func(b *botRow)) error {
 	for rows.Next() {
 		var ended sql.NullTime
 		var outcome, reason, intent, feedback sql.NullString
-		if err := b.scan(rows, &b.started, &ended, &outcome, &reason, &b.turns, &intent, &feedback); err != nil {
+		extra := []any{&b.started, &ended, &outcome, &reason, &b.turns, &intent, &feedback}
+		if withSession {
+			err = b.scan(rows, extra...)
+		} else {
+			b.facts = facts{}
+			err = rows.Scan(append([]any{&b.ID, &b.QueueID}, extra...)...)
+		}
+		if err != nil {
 			return err
 		}
 		b.started, b.ended = b.started.UTC(), nullTime(ended)
@@ -113,7 +141,7 @@ type containmentDay struct {
 func botContainmentByDay(_ context.Context, x *execution) (Rows, error) {
 	days := x.q.Window.Days()
 	acc := make([]containmentDay, len(days))
-	err := x.forEachBot(func(b *botRow) {
+	err := x.forEachBotOnly(func(b *botRow) {
 		i := Locate(days, b.started)
 		if i < 0 {
 			return
@@ -191,7 +219,7 @@ const topIntents = 50
 func botTopIntents(_ context.Context, x *execution) (Rows, error) {
 	type acc struct{ sessions, deflected, handoffs, inBot, helpful, notHelpful int64 }
 	tot := map[string]*acc{}
-	err := x.forEachBot(func(b *botRow) {
+	err := x.forEachBotOnly(func(b *botRow) {
 		intent := b.intent
 		if intent == "" {
 			intent = "(unrecognised)"
