@@ -415,7 +415,9 @@ func (p *parser) dateTime(text string) (time.Time, error) {
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04Z07:00"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			if y := t.Year(); y < 1 || y > 9999 {
+			// Both the written and the UTC year: MySQL refuses a
+			// parameter outside 0001–9999 (a 503 instead of a 400).
+			if y, u := t.Year(), t.UTC().Year(); y < 1 || y > 9999 || u < 1 || u > 9999 {
 				break
 			}
 			return t, nil
@@ -425,7 +427,7 @@ func (p *parser) dateTime(text string) (time.Time, error) {
 }
 
 var (
-	offsetRE   = regexp.MustCompile(`[+-]\d{2}:\d{2}$`)
+	offsetRE   = regexp.MustCompile(`[+-]([01]\d|2[0-3]):[0-5]\d$`) // Go's time.Parse also takes +24:00
 	durationRE = regexp.MustCompile(`^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
 )
 

@@ -114,6 +114,9 @@ func TestParseErrors(t *testing.T) {
 		{"A eq 1)", apierror.InvalidParameter},
 		{"A eq 2021-02-03T00:00:00", apierror.InvalidParameter}, // no offset
 		{"A eq 2021-13-03", apierror.InvalidParameter},
+		{"A lt 9999-12-31T23:59:59-14:00", apierror.InvalidParameter}, // year 10000 in UTC (a 503 on MySQL)
+		{"A gt 0001-01-01T00:00:00+14:00", apierror.InvalidParameter}, // year 0 in UTC
+		{"A gt 2024-11-01T00:00:00+24:00", apierror.InvalidParameter},
 		{"A eq 99999999999999999999999e999", apierror.InvalidParameter},
 		{"A eq duration'P'", apierror.InvalidParameter},
 		{"A in ()", apierror.InvalidParameter},
