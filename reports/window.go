@@ -117,7 +117,7 @@ var (
 	dateOnlyRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 	// A raw "+" in a query string decodes to a space; put it back.
 	spaceOffsetRE = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}T[0-9:.]+) (\d{2}:\d{2})$`)
-	instantRE     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$`)
+	instantRE     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$`) // time.Parse also takes +24:00
 )
 
 // parseInstant reads one ISO-8601 value. Without an offset the value is

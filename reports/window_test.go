@@ -78,6 +78,7 @@ func TestParseWindowRejects(t *testing.T) {
 		{"bad stop", "2020-01-01", "2020-02-30", "stop", "not an ISO-8601"},
 		{"start after stop", "2024-03-02", "2024-03-01", "start", "after stop"},
 		{"year out of range", "0001-01-01", "0001-01-02", "start", "out of range"},
+		{"offset of 24 hours", "2024-11-01T00:00+24:00", "", "start", "not an ISO-8601"},
 		{"window over the cap", "2020-01-01", "2021-12-31", "stop", "longer than 400 days"},
 		{"huge input", strings.Repeat("9", 10000), "", "start", "not an ISO-8601"},
 	}
