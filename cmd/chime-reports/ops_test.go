@@ -441,4 +441,3 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	write(keyFile, "EC PRIVATE KEY", kder)
 	return certFile, keyFile, pool
 }
-
