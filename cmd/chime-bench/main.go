@@ -91,14 +91,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 
-	res, err := measure(ctx, cfg)
+	write := func(res *results) error {
+		md := res.markdown()
+		if cfg.Out == "" {
+			_, err := io.WriteString(stdout, md)
+			return err
+		}
+		return replaceSection(cfg.Out, md)
+	}
+	var checkpoint func(*results) error
+	if cfg.Out != "" {
+		checkpoint = write
+	}
+	res, err := measure(ctx, cfg, checkpoint)
 	if err != nil {
 		return err
 	}
-	md := res.markdown()
-	if cfg.Out == "" {
-		_, err := io.WriteString(stdout, md)
-		return err
-	}
-	return replaceSection(cfg.Out, md)
+	return write(res)
 }

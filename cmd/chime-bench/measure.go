@@ -47,9 +47,13 @@ type results struct {
 	Exports  map[string][]exportResult
 	PeakRSS  uint64 // VmHWM of this process over the whole run
 	LoadText string
+	Pending  string // set in a checkpoint: what is not measured yet
 }
 
-func measure(ctx context.Context, cfg config) (*results, error) {
+// measure runs everything cfg asks for. checkpoint (if not nil) gets the
+// results so far after each back end, so that an interrupted run on a busy
+// machine still leaves what it measured.
+func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (*results, error) {
 	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}}
 	for _, b := range []struct{ name, raw string }{{"MariaDB", cfg.MySQL}, {"SQLite", sqlitePrefix(cfg.SQLite)}} {
 		if b.raw == "" {
@@ -74,6 +78,14 @@ func measure(ctx context.Context, cfg config) (*results, error) {
 				return nil, fmt.Errorf("%s exports: %w", be.Name, err)
 			}
 			res.Exports[be.Name] = ex
+		}
+		if checkpoint != nil && be != res.Backends[len(res.Backends)-1] {
+			res.Pending = "still running: the back ends after " + be.Name
+			res.PeakRSS, res.Took = procStatus("VmHWM"), time.Since(res.Started)
+			if err := checkpoint(res); err != nil {
+				return nil, err
+			}
+			res.Pending = ""
 		}
 	}
 	if cfg.LoadReport != "" {
