@@ -23,6 +23,8 @@ type Service struct {
 	db    *gorm.DB
 	clock func() time.Time
 	log   *slog.Logger
+	// auditw queues audit records; nil writes each one at once.
+	auditw *AuditWriter
 
 	mu       sync.Mutex
 	lastSeen map[uint]time.Time // key id → last last_used_at write

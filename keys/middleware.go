@@ -134,8 +134,7 @@ func (s *Service) Authenticate() gin.HandlerFunc {
 	}
 }
 
-// audit writes the record of one call; a failure is logged, never shown to
-// the caller (the answer is already sent).
+// audit records one call of the key middleware.
 func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Time) {
 	r := c.Request
 	q := StripKey(r.URL.RawQuery)
@@ -155,9 +154,26 @@ func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Tim
 		Status: c.Writer.Status(), Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
 		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: c.ClientIP(), UserAgent: ua,
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	s.Audit(r.Context(), rec)
+}
+
+// SetAuditWriter makes the service queue audit records on w instead of
+// writing each one while its request waits (serve does; tests and the CLI
+// keep the direct write, so a record is in audit_log as soon as its
+// request has ended). Call it before the service serves requests.
+func (s *Service) SetAuditWriter(w *AuditWriter) { s.auditw = w }
+
+// Audit records one call: on the AuditWriter if the service has one, else
+// with an INSERT of its own (bounded to 5 s; a failure is logged, never
+// shown to the caller, whose answer is already sent).
+func (s *Service) Audit(ctx context.Context, rec models.AuditRecord) {
+	if s.auditw != nil {
+		s.auditw.add(&rec)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := s.db.WithContext(ctx).Create(&rec).Error; err != nil {
-		s.log.Error("audit record not written", "user", p.Login, "route", route, "err", err)
+		s.log.Error("audit record not written", "user", rec.UserID, "route", rec.Route, "err", err)
 	}
 }

@@ -208,9 +208,10 @@ func (a *Admin) auditCall(c *gin.Context, act *actor, started time.Time) {
 	a.audit(c.Request.Context(), c, act, started, s)
 }
 
-// audit writes one audit record. detail (what an action did) is appended
-// to the query string; the api_key parameter never is. A failure is
-// logged: the answer is already decided.
+// audit records one call through the key service, as the keys middleware
+// does (queued when serving, so an admin call never waits on the audit
+// INSERT). detail (what an action did) is appended to the query string;
+// the api_key parameter never is.
 func (a *Admin) audit(ctx context.Context, c *gin.Context, act *actor, started time.Time, detail string) {
 	r := c.Request
 	q := keys.StripKey(r.URL.RawQuery)
@@ -226,9 +227,5 @@ func (a *Admin) audit(ctx context.Context, c *gin.Context, act *actor, started t
 		Bytes: int64(max(c.Writer.Size(), 0)), DurationMS: a.clock().Sub(started).Milliseconds(),
 		ClientIP: cut(c.ClientIP(), 45), UserAgent: cut(r.UserAgent(), 300),
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := a.db.WithContext(ctx).Create(&rec).Error; err != nil {
-		a.log.Error("audit record not written", "user", act.UserID, "route", rec.Route, "err", err)
-	}
+	a.keys.Audit(ctx, rec)
 }
