@@ -80,3 +80,18 @@ func (m *metrics) middleware() gin.HandlerFunc {
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
+
+// auditStats exports the counters of the audit writer.
+func (m *metrics) auditStats(stats func() keys.AuditStats) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_audit_records_written_total", Help: "Audit records inserted into audit_log.",
+		}, func() float64 { return float64(stats().Written) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_audit_records_dropped_total", Help: "Audit records lost: queue full, or not written by shutdown.",
+		}, func() float64 { return float64(stats().Dropped) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chime_audit_records_pending", Help: "Audit records queued or being retried, not yet in audit_log.",
+		}, func() float64 { return float64(stats().Pending) }),
+	)
+}

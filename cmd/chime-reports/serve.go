@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chime-reports/chime-reports/fixtures"
+	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports"
 )
@@ -75,11 +76,22 @@ func serve(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
+	// Audit records are queued and written in batches; the deferred Close
+	// runs after srv.Shutdown below and before closeDB, so the records of
+	// the last requests are written before exit.
+	audit := keys.NewAuditWriter(db, slog.Default(), keys.AuditOptions{})
+	defer func() {
+		actx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := audit.Close(actx); err != nil {
+			slog.Error("closing the audit trail", "err", err)
+		}
+	}()
 	srv := &http.Server{
 		Handler: newHandler(deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
 			RequestTimeout: cfg.RequestTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
-			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}),
+			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Audit: audit}),
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -45,6 +45,10 @@ type deps struct {
 	// to DefaultRateLimit and DefaultRateBurst.
 	RateLimit float64
 	RateBurst int
+	// Audit, when set, takes the audit records off the request path
+	// (serve: it closes the writer after the server has stopped); nil
+	// writes each record while its request ends (tests).
+	Audit *keys.AuditWriter
 }
 
 // orDefault gives the default for zero and nothing for a negative value.
@@ -94,6 +98,10 @@ func newHandler(d deps) http.Handler {
 	})
 
 	ks := keys.New(d.DB, d.Clock, d.Log)
+	if d.Audit != nil {
+		ks.SetAuditWriter(d.Audit)
+		m.auditStats(d.Audit.Stats)
+	}
 	engine := reports.NewEngine(d.DB, d.Clock)
 	authed := r.Group("/", ks.Authenticate())
 	if d.RateLimit > 0 {

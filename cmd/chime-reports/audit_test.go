@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chime-reports/chime-reports/fixtures/golden"
+	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/models/dbtest"
+)
+
+// TestAuditWriterMetrics: with deps.Audit (as serve sets it) every call is
+// audited through the writer, and /metrics exports its counters.
+func TestAuditWriterMetrics(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		var w *keys.AuditWriter
+		e := newEnvWith(t, b, func(d *deps) {
+			w = keys.NewAuditWriter(d.DB, d.Log, keys.AuditOptions{})
+			t.Cleanup(func() { w.Close(context.Background()) })
+			d.Audit = w
+		})
+		const clients, each = 8, 5
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Go(func() {
+				for range each {
+					if a := e.get(golden.Alice, opsReport); a.status != http.StatusOK {
+						t.Errorf("%d %s", a.status, a.body)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := w.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		b.DB.Model(&models.AuditRecord{}).Where("user_id = ? AND route = ?", golden.Alice, "/Chime/Report/InboundVsAnsweredChats").Count(&n)
+		if n != clients*each {
+			t.Errorf("%d audit rows after %d calls", n, clients*each)
+		}
+		body := e.do(http.MethodGet, "/metrics").body
+		for _, want := range []string{
+			"chime_audit_records_written_total 40\n",
+			"chime_audit_records_dropped_total 0\n",
+			"chime_audit_records_pending 0\n",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("metrics lack %q", want)
+			}
+		}
+	})
+}
+
+// TestServeWritesAuditOnShutdown runs the real binary: the records of the
+// calls answered just before SIGTERM are still in audit_log after exit
+// (serve closes the audit writer after the HTTP server, before the
+// database).
+func TestServeWritesAuditOnShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	dsn := "sqlite:" + filepath.Join(dir, "chime.db")
+
+	var stdout, stderr syncBuffer
+	cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--rate-limit", "0")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("serve stderr:\n%s", stderr.String())
+		}
+	})
+	listening := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
+	var addr string
+	waitFor(t, exited, 3*time.Minute, "serve to listen", func() bool {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			addr = m[1]
+			return true
+		}
+		return false
+	})
+	out, err := exec.Command(bin, "keys", "generate", "--user", "admin", "--db", dsn, "--log-level", "error").Output()
+	if err != nil {
+		t.Fatalf("keys generate: %v", err)
+	}
+	key := strings.TrimSpace(string(out))
+
+	const calls = 25
+	for i := range calls {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/Chime/Report/GetQueueBasicReports?queueId=1", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("call %d: %d", i, resp.StatusCode)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Fatalf("serve exited with %v, want 0", waitErr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not exit")
+	}
+
+	parsed, err := models.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := models.Open(context.Background(), parsed, models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s, err := db.DB(); err == nil {
+			s.Close()
+		}
+	})
+	var n int64
+	if err := db.Model(&models.AuditRecord{}).Where("route = ?", "/Chime/Report/GetQueueBasicReports").Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n != calls {
+		t.Errorf("%d audit rows after exit, want %d", n, calls)
+	}
+}
