@@ -149,10 +149,16 @@ func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Tim
 	if len(route) > 200 {
 		route = route[:200]
 	}
+	// Within the column sizes: a value MySQL refuses would fail its whole
+	// batch on every retry.
+	ip := c.ClientIP()
+	if len(ip) > 45 {
+		ip = ip[:45]
+	}
 	rec := models.AuditRecord{
 		At: models.UTC(started), UserID: p.UserID, KeyHint: p.KeyHint, Method: r.Method, Route: route, Query: q,
 		Status: c.Writer.Status(), Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
-		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: c.ClientIP(), UserAgent: ua,
+		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: ip, UserAgent: ua,
 	}
 	s.Audit(r.Context(), rec)
 }
