@@ -109,6 +109,15 @@ func TestReplaceSection(t *testing.T) {
 	if got := string(must(os.ReadFile(path))); got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
+	// Markers quoted in prose are not the section.
+	quoted := "see `" + beginMarker + "` and `" + endMarker + "`\n" + beginMarker + "\nold\n" + endMarker + "\n"
+	os.WriteFile(path, []byte(quoted), 0o644)
+	if err := replaceSection(path, "new\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(must(os.ReadFile(path))), "see `"+beginMarker+"` and `"+endMarker+"`\n"+beginMarker+"\nnew\n"+endMarker+"\n"; got != want {
+		t.Errorf("quoted markers: got\n%q\nwant\n%q", got, want)
+	}
 	os.WriteFile(path, []byte(endMarker+"\n"+beginMarker), 0o644)
 	if err := replaceSection(path, "x"); err == nil {
 		t.Error("markers out of order: no error")

@@ -207,7 +207,7 @@ func replaceSection(path, md string) error {
 	}
 	block := beginMarker + "\n" + md + endMarker
 	var out []byte
-	i, j := bytes.Index(old, []byte(beginMarker)), bytes.Index(old, []byte(endMarker))
+	i, j := markerLine(old, beginMarker), markerLine(old, endMarker)
 	switch {
 	case i >= 0 && j > i:
 		out = append(append(append([]byte{}, old[:i]...), block...), old[j+len(endMarker):]...)
@@ -217,4 +217,21 @@ func replaceSection(path, md string) error {
 		return fmt.Errorf("%s: %s and %s are not a pair", path, beginMarker, endMarker)
 	}
 	return os.WriteFile(path, out, 0o644)
+}
+
+// markerLine is the offset of the first marker that stands on a line of
+// its own (prose may quote the markers), or -1.
+func markerLine(b []byte, marker string) int {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], []byte(marker))
+		if i < 0 {
+			return -1
+		}
+		i += off
+		end := i + len(marker)
+		if (i == 0 || b[i-1] == '\n') && (end == len(b) || b[end] == '\n') {
+			return i
+		}
+		off = end
+	}
 }
