@@ -28,8 +28,6 @@ const (
 	sessionFacts
 	// sessionNames reports read the same plus display names of users.
 	sessionNames
-	// sessionLogs read the same plus the sessions' guests (seekers).
-	sessionLogs
 )
 
 // fingerprinted lists the reports whose inputs the data fingerprint covers;
@@ -54,8 +52,10 @@ var fingerprinted = map[string]coverage{
 	"SentimentByDay":            sessionFacts,
 	"SkillTagDistribution":      sessionFacts,
 	"RatingComments":            sessionNames,
-	"GlobalChatSessionLog":      sessionLogs,
-	"QueueChatSessionLog":       sessionLogs,
+	// The session logs (and the OData session sets) are not here: they are
+	// exports, read once and paged, and a digest of every row they show
+	// costs a large part of the export itself, on every page. Power Query
+	// never revalidates, so it would pay that for nothing.
 }
 
 // Validated reports whether r's answers can carry a data fingerprint.
@@ -94,45 +94,25 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 	return d, true, nil
 }
 
-// SetFingerprint is Fingerprint for an entity-set query: report sets over
-// the window their options and $filter select, session sets (Sessions and
-// the session logs) when $filter bounds StartedAt (SessionStarted) on both
-// sides. Queues and Agents, $apply, filters that call now(), and windows
-// that have not closed get none.
+// SetFingerprint is Fingerprint for an entity-set query: report sets of
+// covered reports over the window their options and $filter select.
+// Session sets (Sessions, the session logs), Queues and Agents, $apply,
+// filters that call now(), and windows that have not closed get none.
 func (e *Engine) SetFingerprint(ctx context.Context, q SetQuery) (digest string, ok bool, err error) {
 	s := q.Set
-	if s == nil || len(q.Apply) > 0 || callsNow(q.Filter) {
+	if s == nil || s.kind != reportSet || len(q.Apply) > 0 || callsNow(q.Filter) {
+		return "", false, nil
+	}
+	cov := fingerprinted[s.Report.Name]
+	if cov == uncovered {
 		return "", false, nil
 	}
 	now := e.clock()
-	var (
-		cov         coverage
-		start, stop time.Time
-	)
-	switch s.kind {
-	case reportSet:
-		cov = fingerprinted[s.Report.Name]
-		if cov == uncovered {
-			return "", false, nil
-		}
-		w, empty, err := s.reportWindow(&q, now)
-		if err != nil || empty {
-			return "", false, err
-		}
-		start, stop = w.Start, w.Stop
-	case sessionSet:
-		cov = sessionLogs
-		var bounded bool
-		if start, stop, bounded = startedRange(q.Filter); !bounded {
-			return "", false, nil
-		}
-	default:
-		return "", false, nil
+	w, empty, err := s.reportWindow(&q, now)
+	if err != nil || empty || w.Stop.After(now) {
+		return "", false, err
 	}
-	if stop.After(now) {
-		return "", false, nil
-	}
-	d, err := e.fingerprint(ctx, cov, narrowQueues(q.Visible, q.Filter), start, stop)
+	d, err := e.fingerprint(ctx, cov, narrowQueues(q.Visible, q.Filter), w.Start, w.Stop)
 	if err != nil {
 		return "", false, err
 	}
@@ -186,9 +166,6 @@ const fingerprintColumns = 7
 //	queues  the queues' names and thresholds (primary key)
 //	users   every user's display name (reports that show agents)
 //
-// Session logs read every column of their sessions and their guests, and
-// so does their fingerprint: S joins the ratings and seekers and sums a
-// CRC32 of the columns (still cheaper than the log, which sends them all).
 // The ratings of a window's sessions are all in R because a rating carries
 // its session's queue and is submitted after the session started or was
 // queued (REPORTS.md write-side rules).
@@ -199,78 +176,24 @@ func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (strin
 	text := func(x string) string { return "COALESCE(CAST(" + x + " AS CHAR), '')" }
 	var parts []string
 	var args []any
-	if cov == sessionLogs {
-		session := digest("s.queue_id", "s.seeker_id", "s.conversation_guid", "s.parent_session_id", "s.state", "s.end_reason",
-			"s.entry_point", "s.skill_tag", "s.question", "s.started_at", "s.queued_at", "s.accepted_at",
-			"s.first_agent_message_at", "s.ended_at", "s.first_agent_id", "s.message_count", "s.file_count",
-			"s.agent_transfer_count", "s.sentiment_score")
-		rating := digest("r.session_id", "r.rating", "r.scale_max", "r.comment", "r.rated_agent_id", "r.submitted_at")
-		seeker := digest("sk.id", "sk.display_name", "sk.first_name", "sk.last_name", "sk.email")
-		parts = append(parts, "SELECT 'log', "+text("COUNT(*)")+", "+text("SUM(s.id)")+", "+text("MAX(s.updated_at)")+", "+
-			text(session)+", "+text(rating)+", "+text(seeker)+
-			" FROM chat_sessions s LEFT JOIN session_ratings r ON r.session_id = s.id LEFT JOIN seekers sk ON sk.id = s.seeker_id"+
-			" WHERE s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?")
+	for _, col := range []string{"started_at", "queued_at"} {
+		parts = append(parts, "SELECT '"+col+"', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", '', '', ''"+
+			" FROM chat_sessions WHERE queue_id IN ? AND "+col+" >= ? AND "+col+" < ?")
 		args = append(args, queues, start, stop)
-	} else {
-		for _, col := range []string{"started_at", "queued_at"} {
-			parts = append(parts, "SELECT '"+col+"', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", '', '', ''"+
-				" FROM chat_sessions WHERE queue_id IN ? AND "+col+" >= ? AND "+col+" < ?")
-			args = append(args, queues, start, stop)
-		}
-		parts = append(parts, "SELECT 'ratings', "+text("COUNT(*)")+", "+text("SUM(session_id)")+", "+text("MAX(submitted_at)")+", "+
-			text(digest("session_id", "rating", "scale_max", "comment", "rated_agent_id"))+", '', ''"+
-			" FROM session_ratings WHERE queue_id IN ? AND submitted_at >= ?")
-		args = append(args, queues, start)
 	}
+	parts = append(parts, "SELECT 'ratings', "+text("COUNT(*)")+", "+text("SUM(session_id)")+", "+text("MAX(submitted_at)")+", "+
+		text(digest("session_id", "rating", "scale_max", "comment", "rated_agent_id"))+", '', ''"+
+		" FROM session_ratings WHERE queue_id IN ? AND submitted_at >= ?")
+	args = append(args, queues, start)
 	queue := digest("name", "mode", "sla_threshold_seconds", "sla_target_pct", "short_abandon_seconds")
 	parts = append(parts, "SELECT 'queues', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
 		text(queue)+", "+text("MAX(deleted_at)")+", '' FROM queues WHERE id IN ?")
 	args = append(args, queues)
-	if cov == sessionNames || cov == sessionLogs {
+	if cov == sessionNames {
 		parts = append(parts, "SELECT 'users', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
 			text(digest("id", "display_name", "email"))+", '', '' FROM users")
 	}
 	return strings.Join(parts, " UNION ALL "), args
-}
-
-// startedRange reads the StartedAt (or SessionStarted) range AND-ed at the
-// top of a session-set filter: both a lower and an upper bound are needed.
-// The range returned holds every row the filter can select (a superset
-// when the bounds are exclusive).
-func startedRange(filter Expr) (start, stop time.Time, ok bool) {
-	var lo, hi *time.Time
-	for _, c := range Conjuncts(filter) {
-		name, op, lit, isCmp := propLit(c)
-		if !isCmp || (name != "StartedAt" && name != "SessionStarted") || lit.Kind != KindDateTime {
-			continue
-		}
-		t, isTime := lit.V.(time.Time)
-		if !isTime {
-			continue
-		}
-		t = t.UTC()
-		switch op {
-		case "ge", "gt":
-			if lo == nil || t.After(*lo) {
-				lo = &t
-			}
-		case "lt", "le", "eq":
-			end := t
-			if op != "lt" {
-				end = t.Add(time.Millisecond) // instants are stored to the millisecond
-			}
-			if hi == nil || end.Before(*hi) {
-				hi = &end
-			}
-			if op == "eq" && (lo == nil || t.After(*lo)) {
-				lo = &t
-			}
-		}
-	}
-	if lo == nil || hi == nil {
-		return time.Time{}, time.Time{}, false
-	}
-	return *lo, *hi, true
 }
 
 // callsNow reports whether an expression calls now(), whose value moves.
