@@ -27,11 +27,11 @@ func TestConditionalSets(t *testing.T) {
 
 		tags := map[string]string{}
 		for name, path := range map[string]string{
-			"report":       closed,
-			"report csv":   closed + "&$format=csv",
-			"report zone":  closed + "&zone=Europe/London",
-			"report top":   closed + "&$top=2",
-			"report sel":   closed + "&$select=PeriodStart,Inbound",
+			"report":      closed,
+			"report csv":  closed + "&$format=csv",
+			"report zone": closed + "&zone=Europe/London",
+			"report top":  closed + "&$top=2",
+			"report sel":  closed + "&$select=PeriodStart,Inbound",
 		} {
 			a := e.get(golden.Admin, path)
 			tag := a.header.Get("ETag")
