@@ -2,12 +2,14 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
@@ -271,6 +273,13 @@ func (w *AuditWriter) write(batch []*models.AuditRecord) {
 			w.pending.Add(-n)
 			return
 		}
+		if refusedData(err) {
+			// Retrying cannot help: write the records one by one and drop
+			// only those the database refuses, so that one bad record does
+			// not hold up the trail behind it.
+			w.writeEach(batch, err)
+			return
+		}
 		if failures == 0 {
 			w.log.Error("audit records not written yet: retrying until the database takes them",
 				"pending", w.pending.Load(), "err", err)
@@ -283,6 +292,36 @@ func (w *AuditWriter) write(batch []*models.AuditRecord) {
 		}
 		wait = min(2*wait, w.retryMax)
 	}
+}
+
+// writeEach writes the records of a refused batch one at a time; a record
+// refused again is dropped, counted and logged (without its query string).
+func (w *AuditWriter) writeEach(batch []*models.AuditRecord, cause error) {
+	for _, r := range batch {
+		err := w.insert([]*models.AuditRecord{r})
+		w.pending.Add(-1)
+		if err == nil {
+			w.written.Add(1)
+			continue
+		}
+		w.dropped.Add(1)
+		w.log.Error("audit record refused by the database: dropped", "user", r.UserID, "route", r.Route, "err", err, "batch_err", cause)
+	}
+}
+
+// refusedData reports a MySQL error about the values themselves (bad
+// string, too long, out of range, bad date, NULL): the same INSERT fails
+// again whatever the state of the server.
+func refusedData(err error) bool {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	switch me.Number {
+	case 1048, 1264, 1292, 1366, 1406:
+		return true
+	}
+	return false
 }
 
 // insert writes a batch as one multi-row INSERT (atomic without a

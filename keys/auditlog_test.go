@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
 	"github.com/chime-reports/chime-reports/fixtures/golden"
@@ -284,4 +285,70 @@ func TestAuditWriterQueueFull(t *testing.T) {
 	if e.log.count("audit queue full") == 0 {
 		t.Error("dropped records were not logged")
 	}
+}
+
+// TestAuditWriterHostileBytes: a user agent that is not UTF-8, or that a
+// byte cut would split inside a character, is stored (cleaned and cut on a
+// character boundary), not refused with its whole batch: MySQL in strict
+// mode refuses invalid UTF-8.
+func TestAuditWriterHostileBytes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		e := newAuditEnv(t, b, keys.AuditOptions{})
+		for _, ua := range []string{"\xff\xfe broken", strings.Repeat("é", 400), "ok"} {
+			req := httptest.NewRequest(http.MethodGet, "/report?q=1", nil)
+			req.Header.Set("Authorization", "Bearer "+e.key)
+			req.Header.Set("User-Agent", ua)
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%d", rec.Code)
+			}
+		}
+		e.flush()
+		e.wantStats(keys.AuditStats{Written: 3})
+		var uas []string
+		if err := b.DB.Model(&models.AuditRecord{}).Order("id").Pluck("user_agent", &uas).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(uas) != 3 || uas[0] != "\uFFFD broken" || uas[1] != strings.Repeat("é", 150) || uas[2] != "ok" {
+			t.Errorf("stored user agents %q", uas)
+		}
+	})
+}
+
+// TestAuditWriterRefusedRecordAlone: a record the database refuses (a data
+// error, which no retry can cure) is dropped alone; the rest of its batch
+// and the records behind it are written.
+func TestAuditWriterRefusedRecordAlone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		e := newAuditEnv(t, b, keys.AuditOptions{BatchSize: 1000, Interval: time.Hour})
+		err := b.DB.Callback().Create().Before("gorm:create").Register("test:refuse_one", func(tx *gorm.DB) {
+			recs, ok := tx.Statement.Dest.(*[]*models.AuditRecord)
+			if !ok {
+				return
+			}
+			for _, r := range *recs {
+				if strings.Contains(r.Query, "poison") {
+					tx.AddError(&mysql.MySQLError{Number: 1406, Message: "Data too long for column"})
+					return
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.call("/report?n=1")
+		e.call("/report?poison=1")
+		e.call("/report?n=2")
+		e.flush()
+		e.call("/report?n=3")
+		e.flush()
+		e.wantStats(keys.AuditStats{Written: 3, Dropped: 1})
+		if n := e.rows(); n != 3 {
+			t.Errorf("%d audit rows, want 3", n)
+		}
+		if e.log.count("audit record refused by the database") != 1 {
+			t.Errorf("the refused record is not logged once")
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -137,28 +138,10 @@ func (s *Service) Authenticate() gin.HandlerFunc {
 // audit records one call of the key middleware.
 func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Time) {
 	r := c.Request
-	q := StripKey(r.URL.RawQuery)
-	if len(q) > 2000 {
-		q = q[:2000]
-	}
-	ua := r.UserAgent()
-	if len(ua) > 300 {
-		ua = ua[:300]
-	}
-	route := r.URL.Path
-	if len(route) > 200 {
-		route = route[:200]
-	}
-	// Within the column sizes: a value MySQL refuses would fail its whole
-	// batch on every retry.
-	ip := c.ClientIP()
-	if len(ip) > 45 {
-		ip = ip[:45]
-	}
 	rec := models.AuditRecord{
-		At: models.UTC(started), UserID: p.UserID, KeyHint: p.KeyHint, Method: r.Method, Route: route, Query: q,
-		Status: c.Writer.Status(), Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
-		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: ip, UserAgent: ua,
+		At: models.UTC(started), UserID: p.UserID, KeyHint: p.KeyHint, Method: r.Method, Route: r.URL.Path,
+		Query: StripKey(r.URL.RawQuery), Status: c.Writer.Status(), Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
+		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: c.ClientIP(), UserAgent: r.UserAgent(),
 	}
 	s.Audit(r.Context(), rec)
 }
@@ -173,6 +156,7 @@ func (s *Service) SetAuditWriter(w *AuditWriter) { s.auditw = w }
 // with an INSERT of its own (bounded to 5 s; a failure is logged, never
 // shown to the caller, whose answer is already sent).
 func (s *Service) Audit(ctx context.Context, rec models.AuditRecord) {
+	fitRecord(&rec)
 	if s.auditw != nil {
 		s.auditw.add(&rec)
 		return
@@ -182,4 +166,29 @@ func (s *Service) Audit(ctx context.Context, rec models.AuditRecord) {
 	if err := s.db.WithContext(ctx).Create(&rec).Error; err != nil {
 		s.log.Error("audit record not written", "user", rec.UserID, "route", rec.Route, "err", err)
 	}
+}
+
+// fitRecord makes a record storable whatever the request carried: valid
+// UTF-8 (Go accepts any byte above 0x7f in paths and header values; MySQL
+// in strict mode refuses invalid UTF-8) cut on a character boundary to its
+// column's size. A value MySQL refuses would fail its whole batch on every
+// retry of the audit writer.
+func fitRecord(r *models.AuditRecord) {
+	r.KeyHint = fit(r.KeyHint, 4)
+	r.Method = fit(r.Method, 8)
+	r.Route = fit(r.Route, 200)
+	r.Query = fit(r.Query, 2000)
+	r.ClientIP = fit(r.ClientIP, 45)
+	r.UserAgent = fit(r.UserAgent, 300)
+}
+
+func fit(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
