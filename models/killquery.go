@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,51 +52,67 @@ type killingConnector struct {
 	kills  atomic.Int64
 }
 
-// Connect makes a connection and asks the server for its thread id.
+// Connect makes a connection and asks the server for its thread id and
+// identity.
 func (k *killingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	c, err := k.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	id, err := connectionID(ctx, c)
+	id, server, err := connectionID(ctx, c)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	return &killConn{Conn: c, id: id, k: k}, nil
+	return &killConn{Conn: c, id: id, server: server, k: k}, nil
 }
 
-func connectionID(ctx context.Context, c driver.Conn) (uint64, error) {
+// identitySQL names the server a connection reached: a thread id means
+// something only on that server.
+const identitySQL = "SELECT CONCAT(@@hostname, ':', @@port, ':', @@server_id)"
+
+func connectionID(ctx context.Context, c driver.Conn) (id uint64, server string, err error) {
 	q, ok := c.(driver.QueryerContext)
 	if !ok {
-		return 0, errors.New("mysql connection without QueryContext")
+		return 0, "", errors.New("mysql connection without QueryContext")
 	}
-	rows, err := q.QueryContext(ctx, "SELECT CONNECTION_ID()", nil)
+	rows, err := q.QueryContext(ctx, "SELECT CONNECTION_ID(), "+strings.TrimPrefix(identitySQL, "SELECT "), nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer rows.Close()
-	dest := make([]driver.Value, 1)
+	dest := make([]driver.Value, 2)
 	if err := rows.Next(dest); err != nil {
 		if err == io.EOF {
 			err = errors.New("SELECT CONNECTION_ID() returned no row")
 		}
-		return 0, err
+		return 0, "", err
+	}
+	switch v := dest[1].(type) {
+	case []byte:
+		server = string(v)
+	case string:
+		server = v
 	}
 	switch v := dest[0].(type) {
 	case int64:
-		return uint64(v), nil
+		return uint64(v), server, nil
 	case uint64:
-		return v, nil
+		return v, server, nil
 	case []byte:
-		return strconv.ParseUint(string(v), 10, 64)
+		id, err := strconv.ParseUint(string(v), 10, 64)
+		return id, server, err
 	}
-	return 0, errors.New("SELECT CONNECTION_ID(): unexpected type")
+	return 0, "", errors.New("SELECT CONNECTION_ID(): unexpected type")
 }
 
-// kill stops the statement running on thread id. It runs after the
-// request's context ended, so it has a short context of its own.
-func (k *killingConnector) kill(id uint64) {
+// kill stops the statement running on thread id of server. It runs after
+// the request's context ended, so it has a short context of its own. The
+// KILL is sent only when the killing connection reached the same server:
+// behind a proxy that spreads connections over several servers (ProxySQL,
+// vtgate, a cloud reader endpoint) the id could name another client's
+// thread elsewhere, and then the statement is left to end on its own.
+func (k *killingConnector) kill(id uint64, server string) {
 	k.once.Do(func() {
 		k.killer = sql.OpenDB(k.Connector)
 		k.killer.SetMaxOpenConns(2)
@@ -106,10 +123,21 @@ func (k *killingConnector) kill(id uint64) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	conn, err := k.killer.Conn(ctx)
+	if err != nil {
+		k.log.Warn("could not stop a cancelled query", "thread", id, "err", err)
+		return
+	}
+	defer conn.Close()
+	var here string
+	if err := conn.QueryRowContext(ctx, identitySQL).Scan(&here); err != nil || here != server {
+		k.log.Warn("cancelled query left to finish: the killing connection reached another server", "thread", id, "err", err)
+		return
+	}
 	k.kills.Add(1)
 	// 1094 "Unknown thread id": the statement and its connection are gone.
 	var me *mysql.MySQLError
-	if _, err := k.killer.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(id, 10)); err != nil && !(errors.As(err, &me) && me.Number == 1094) {
+	if _, err := conn.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(id, 10)); err != nil && !(errors.As(err, &me) && me.Number == 1094) {
 		k.log.Warn("could not stop a cancelled query", "thread", id, "err", err)
 	}
 }
@@ -119,20 +147,30 @@ func (k *killingConnector) kill(id uint64) {
 type killConn struct {
 	driver.Conn
 	id     uint64
+	server string
 	k      *killingConnector
 	killed atomic.Bool // a KILL was sent: never reuse the connection
 }
 
-// watch arms a KILL for when ctx ends; the returned func disarms it.
+// watch arms a KILL for when ctx ends; the returned func disarms it. If
+// the KILL has already been launched, disarming waits until the connection
+// is marked, so it is retired before anyone else can use it and the KILL
+// can never land on a later statement.
 func (c *killConn) watch(ctx context.Context) func() {
 	if ctx.Done() == nil {
 		return func() {}
 	}
+	marked := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		c.killed.Store(true)
-		c.k.kill(c.id)
+		close(marked)
+		c.k.kill(c.id, c.server)
 	})
-	return func() { stop() }
+	return func() {
+		if !stop() {
+			<-marked
+		}
+	}
 }
 
 func (c *killConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
