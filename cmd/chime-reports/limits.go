@@ -88,15 +88,13 @@ func firstByteTimeout(d time.Duration) gin.HandlerFunc {
 	}
 }
 
-// startWriter records whether the answer has started.
+// startWriter records whether the answer has started: bytes (headers or
+// body) went to the client. Gin's WriteHeader only records the status, so
+// it does not count: a workbook built in full before its first byte is
+// under the deadline on every route.
 type startWriter struct {
 	gin.ResponseWriter
 	started atomic.Bool
-}
-
-func (w *startWriter) WriteHeader(code int) {
-	w.started.Store(true)
-	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *startWriter) WriteHeaderNow() {

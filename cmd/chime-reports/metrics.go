@@ -67,13 +67,24 @@ func (m *metrics) middleware() gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.requests.WithLabelValues(route, methodLabel(c.Request.Method), strconv.Itoa(c.Writer.Status())).Inc()
 		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		m.bytes.WithLabelValues(route).Add(float64(max(c.Writer.Size(), 0)))
 		if n := keys.RowsWritten(c.Request.Context()); n > 0 {
 			m.rows.WithLabelValues(route).Add(float64(n))
 		}
 	}
+}
+
+// methodLabel bounds the method label: net/http accepts any token as a
+// method, and a label per invented method would grow the series forever.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // handler serves the registry in the Prometheus text format.

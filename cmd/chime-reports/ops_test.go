@@ -202,6 +202,17 @@ func TestFirstByteTimeout(t *testing.T) {
 			c.String(http.StatusOK, "too late")
 		}
 	})
+	// Gin's Status records a code but sends nothing: still before the
+	// first byte (a workbook being built after c.Status(200)).
+	r.GET("/status-then-slow", func(c *gin.Context) {
+		c.Status(http.StatusOK)
+		select {
+		case <-c.Request.Context().Done():
+			apierror.Write(c.Writer, apierror.FromDatabase(c.Request.Context().Err()))
+		case <-time.After(10 * time.Second):
+			c.String(http.StatusOK, "too late")
+		}
+	})
 	r.GET("/slow-stream", func(c *gin.Context) {
 		c.Writer.WriteHeader(http.StatusOK)
 		c.Writer.Write([]byte("first\n"))
@@ -224,6 +235,15 @@ func TestFirstByteTimeout(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"Timeout"`) {
 		t.Fatalf("slow start: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Get(srv.URL + "/status-then-slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("status recorded, nothing sent: %d %s", resp.StatusCode, body)
 	}
 	resp, err = http.Get(srv.URL + "/slow-stream")
 	if err != nil {
@@ -279,6 +299,7 @@ func TestMetrics(t *testing.T) {
 		e.get(golden.Alice, opsReport)
 		e.get(golden.Alice, "/Chime/Report/InboundVsAnsweredChats?queueId=1&start=nope")
 		e.do(http.MethodGet, "/no/such/"+strings.Repeat("x", 30))
+		e.do("INVENTED", "/no/such/path")
 		a := e.do(http.MethodGet, "/metrics")
 		if a.status != http.StatusOK || !strings.HasPrefix(a.header.Get("Content-Type"), "text/plain") {
 			t.Fatalf("metrics: %d %s", a.status, a.header.Get("Content-Type"))
@@ -287,6 +308,7 @@ func TestMetrics(t *testing.T) {
 			`chime_http_requests_total{code="200",method="GET",route="/Chime/Report/:name"} 2`,
 			`chime_http_requests_total{code="400",method="GET",route="/Chime/Report/:name"} 1`,
 			`chime_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+			`method="other"`,
 			`chime_http_request_duration_seconds_count{route="/Chime/Report/:name"} 3`,
 			`go_sql_max_open_connections{db_name="chime"}`,
 			`process_resident_memory_bytes`,
@@ -305,7 +327,7 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("%s = %s, want > 0", series, m[1])
 			}
 		}
-		if strings.Contains(a.body, e.key[golden.Alice]) || strings.Contains(a.body, "xxxxxxxxxx") {
+		if strings.Contains(a.body, e.key[golden.Alice]) || strings.Contains(a.body, "xxxxxxxxxx") || strings.Contains(a.body, "INVENTED") {
 			t.Error("metrics carry request data")
 		}
 	})

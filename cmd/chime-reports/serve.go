@@ -125,6 +125,11 @@ Admin pages (sign in with the admin's key): %[1]s/Chime/Admin/
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// Requests still running after the grace period: cut their
+		// connections, which cancels their contexts (and queries), so they
+		// end before the audit trail and the database are closed.
+		slog.Error("shutdown grace period over: cutting the requests still running", "err", err)
+		srv.Close()
 		return err
 	}
 	return nil
