@@ -21,6 +21,10 @@ type Clock func() time.Time
 type Engine struct {
 	db    *gorm.DB
 	clock Clock
+	// replicas: reads are spread over replicas at different positions, so
+	// a fingerprint and the report it stands for may come from different
+	// servers; no ETags then (Fingerprint).
+	replicas bool
 }
 
 // NewEngine returns an engine over db. A nil clock means time.Now. The
@@ -30,7 +34,7 @@ func NewEngine(db *gorm.DB, clock Clock) *Engine {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Engine{db: models.Replicas(db), clock: clock}
+	return &Engine{db: models.Replicas(db), clock: clock, replicas: len(models.ReplicaStates(db)) > 0}
 }
 
 // Now is the engine's clock.

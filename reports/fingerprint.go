@@ -62,7 +62,10 @@ var fingerprinted = map[string]coverage{
 func (r *Report) Validated() bool { return fingerprinted[r.Name] != uncovered }
 
 // Fingerprint returns a digest of every row q reads, for an entity tag,
-// or ok false when q cannot be validated: its report is not covered, or
+// or ok false when q cannot be validated: the engine reads from replicas
+// (each statement may go to another replica, at another position, so a tag
+// read on a replica ahead of the one that serves the report would make a
+// stale answer look current), its report is not covered, or
 // its window has not closed (its stop is after the engine's clock), so
 // the answer depends on the time of asking. The digest changes when a
 // session of q's queues that started or was queued in the window is added,
@@ -77,7 +80,7 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 		return "", false, nil
 	}
 	cov := fingerprinted[q.Report.Name]
-	if cov == uncovered || q.Window.Stop.After(e.clock()) {
+	if cov == uncovered || e.replicas || q.Window.Stop.After(e.clock()) {
 		return "", false, nil
 	}
 	queues := q.Visible
@@ -100,7 +103,7 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 // filters that call now(), and windows that have not closed get none.
 func (e *Engine) SetFingerprint(ctx context.Context, q SetQuery) (digest string, ok bool, err error) {
 	s := q.Set
-	if s == nil || s.kind != reportSet || len(q.Apply) > 0 || callsNow(q.Filter) {
+	if s == nil || s.kind != reportSet || e.replicas || len(q.Apply) > 0 || callsNow(q.Filter) {
 		return "", false, nil
 	}
 	cov := fingerprinted[s.Report.Name]
