@@ -18,6 +18,7 @@ const (
 	DefaultRequestTimeout = 60 * time.Second
 	DefaultMaxURLBytes    = 16 << 10
 	DefaultMaxBodyBytes   = 1 << 20
+	DefaultStallTimeout   = 2 * time.Minute
 )
 
 // requestLimits refuses requests that are too big before any handler reads
@@ -73,16 +74,27 @@ func securityHeaders(tls bool) gin.HandlerFunc {
 // started the deadline is lifted: a long export that is streaming keeps
 // going for as long as the client reads it, and a client that goes away
 // still cancels its query through the request context.
-func firstByteTimeout(d time.Duration) gin.HandlerFunc {
+//
+// stall bounds the other end: once streaming, a client that accepts no
+// byte for that long (it stopped reading, its network is gone without a
+// reset) is cut, so it cannot hold a handler, a socket and a database
+// connection forever. Zero: no bound.
+func firstByteTimeout(d, stall time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		tw := &startWriter{ResponseWriter: c.Writer, stall: stall}
+		tw.rc = http.NewResponseController(c.Writer)
+		c.Writer = tw
+		if stall > 0 {
+			// The deadline stays on the connection: clear it for the next
+			// request of a kept-alive connection.
+			defer tw.rc.SetWriteDeadline(time.Time{})
+		}
 		if d <= 0 {
 			c.Next()
 			return
 		}
-		tw := &startWriter{ResponseWriter: c.Writer}
 		ctx := newStartDeadline(c.Request.Context(), d, &tw.started)
 		defer ctx.stop()
-		c.Writer = tw
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
@@ -95,20 +107,36 @@ func firstByteTimeout(d time.Duration) gin.HandlerFunc {
 type startWriter struct {
 	gin.ResponseWriter
 	started atomic.Bool
+	rc      *http.ResponseController
+	stall   time.Duration
+	armed   time.Time // when the write deadline was last pushed back
+}
+
+// progress marks the answer started and pushes the write deadline back
+// (at most once a second: it is a system call).
+func (w *startWriter) progress() {
+	w.started.Store(true)
+	if w.stall <= 0 {
+		return
+	}
+	if now := time.Now(); now.Sub(w.armed) > time.Second {
+		w.armed = now
+		w.rc.SetWriteDeadline(now.Add(w.stall))
+	}
 }
 
 func (w *startWriter) WriteHeaderNow() {
-	w.started.Store(true)
+	w.progress()
 	w.ResponseWriter.WriteHeaderNow()
 }
 
 func (w *startWriter) Write(b []byte) (int, error) {
-	w.started.Store(true)
+	w.progress()
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *startWriter) WriteString(s string) (int, error) {
-	w.started.Store(true)
+	w.progress()
 	return w.ResponseWriter.WriteString(s)
 }
 
@@ -116,7 +144,7 @@ func (w *startWriter) WriteString(s string) (int, error) {
 func (w *startWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *startWriter) Flush() {
-	w.started.Store(true)
+	w.progress()
 	w.ResponseWriter.Flush()
 }
 

@@ -193,7 +193,7 @@ func TestRequestTimeout(t *testing.T) {
 func TestFirstByteTimeout(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(firstByteTimeout(50 * time.Millisecond))
+	r.Use(firstByteTimeout(50*time.Millisecond, 0))
 	r.GET("/slow-start", func(c *gin.Context) {
 		select {
 		case <-c.Request.Context().Done():
@@ -261,7 +261,7 @@ func TestFirstByteTimeout(t *testing.T) {
 func TestClientGoneCancels(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(firstByteTimeout(time.Minute))
+	r.Use(firstByteTimeout(time.Minute, 0))
 	got := make(chan error, 1)
 	entered := make(chan struct{})
 	r.GET("/wait", func(c *gin.Context) {
@@ -287,6 +287,50 @@ func TestClientGoneCancels(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the handler never saw the client go away")
+	}
+}
+
+// TestStalledClientIsCut: a client that stops reading a streamed answer is
+// cut after the stall timeout; the handler's writes fail instead of
+// blocking forever.
+func TestStalledClientIsCut(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(firstByteTimeout(time.Minute, 300*time.Millisecond))
+	got := make(chan error, 1)
+	r.GET("/flood", func(c *gin.Context) {
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if _, err := c.Writer.Write(chunk); err != nil {
+				got <- err
+				return
+			}
+			c.Writer.Flush()
+		}
+		got <- nil
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4096)
+	}
+	if _, err := conn.Write([]byte("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Never read.
+	select {
+	case err := <-got:
+		if err == nil {
+			t.Fatal("the handler wrote for 30 s to a client that reads nothing")
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("the handler is still blocked on a client that reads nothing")
 	}
 }
 

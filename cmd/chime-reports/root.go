@@ -30,6 +30,7 @@ type config struct {
 	// Serving: TLS files and the request guards (see serve's flags).
 	TLSCert, TLSKey string
 	RequestTimeout  time.Duration
+	StallTimeout    time.Duration
 	RateLimit       float64
 	RateBurst       int
 	MaxURLBytes     int

@@ -34,6 +34,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM, with any intermediates); serve HTTPS with --tls-key")
 	c.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
 	c.Flags().DurationVar(&cfg.RequestTimeout, "request-timeout", DefaultRequestTimeout, "longest wait for an answer to start; a slower query is cancelled and answered 504 (streaming downloads that have started are not cut); negative: no limit")
+	c.Flags().DurationVar(&cfg.StallTimeout, "stall-timeout", DefaultStallTimeout, "cut a client that accepts no byte of an answer for this long (it stopped reading); negative: never")
 	c.Flags().Float64Var(&cfg.RateLimit, "rate-limit", DefaultRateLimit, "requests per second allowed per API key (429 with Retry-After above it); 0: no limit")
 	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
 	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", DefaultMaxURLBytes, "longest request URL (414 above it)")
@@ -90,7 +91,7 @@ func serve(ctx context.Context, cfg *config) error {
 	srv := &http.Server{
 		Handler: newHandler(deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
-			RequestTimeout: cfg.RequestTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
+			RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Audit: audit}),
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -38,8 +38,11 @@ type deps struct {
 	// MaxURLBytes and MaxBodyBytes refuse bigger requests (414, 413).
 	// Zero means the default, negative means no limit.
 	RequestTimeout time.Duration
-	MaxURLBytes    int
-	MaxBodyBytes   int64
+	// StallTimeout cuts a client that accepts no byte of a started answer
+	// for that long (zero: the default, negative: never).
+	StallTimeout time.Duration
+	MaxURLBytes  int
+	MaxBodyBytes int64
 	// RateLimit is the per-key rate in requests per second with a burst of
 	// RateBurst; zero turns the limit off (tests), serve's flags default
 	// to DefaultRateLimit and DefaultRateBurst.
@@ -78,7 +81,7 @@ func newHandler(d deps) http.Handler {
 	m := newMetrics(pool)
 	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS),
 		requestLimits(orDefault(d.MaxURLBytes, DefaultMaxURLBytes), orDefault(d.MaxBodyBytes, DefaultMaxBodyBytes)),
-		firstByteTimeout(orDefault(d.RequestTimeout, DefaultRequestTimeout)))
+		firstByteTimeout(orDefault(d.RequestTimeout, DefaultRequestTimeout), orDefault(d.StallTimeout, DefaultStallTimeout)))
 
 	r.GET("/metrics", gin.WrapH(m.handler()))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
