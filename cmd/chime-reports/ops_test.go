@@ -507,3 +507,38 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	write(keyFile, "EC PRIVATE KEY", kder)
 	return certFile, keyFile, pool
 }
+
+// TestForwardedForNeedsTrustedProxy: the audit trail's client address
+// comes from X-Forwarded-For only when the peer is a trusted proxy.
+func TestForwardedForNeedsTrustedProxy(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		e := newEnv(t, b)
+		for _, c := range []struct {
+			trusted []string
+			want    string
+		}{{nil, "127.0.0.1"}, {[]string{"127.0.0.1/32"}, "203.0.113.9"}} {
+			srv := httptest.NewServer(newHandler(deps{DB: b.DB, Clock: func() time.Time { return golden.Now },
+				Log: slog.New(slog.DiscardHandler), TrustedProxies: c.trusted}))
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+opsReport, nil)
+			req.Header.Set("Authorization", "Bearer "+e.key[golden.Alice])
+			req.Header.Set("X-Forwarded-For", "203.0.113.9")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			srv.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%d", resp.StatusCode)
+			}
+			var ip []string
+			if err := b.DB.Model(&models.AuditRecord{}).Order("id DESC").Limit(1).Pluck("client_ip", &ip).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(ip) != 1 || ip[0] != c.want {
+				t.Errorf("trusted %v: audit client %q, want %q", c.trusted, ip, c.want)
+			}
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/spf13/cobra"
 
 	"github.com/chime-reports/chime-reports/fixtures"
@@ -35,6 +36,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
 	c.Flags().DurationVar(&cfg.RequestTimeout, "request-timeout", DefaultRequestTimeout, "longest wait for an answer to start; a slower query is cancelled and answered 504 (streaming downloads that have started are not cut); negative: no limit")
 	c.Flags().DurationVar(&cfg.StallTimeout, "stall-timeout", DefaultStallTimeout, "cut a client that accepts no byte of an answer for this long (it stopped reading); negative: never")
+	c.Flags().StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (audit trail, logs); default: none, the TCP peer is the client")
 	c.Flags().Float64Var(&cfg.RateLimit, "rate-limit", DefaultRateLimit, "requests per second allowed per API key (429 with Retry-After above it); 0: no limit")
 	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
 	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", DefaultMaxURLBytes, "longest request URL (414 above it)")
@@ -44,6 +46,9 @@ func newServeCmd(cfg *config) *cobra.Command {
 }
 
 func serve(ctx context.Context, cfg *config) error {
+	if err := gin.New().SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -92,7 +97,7 @@ func serve(ctx context.Context, cfg *config) error {
 		Handler: newHandler(deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
 			RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
-			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Audit: audit}),
+			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies, Audit: audit}),
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -48,6 +48,10 @@ type deps struct {
 	// to DefaultRateLimit and DefaultRateBurst.
 	RateLimit float64
 	RateBurst int
+	// TrustedProxies are the addresses (IPs or CIDRs) whose
+	// X-Forwarded-For names the client; by default nobody's, so the audit
+	// trail's client address cannot be forged by a header.
+	TrustedProxies []string
 	// Audit, when set, takes the audit records off the request path
 	// (serve: it closes the writer after the server has stopped); nil
 	// writes each record while its request ends (tests).
@@ -74,6 +78,10 @@ func newHandler(d deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		// serve checks the flag before it builds the handler.
+		panic(err)
+	}
 	var pool *sql.DB
 	if d.DB != nil {
 		pool, _ = d.DB.DB()
