@@ -162,7 +162,8 @@ const fingerprintColumns = 7
 // index range or a small table:
 //
 //	S  sessions of the queues with started_at in [start, stop):
-//	   COUNT, SUM(id), MAX(updated_at) from ix_cs_q_started_upd alone
+//	   COUNT, SUM(id), MAX(updated_at), SUM(CRC32(id|updated_at)) from
+//	   ix_cs_q_started_upd alone
 //	Q  the same by queued_at, from ix_cs_q_queued_upd
 //	R  ratings of the queues submitted at or after start (ix_sr_q_sub),
 //	   with a CRC32 of each rating's columns (a lookup per rating)
@@ -180,7 +181,11 @@ func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (strin
 	var parts []string
 	var args []any
 	for _, col := range []string{"started_at", "queued_at"} {
-		parts = append(parts, "SELECT '"+col+"', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", '', '', ''"+
+		// The CRC of every (id, updated_at) sees a change whose updated_at
+		// is not above the maximum (writers' clocks apart, a copied
+		// timestamp); the index holds both columns, so it stays index only.
+		parts = append(parts, "SELECT '"+col+"', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
+			text(digest("id", "updated_at"))+", '', ''"+
 			" FROM chat_sessions WHERE queue_id IN ? AND "+col+" >= ? AND "+col+" < ?")
 		args = append(args, queues, start, stop)
 	}

@@ -208,16 +208,29 @@ func TestConditionalReports(t *testing.T) {
 			if rowsOf(t, after) == rowsOf(t, before) {
 				t.Errorf("the handle times did not change: %s", rowsOf(t, after))
 			}
-			// Session logs digest every column they show, so they see a
-			// change even when a writer leaves updated_at alone.
-			log := "/Chime/Report/QueueChatSessionLog?queueId=1&" + closedWindow
-			before = s.get(golden.Alice, log)
-			if err := b.DB.Exec("UPDATE chat_sessions SET ended_at = ? WHERE id = ?", ended.Add(2*time.Hour), sid).Error; err != nil {
+			// A writer whose clock is behind: updated_at moves, but not
+			// above the window's maximum. The CRC of (id, updated_at) sees it.
+			// Another session of the window: sid now holds the newest
+			// updated_at, so MAX(updated_at) does not move.
+			var other uint
+			if err := b.DB.Raw(`SELECT id FROM chat_sessions WHERE queue_id = 1 AND queued_at >= ? AND queued_at < ?
+				AND started_at >= ? AND accepted_at IS NOT NULL AND ended_at IS NOT NULL AND id <> ? ORDER BY id LIMIT 1`,
+				time.Date(2024, 10, 27, 4, 0, 0, 0, time.UTC), time.Date(2024, 11, 3, 4, 0, 0, 0, time.UTC),
+				time.Date(2024, 10, 27, 4, 0, 0, 0, time.UTC), sid).Scan(&other).Error; err != nil || other == 0 {
+				t.Fatalf("no second answered session in the window (%v)", err)
+			}
+			before = s.get(golden.Alice, path)
+			var otherEnded time.Time
+			if err := b.DB.Raw("SELECT ended_at FROM chat_sessions WHERE id = ?", other).Row().Scan(&otherEnded); err != nil {
 				t.Fatal(err)
 			}
-			after = s.get(golden.Alice, log, "If-None-Match", before.header.Get("ETag"))
+			if err := b.DB.Exec("UPDATE chat_sessions SET ended_at = ?, updated_at = ? WHERE id = ?",
+				otherEnded.Add(3*time.Hour), time.Date(2024, 11, 3, 0, 0, 1, 0, time.UTC), other).Error; err != nil {
+				t.Fatal(err)
+			}
+			after = s.get(golden.Alice, path, "If-None-Match", before.header.Get("ETag"))
 			if after.status != http.StatusOK || rowsOf(t, after) == rowsOf(t, before) {
-				t.Errorf("a session log after a raw update of ended_at: %d", after.status)
+				t.Errorf("after an update with an old updated_at: %d", after.status)
 			}
 		})
 
