@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,44 +66,12 @@ func TestServeWritesAuditOnShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	dsn := "sqlite:" + filepath.Join(dir, "chime.db")
-
-	var stdout, stderr syncBuffer
-	cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--rate-limit", "0")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("serve stderr:\n%s", stderr.String())
-		}
-	})
-	listening := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
-	var addr string
-	waitFor(t, exited, 3*time.Minute, "serve to listen", func() bool {
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			addr = m[1]
-			return true
-		}
-		return false
-	})
-	out, err := exec.Command(bin, "keys", "generate", "--user", "admin", "--db", dsn, "--log-level", "error").Output()
-	if err != nil {
-		t.Fatalf("keys generate: %v", err)
-	}
-	key := strings.TrimSpace(string(out))
+	srv := startServe(t, "--rate-limit", "0")
+	key := srv.key(t, "admin")
 
 	const calls = 25
 	for i := range calls {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/Chime/Report/GetQueueBasicReports?queueId=1", nil)
+		req, _ := http.NewRequest(http.MethodGet, "http://"+srv.addr+"/Chime/Report/GetQueueBasicReports?queueId=1", nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -117,19 +82,12 @@ func TestServeWritesAuditOnShutdown(t *testing.T) {
 			t.Fatalf("call %d: %d", i, resp.StatusCode)
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-exited:
-		if waitErr != nil {
-			t.Fatalf("serve exited with %v, want 0", waitErr)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not exit")
-	}
+	srv.exitsCleanly(t, 60*time.Second)
 
-	parsed, err := models.ParseDSN(dsn)
+	parsed, err := models.ParseDSN(srv.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

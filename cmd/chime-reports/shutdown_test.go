@@ -22,40 +22,10 @@ import (
 // export is being read lets that export finish whole, closes the listener
 // at once, and exits 0 within serve's 20 s deadline.
 func TestGracefulShutdown(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	db := "sqlite:" + filepath.Join(dir, "chime.db")
-
-	var stdout, stderr syncBuffer
-	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// exited is closed once serve has exited, with its status in waitErr.
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("serve stderr:\n%s", stderr.String())
-		}
-	})
-
 	// serve prints its address once it listens (after seeding the demo data).
-	listening := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
-	var addr string
-	waitFor(t, exited, 3*time.Minute, "serve to listen", func() bool {
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			addr = m[1]
-			return true
-		}
-		return false
-	})
-	base := "http://" + addr
-	waitFor(t, exited, time.Minute, "/readyz", func() bool {
+	srv := startServe(t)
+	base := "http://" + srv.addr
+	waitFor(t, srv.exited, time.Minute, "/readyz", func() bool {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
 			return false
@@ -63,11 +33,7 @@ func TestGracefulShutdown(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	out, err := exec.Command(bin, "keys", "generate", "--user", "admin", "--db", db, "--log-level", "error").Output()
-	if err != nil {
-		t.Fatalf("keys generate: %v", err)
-	}
-	key := strings.TrimSpace(string(out))
+	key := srv.key(t, "admin")
 
 	// The whole demo session log: thousands of rows, far more than the
 	// socket buffers below hold.
@@ -118,25 +84,25 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// Shutdown closes the listener first: new connections are refused
 	// while the export is still open.
-	waitFor(t, exited, 30*time.Second, "the listener to close", func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+	waitFor(t, srv.exited, 30*time.Second, "the listener to close", func() bool {
+		c, err := net.DialTimeout("tcp", srv.addr, time.Second)
 		if err != nil {
 			return true
 		}
 		c.Close()
 		return false
 	})
-	if !strings.Contains(stderr.String(), "shutting down") {
+	if !strings.Contains(srv.stderr.String(), "shutting down") {
 		t.Fatal("the listener closed before serve logged its shutdown")
 	}
 	select {
-	case <-exited:
-		t.Fatalf("serve exited (%v) with an export in flight", waitErr)
+	case <-srv.exited:
+		t.Fatalf("serve srv.exited (%v) with an export in flight", srv.waitErr)
 	default:
 	}
 
@@ -149,21 +115,78 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("in-flight export: %d bytes, %d lines; want %d bytes, %d lines", len(got), bytes.Count(got, []byte("\r\n")), len(want), wantRows)
 	}
 
-	select {
-	case <-exited:
-		if waitErr != nil {
-			t.Fatalf("serve exited with %v, want 0", waitErr)
-		}
-	case <-time.After(60 * time.Second): // serve's own deadline is 20 s
-		t.Fatal("serve did not exit after the last request finished")
-	}
+	srv.exitsCleanly(t, 60*time.Second) // serve's own deadline is 20 s
 	// The export's access log line comes after the shutdown began: it was
 	// in flight, not already sent into the socket buffers.
-	log := stderr.String()
+	log := srv.stderr.String()
 	shut := strings.Index(log, "shutting down")
 	done := strings.LastIndex(log, "path=/Chime/Report/GlobalChatSessionLog")
 	if shut < 0 || done < shut {
 		t.Fatalf("the export was not in flight when shutdown began:\n%s", log)
+	}
+}
+
+// served is the built binary serving a fresh SQLite database (demo data).
+type served struct {
+	bin, dsn, addr string
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+	// exited is closed once serve has exited, with its status in waitErr.
+	exited  chan struct{}
+	waitErr error
+}
+
+// startServe builds the binary, runs serve with args on 127.0.0.1:0 and
+// returns once it prints the address it listens on. The process is
+// killed at cleanup; its stderr is logged when the test failed.
+func startServe(t *testing.T, args ...string) *served {
+	t.Helper()
+	dir := t.TempDir()
+	s := &served{bin: buildBinary(t, dir), dsn: "sqlite:" + filepath.Join(dir, "chime.db"), exited: make(chan struct{})}
+	s.cmd = exec.Command(s.bin, append([]string{"serve", "--db", s.dsn, "--addr", "127.0.0.1:0"}, args...)...)
+	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.waitErr = s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.exited
+		if t.Failed() {
+			t.Logf("serve stderr:\n%s", s.stderr.String())
+		}
+	})
+	listening := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
+	waitFor(t, s.exited, 3*time.Minute, "serve to listen", func() bool {
+		if m := listening.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.addr = m[1]
+			return true
+		}
+		return false
+	})
+	return s
+}
+
+// key generates a key for user with the binary's own command.
+func (s *served) key(t *testing.T, user string) string {
+	t.Helper()
+	out, err := exec.Command(s.bin, "keys", "generate", "--user", user, "--db", s.dsn, "--log-level", "error").Output()
+	if err != nil {
+		t.Fatalf("keys generate: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// exitsCleanly waits up to bound for serve to exit and requires status 0.
+func (s *served) exitsCleanly(t *testing.T, bound time.Duration) {
+	t.Helper()
+	select {
+	case <-s.exited:
+		if s.waitErr != nil {
+			t.Fatalf("serve exited with %v, want 0", s.waitErr)
+		}
+	case <-time.After(bound):
+		t.Fatal("serve did not exit")
 	}
 }
 
