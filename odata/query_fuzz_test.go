@@ -12,6 +12,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/keys/keystest"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/odata"
 	"github.com/chime-reports/chime-reports/reports"
@@ -29,19 +30,7 @@ func FuzzQuery(f *testing.F) {
 		f.Fatal(err)
 	}
 	clock := func() time.Time { return golden.Now }
-	ks := keys.New(b.DB, clock, slog.New(slog.DiscardHandler))
-	var callers []*keys.Principal
-	for _, u := range []uint{golden.Admin, golden.Alice} {
-		k, err := ks.Generate(ctx, u)
-		if err != nil {
-			f.Fatal(err)
-		}
-		p, err := ks.Check(ctx, k, "fuzz")
-		if err != nil {
-			f.Fatal(err)
-		}
-		callers = append(callers, p)
-	}
+	callers := keystest.Principals(f, b.DB, clock, golden.Admin, golden.Alice)
 	// No recovery middleware: a panic is a crash the fuzzer reports.
 	feed := odata.New(reports.NewEngine(b.DB, clock), slog.New(slog.DiscardHandler), odata.Options{PageSize: 50, TokenKey: []byte("fuzz")})
 	var paths []string

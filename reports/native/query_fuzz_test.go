@@ -14,6 +14,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/keys/keystest"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/native"
@@ -30,19 +31,7 @@ func FuzzQuery(f *testing.F) {
 		f.Fatal(err)
 	}
 	clock := func() time.Time { return golden.Now }
-	ks := keys.New(b.DB, clock, slog.New(slog.DiscardHandler))
-	var callers []*keys.Principal
-	for _, u := range []uint{golden.Admin, golden.Alice} {
-		k, err := ks.Generate(ctx, u)
-		if err != nil {
-			f.Fatal(err)
-		}
-		p, err := ks.Check(ctx, k, "fuzz")
-		if err != nil {
-			f.Fatal(err)
-		}
-		callers = append(callers, p)
-	}
+	callers := keystest.Principals(f, b.DB, clock, golden.Admin, golden.Alice)
 	// The Gin routes as cmd/chime-reports mounts them, with the caller put
 	// in the context instead of a key check (and no recovery: a panic is a
 	// crash the fuzzer reports).
