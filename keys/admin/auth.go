@@ -223,9 +223,11 @@ func (a *Admin) audit(ctx context.Context, c *gin.Context, act *actor, started t
 	}
 	rec := models.AuditRecord{
 		At: models.UTC(started), UserID: act.UserID, KeyHint: act.KeyHint, Method: r.Method,
-		Route: cut(r.URL.Path, 200), Query: cut(q, 2000), Status: c.Writer.Status(), Rows: c.GetInt64(rowsKey),
+		Route: r.URL.Path, Query: q, Status: c.Writer.Status(), Rows: c.GetInt64(rowsKey),
 		Bytes: int64(max(c.Writer.Size(), 0)), DurationMS: a.clock().Sub(started).Milliseconds(),
-		ClientIP: cut(c.ClientIP(), 45), UserAgent: cut(r.UserAgent(), 300),
+		ClientIP: c.ClientIP(), UserAgent: r.UserAgent(),
 	}
+	// Audit fits every field to its column (valid UTF-8, cut on a
+	// character boundary).
 	a.keys.Audit(ctx, rec)
 }
