@@ -50,17 +50,8 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	if err != nil {
 		return err
 	}
-	// The tag comes before the answer is computed, so a change in between
-	// leaves it older than the answer, never newer.
-	tag, err := s.etag(r, p, req)
-	if err != nil {
+	if done, err := s.revalidate(w, r, p, req); done || err != nil {
 		return err
-	}
-	if httpcache.NotModified(w, r, tag) {
-		return nil
-	}
-	if tag != "" {
-		w.Header().Set("ETag", tag)
 	}
 	if req.download != "" {
 		return s.download(w, r, p, req)
@@ -82,21 +73,32 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	return s.write(w, r, req, res, total)
 }
 
+// revalidate computes req's tag and answers 304 when If-None-Match holds
+// it (done); otherwise the tag goes on the answer to come. The tag comes
+// before the answer is computed, so a change in between leaves it older
+// than the answer, never newer.
+func (s *Service) revalidate(w http.ResponseWriter, r *http.Request, p *keys.Principal, req *request) (done bool, err error) {
+	tag, err := s.etag(r, p, req)
+	if err != nil {
+		return false, err
+	}
+	if httpcache.NotModified(w, r, tag) {
+		return true, nil
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
+	}
+	return false, nil
+}
+
 // count answers /Set/$count as text/plain (rule 10).
 func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *reports.Set) error {
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
 	}
-	tag, err := s.etag(r, p, req)
-	if err != nil {
+	if done, err := s.revalidate(w, r, p, req); done || err != nil {
 		return err
-	}
-	if httpcache.NotModified(w, r, tag) {
-		return nil
-	}
-	if tag != "" {
-		w.Header().Set("ETag", tag)
 	}
 	n, err := s.engine.CountSet(r.Context(), req.query)
 	if err != nil {
