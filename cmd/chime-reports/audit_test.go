@@ -91,15 +91,7 @@ func TestServeWritesAuditOnShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := models.Open(context.Background(), parsed, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if s, err := db.DB(); err == nil {
-			s.Close()
-		}
-	})
+	db := dbtest.Open(t, parsed).DB
 	var n int64
 	if err := db.Model(&models.AuditRecord{}).Where("route = ?", "/Chime/Report/GetQueueBasicReports").Count(&n).Error; err != nil {
 		t.Fatal(err)

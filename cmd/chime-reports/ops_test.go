@@ -384,13 +384,7 @@ func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	dbPath := filepath.Join(dir, "chime.db")
-	db, err := models.Open(context.Background(), models.DSN{Dialect: models.SQLite, Path: dbPath}, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Migrate(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t, models.DSN{Dialect: models.SQLite, Path: dbPath}).DB
 	if err := golden.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +400,10 @@ func TestServeTLS(t *testing.T) {
 	go func() { done <- serve(ctx, cfg) }()
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	var resp *http.Response
+	var (
+		resp *http.Response
+		err  error
+	)
 	for i := 0; ; i++ {
 		resp, err = client.Get("https://" + addr + "/healthz")
 		if err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/models/dbtest/mariadbd"
 )
 
@@ -55,18 +56,7 @@ func newOutageEnv(t *testing.T) *outageEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := models.Open(ctx, dsn, models.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if s, err := db.DB(); err == nil {
-			s.Close()
-		}
-	})
-	if err := models.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t, dsn).DB
 	if err := golden.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func SQLite(t testing.TB) Backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return open(t, "sqlite", dsn)
+	return Open(t, dsn)
 }
 
 // MySQL creates a uniquely named database next to the one named by
@@ -90,10 +90,12 @@ func MySQL(t testing.TB) Backend {
 	})
 	cfg := base.MySQL.Clone()
 	cfg.DBName = name
-	return open(t, "mysql", models.DSN{Dialect: models.MySQL, MySQL: cfg})
+	return Open(t, models.DSN{Dialect: models.MySQL, MySQL: cfg})
 }
 
-func open(t testing.TB, name string, dsn models.DSN) Backend {
+// Open opens and migrates the database behind dsn for a test (a private
+// server's, say); the pool is closed at cleanup.
+func Open(t testing.TB, dsn models.DSN) Backend {
 	t.Helper()
 	ctx := context.Background()
 	db, err := models.Open(ctx, dsn, models.Options{})
@@ -108,5 +110,5 @@ func open(t testing.TB, name string, dsn models.DSN) Backend {
 	if err := models.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	return Backend{Name: name, DB: db, DSN: dsn}
+	return Backend{Name: string(dsn.Dialect), DB: db, DSN: dsn}
 }
