@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"time"
 )
 
 func init() {
@@ -42,36 +41,14 @@ func init() {
 }
 
 func inboundVsAnswered(_ context.Context, x *execution) (Rows, error) {
-	days := x.q.Window.Days()
-	inbound := make([]int64, len(days))
-	answered := make([]int64, len(days))
-	var err error
-	if hourAligned(days) { // plain counts: let the database count (hourly.go)
-		err = x.countByHour("s.queued_at", []string{"COUNT(*)", "SUM(CASE WHEN s.accepted_at IS NOT NULL THEN 1 ELSE 0 END)"},
-			func(h time.Time, v []int64) {
-				if i := Locate(days, h); i >= 0 {
-					inbound[i] += v[0]
-					answered[i] += v[1]
-				}
-			})
-	} else {
-		err = x.forEachOffered(func(f *facts) {
-			if i := Locate(days, *f.QueuedAt); i >= 0 {
-				inbound[i]++
-				if f.answered() {
-					answered[i]++
-				}
-			}
-		})
-	}
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at", sels: []string{"COUNT(*)", count(x.sessionPreds().answered)}})
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]any, len(days))
-	for i, d := range days {
-		out[i] = []any{d.Label, inbound[i], answered[i], inbound[i] - answered[i], ratio(answered[i], inbound[i])}
-	}
-	return newSliceRows(out), nil
+	return v.rows(days, func(d Bucket, i int) []any {
+		inbound, answered := v.n(i, 0), v.n(i, 1)
+		return []any{d.Label, inbound, answered, inbound - answered, ratio(answered, inbound)}
+	}), nil
 }
 
 func chatsByHourOfDay(_ context.Context, x *execution) (Rows, error) {

@@ -100,46 +100,20 @@ func chatsByDayOfWeek(_ context.Context, x *execution) (Rows, error) {
 	return newSliceRows(out), nil
 }
 
-type outcomeDay struct {
-	sessions, deflected, botAbandoned, completed, long, short, timedOut, transferred, open int64
-}
-
 func chatOutcomesByDay(_ context.Context, x *execution) (Rows, error) {
-	days := x.q.Window.Days()
-	acc := make([]outcomeDay, len(days))
-	err := x.forEachStarted(func(f *facts) {
-		i := Locate(days, f.StartedAt)
-		if i < 0 {
-			return
-		}
-		a := &acc[i]
-		a.sessions++
-		switch f.State {
-		case models.StateDeflected:
-			a.deflected++
-		case models.StateBotAbandoned:
-			a.botAbandoned++
-		case models.StateCompleted:
-			a.completed++
-		case models.StateAbandoned:
-			if f.shortAbandon() {
-				a.short++
-			} else {
-				a.long++
-			}
-		case models.StateTimedOut:
-			a.timedOut++
-		case models.StateTransferred:
-			a.transferred++
-		default:
-			a.open++
-		}
-	})
+	p := x.sessionPreds()
+	state := func(st string) string { return count("s.state = '" + st + "'") }
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.started_at", sels: []string{
+		"COUNT(*)", state(models.StateDeflected), state(models.StateBotAbandoned), state(models.StateCompleted),
+		state(models.StateAbandoned), count(p.shortAbandon), state(models.StateTimedOut), state(models.StateTransferred),
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *outcomeDay) []any {
-		return []any{d.Label, a.sessions, a.deflected, a.botAbandoned, a.completed, a.long, a.short, a.timedOut, a.transferred, a.open}
+	return v.rows(days, func(d Bucket, i int) []any {
+		abandoned, short := v.n(i, 4), v.n(i, 5)
+		ended := v.n(i, 1) + v.n(i, 2) + v.n(i, 3) + abandoned + v.n(i, 6) + v.n(i, 7)
+		return []any{d.Label, v.n(i, 0), v.n(i, 1), v.n(i, 2), v.n(i, 3), abandoned - short, short, v.n(i, 6), v.n(i, 7), v.n(i, 0) - ended}
 	}), nil
 }
 

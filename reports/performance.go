@@ -3,7 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
-	"time"
+	"strconv"
 
 	"github.com/chime-reports/chime-reports/models"
 )
@@ -121,113 +121,59 @@ func init() {
 // GrainWindow: one row per entity or band for the whole window.
 const GrainWindow Grain = "window"
 
-// byDay streams O into per-day accumulators.
-func byDay[T any](x *execution, add func(a *T, f *facts)) ([]Bucket, []T, error) {
-	return byDayOf(x, x.forEachOffered, add)
-}
-
-// byDayOf streams the sessions of each into per-day accumulators by
-// queued_at.
-func byDayOf[T any](x *execution, each func(func(f *facts)) error, add func(a *T, f *facts)) ([]Bucket, []T, error) {
-	days := x.q.Window.Days()
-	acc := make([]T, len(days))
-	err := each(func(f *facts) {
-		if i := Locate(days, *f.QueuedAt); i >= 0 {
-			add(&acc[i], f)
-		}
-	})
-	return days, acc, err
-}
-
-type slDay struct {
-	inbound, met, answered, long, short, timedOut, xfer, den int64
-}
-
 func serviceLevelByDay(_ context.Context, x *execution) (Rows, error) {
-	days, acc, err := byDay(x, func(a *slDay, f *facts) {
-		a.inbound++
-		if f.answered() {
-			a.answered++
-		}
-		if f.longAbandon() {
-			a.long++
-		}
-		if f.shortAbandon() {
-			a.short++
-		}
-		if f.timedOut() {
-			a.timedOut++
-		}
-		if f.transferOut() {
-			a.xfer++
-		}
-		if in, met := f.serviceLevel(); in {
-			a.den++
-			if met {
-				a.met++
-			}
-		}
-	})
+	p := x.sessionPreds()
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at", sels: []string{
+		"COUNT(*)", count(p.slMet), count(p.answered), count(p.longAbandon), count(p.shortAbandon),
+		count(p.timedOut), count(p.xferOut), count(p.slIn),
+	}})
 	if err != nil {
 		return nil, err
 	}
 	q := x.info[x.q.QueueID]
-	return dayRows(days, acc, func(d Bucket, a *slDay) []any {
-		return []any{d.Label, int64(q.SLASeconds), a.inbound, a.met, a.answered, a.long, a.short, a.timedOut, a.xfer, ratio(a.met, a.den), q.SLATarget}
+	return v.rows(days, func(d Bucket, i int) []any {
+		return []any{d.Label, int64(q.SLASeconds), v.n(i, 0), v.n(i, 1), v.n(i, 2), v.n(i, 3), v.n(i, 4), v.n(i, 5), v.n(i, 6),
+			ratio(v.n(i, 1), v.n(i, 7)), q.SLATarget}
 	}), nil
-}
-
-type abandonDay struct {
-	inbound, long, short, resolved int64
-	wait                           sample
 }
 
 func abandonedByDay(_ context.Context, x *execution) (Rows, error) {
-	days, acc, err := byDay(x, func(a *abandonDay, f *facts) {
-		a.inbound++
-		if f.resolvedQ() {
-			a.resolved++
-		}
-		if f.shortAbandon() {
-			a.short++
-		}
-		if f.longAbandon() {
-			a.long++
-			w, _ := f.wait()
-			a.wait.add(w)
-		}
-	})
+	p := x.sessionPreds()
+	// A long abandon without an end has no wait: it counts as 0 s.
+	longWait := "CASE WHEN " + p.longAbandon + " THEN COALESCE(" + p.wait + ", 0) END"
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at", sels: []string{
+		"COUNT(*)", count(p.longAbandon), count(p.shortAbandon), count(p.resolvedQ), "SUM(" + longWait + ")", "MAX(" + longWait + ")",
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *abandonDay) []any {
-		return []any{d.Label, a.inbound, a.long, a.short, ratio(a.long, a.resolved-a.short), a.wait.mean(), a.wait.max()}
+	return v.rows(days, func(d Bucket, i int) []any {
+		long, short := v.n(i, 1), v.n(i, 2)
+		return []any{d.Label, v.n(i, 0), long, short, ratio(long, v.n(i, 3)-short), v.meanOf(i, 4, 1, 1000), v.seconds(i, 5)}
 	}), nil
 }
 
-type waitDay struct {
-	wait     sample
-	maxWait  maxOf
-	response mean
-}
+// waitColumns are the chat_sessions columns the wait and handle
+// expressions of sessionPreds read (for a ranked dayQuery).
+var waitColumns = []string{"queue_id", "state", "queued_at", "accepted_at", "ended_at"}
 
 func waitTimeByDay(_ context.Context, x *execution) (Rows, error) {
-	days, acc, err := byDay(x, func(a *waitDay, f *facts) {
-		if w, ok := f.wait(); ok {
-			a.maxWait.add(w)
-			if f.answered() {
-				a.wait.add(w)
-			}
-		}
-		if f.answered() && f.FirstAgentMessageAt != nil {
-			a.response.add(seconds(*f.QueuedAt, *f.FirstAgentMessageAt, f.ID))
-		}
+	p := x.sessionPreds()
+	firstResponse := "CASE WHEN " + p.answered + " AND s.first_agent_message_at IS NOT NULL THEN " +
+		x.daySQL().ms("s.queued_at", "s.first_agent_message_at") + " END"
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at",
+		sels: []string{
+			count(p.answered), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)", "MAX(" + p.wait + ")",
+			"SUM(" + firstResponse + ")", "COUNT(" + firstResponse + ")",
+		},
+		cols: append(waitColumns, "first_agent_message_at"),
+		rank: "CASE WHEN " + p.answered + " THEN " + p.wait + " END", pcts: []int{50, 90},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *waitDay) []any {
-		return []any{d.Label, int64(len(a.wait.v)), a.wait.mean(), a.wait.percentile(50), a.wait.percentile(90), a.maxWait.value(), a.response.value()}
+	return v.rows(days, func(d Bucket, i int) []any {
+		return []any{d.Label, v.n(i, 0), v.meanOf(i, 1, 0, 1000), v.seconds(i, 5), v.seconds(i, 6), v.seconds(i, 2), v.meanOf(i, 3, 4, 1000)}
 	}), nil
 }
 
@@ -274,110 +220,54 @@ func waitTimeDistribution(_ context.Context, x *execution) (Rows, error) {
 	return newSliceRows(out), nil
 }
 
-type durationDay struct {
-	handle   sample
-	messages mean
-	dropped  int64
-}
-
 func chatDurationByDay(_ context.Context, x *execution) (Rows, error) {
-	days, acc, err := byDay(x, func(a *durationDay, f *facts) {
-		h, ok := f.handle()
-		if !ok {
-			return
-		}
-		a.handle.add(h)
-		a.messages.add(float64(f.Messages))
-		if f.EndReason == "connection_error" {
-			a.dropped++
-		}
+	p := x.sessionPreds()
+	done := "s.accepted_at IS NOT NULL AND s.ended_at IS NOT NULL"
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at",
+		sels: []string{
+			count(done), "SUM(" + p.handle + ")", "MAX(" + p.handle + ")",
+			"SUM(CASE WHEN " + done + " THEN s.message_count END)",
+			count(done + " AND s.end_reason = 'connection_error'"),
+		},
+		cols: append(waitColumns, "message_count", "end_reason"),
+		rank: p.handle, pcts: []int{50, 90},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *durationDay) []any {
-		return []any{d.Label, int64(len(a.handle.v)), a.handle.mean(), a.handle.percentile(50), a.handle.percentile(90), a.handle.max(), a.messages.value(), a.dropped}
+	return v.rows(days, func(d Bucket, i int) []any {
+		return []any{d.Label, v.n(i, 0), v.meanOf(i, 1, 0, 1000), v.seconds(i, 5), v.seconds(i, 6), v.seconds(i, 2), v.meanOf(i, 3, 0, 1), v.n(i, 4)}
 	}), nil
 }
 
-type transferDay struct{ answered, out, in, agent, rated int64 }
-
 func transfersByDay(_ context.Context, x *execution) (Rows, error) {
-	if days := x.q.Window.Days(); hourAligned(days) { // plain counts: let the database count (hourly.go)
-		acc := make([]transferDay, len(days))
-		answered, transferred := "s.accepted_at IS NOT NULL", "s.state = '"+models.StateTransferred+"'"
-		err := x.countByHour("s.queued_at", []string{
-			"SUM(CASE WHEN " + answered + " THEN 1 ELSE 0 END)",
-			"SUM(CASE WHEN " + transferred + " THEN 1 ELSE 0 END)",
-			"SUM(CASE WHEN s.parent_session_id IS NOT NULL THEN 1 ELSE 0 END)",
-			"SUM(s.agent_transfer_count)",
-			"SUM(CASE WHEN " + answered + " AND (" + transferred + " OR s.agent_transfer_count > 0) THEN 1 ELSE 0 END)",
-		}, func(h time.Time, v []int64) {
-			if i := Locate(days, h); i >= 0 {
-				a := &acc[i]
-				a.answered, a.out, a.in, a.agent, a.rated = a.answered+v[0], a.out+v[1], a.in+v[2], a.agent+v[3], a.rated+v[4]
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-		return dayRows(days, acc, transferRow), nil
-	}
-	days, acc, err := byDay(x, func(a *transferDay, f *facts) {
-		transferred := f.State == models.StateTransferred
-		if f.answered() {
-			a.answered++
-			if transferred || f.AgentTransfers > 0 {
-				a.rated++
-			}
-		}
-		if transferred {
-			a.out++
-		}
-		if f.TransferredIn {
-			a.in++
-		}
-		a.agent += f.AgentTransfers
-	})
+	p := x.sessionPreds()
+	transferred := "s.state = '" + models.StateTransferred + "'"
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at", sels: []string{
+		count(p.answered), count(transferred), count("s.parent_session_id IS NOT NULL"), "SUM(s.agent_transfer_count)",
+		count(p.answered + " AND (" + transferred + " OR s.agent_transfer_count > 0)"),
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, transferRow), nil
-}
-
-func transferRow(d Bucket, a *transferDay) []any {
-	return []any{d.Label, a.answered, a.out, a.in, a.agent, ratio(a.rated, a.answered)}
-}
-
-type csatDay struct {
-	ended, ratings, good int64
-	rating               mean
-	by                   [6]int64
+	return v.rows(days, func(d Bucket, i int) []any {
+		return []any{d.Label, v.n(i, 0), v.n(i, 1), v.n(i, 2), v.n(i, 3), ratio(v.n(i, 4), v.n(i, 0))}
+	}), nil
 }
 
 func satisfactionByDay(_ context.Context, x *execution) (Rows, error) {
-	days, acc, err := byDayOf(x, x.forEachOfferedRated, func(a *csatDay, f *facts) {
-		if f.answered() && f.closed() {
-			a.ended++
-		}
-		if f.Rating == nil {
-			return
-		}
-		r := *f.Rating
-		a.ratings++
-		a.rating.add(float64(r))
-		if r >= 4 {
-			a.good++
-		}
-		if r >= 1 && r <= 5 {
-			a.by[r]++
-		}
-	})
+	p := x.sessionPreds()
+	sels := []string{count(p.answered + " AND " + p.closed), "COUNT(r.rating)", "SUM(r.rating)", count("r.rating >= 4")}
+	for r := 1; r <= 5; r++ {
+		sels = append(sels, count("r.rating = "+strconv.Itoa(r)))
+	}
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at", join: "LEFT JOIN session_ratings r ON r.session_id = s.id", sels: sels})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *csatDay) []any {
-		return []any{d.Label, a.ended, a.ratings, ratio(a.ratings, a.ended), a.rating.value(), ratio(a.good, a.ratings),
-			a.by[1], a.by[2], a.by[3], a.by[4], a.by[5]}
+	return v.rows(days, func(d Bucket, i int) []any {
+		ratings := v.n(i, 1)
+		return []any{d.Label, v.n(i, 0), ratings, ratio(ratings, v.n(i, 0)), v.meanOf(i, 2, 1, 1), ratio(v.n(i, 3), ratings),
+			v.n(i, 4), v.n(i, 5), v.n(i, 6), v.n(i, 7), v.n(i, 8)}
 	}), nil
 }

@@ -205,40 +205,19 @@ func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
 	return newSliceRows(out), nil
 }
 
-type sentimentDay struct {
-	sessions, pos, neu, neg int64
-	score                   mean
-}
-
 func sentimentByDay(_ context.Context, x *execution) (Rows, error) {
-	days := x.q.Window.Days()
-	acc := make([]sentimentDay, len(days))
-	err := x.forEachStarted(func(f *facts) {
-		i := Locate(days, f.StartedAt)
-		if i < 0 {
-			return
-		}
-		a := &acc[i]
-		a.sessions++
-		if f.Sentiment == nil {
-			return
-		}
-		a.score.add(*f.Sentiment)
-		switch SentimentLabel(*f.Sentiment) {
-		case "Positive":
-			a.pos++
-		case "Negative":
-			a.neg++
-		default:
-			a.neu++
-		}
-	})
+	// The thresholds of SentimentLabel; the scores are DECIMAL(4,3), exact
+	// in SQL.
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.started_at", sels: []string{
+		"COUNT(*)", "COUNT(s.sentiment_score)", "SUM(s.sentiment_score)",
+		count("s.sentiment_score > 0.25"), count("s.sentiment_score < -0.25"),
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *sentimentDay) []any {
-		n := a.score.n
-		return []any{d.Label, a.sessions, n, a.score.value(), ratio(a.pos, n), ratio(a.neu, n), ratio(a.neg, n)}
+	return v.rows(days, func(d Bucket, i int) []any {
+		n, pos, neg := v.n(i, 1), v.n(i, 3), v.n(i, 4)
+		return []any{d.Label, v.n(i, 0), n, v.meanOf(i, 2, 1, 1), ratio(pos, n), ratio(n-pos-neg, n), ratio(neg, n)}
 	}), nil
 }
 
