@@ -140,18 +140,21 @@ func (v dayValues) meanOf(day, sum, n int, scale float64) any {
 }
 
 // dayQuery is one per-day aggregation over the sessions of the run's
-// queues whose timeCol lies in the window (chat_sessions s, plus join).
+// queues whose timeCol lies in the window (chat_sessions s, plus join,
+// restricted by where when set).
 type dayQuery struct {
 	timeCol string
 	join    string
+	where   string
 	sels    []string // aggregates
 	// rank, when set, is a per-session value (NULL: not in the sample)
 	// whose nearest-rank percentiles pcts follow sels, ranked per day by
-	// ROW_NUMBER. The ranking runs in a derived table, which keeps the
-	// columns of s that sels read: cols.
-	rank string
-	pcts []int
-	cols []string
+	// ROW_NUMBER in a derived table. The derived table holds values, the
+	// per-session expressions ("expr AS name") that rank and sels read as
+	// s.name, computed once per session.
+	rank   string
+	pcts   []int
+	values []string
 }
 
 // aggregateByDay runs q grouped by the local day of q.timeCol.
@@ -164,6 +167,9 @@ func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 	d := x.daySQL()
 	day := d.dayOf(q.timeCol, x.q.Window.Zone, x.q.Window.Stop)
 	from := " FROM chat_sessions s " + q.join + " WHERE s.queue_id IN ? AND " + q.timeCol + " >= ? AND " + q.timeCol + " < ?"
+	if q.where != "" {
+		from += " AND " + q.where
+	}
 	sels := q.sels
 	var stmt string
 	if q.rank == "" {
@@ -176,14 +182,11 @@ func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 		for _, p := range q.pcts { // nearest rank: ceil(p/100 · n), in integers
 			sels = append(sels, fmt.Sprintf("MAX(CASE WHEN s.rv IS NOT NULL AND s.rn = (s.rc * %d + 99)%s100 THEN s.rv END)", p, div))
 		}
-		cols := ""
-		for _, c := range q.cols {
-			cols += "s." + c + ", "
-		}
 		stmt = "SELECT s.d, " + strings.Join(sels, ", ") + " FROM (" +
-			"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.d, CASE WHEN s.rv IS NULL THEN 0 ELSE 1 END ORDER BY s.rv) AS rn, " +
-			"COUNT(s.rv) OVER (PARTITION BY s.d) AS rc FROM (" +
-			"SELECT " + cols + day + " AS d, " + q.rank + " AS rv" + from + ") s) s GROUP BY s.d"
+			"SELECT s.*, " + q.rank + " AS rv, " +
+			"ROW_NUMBER() OVER (PARTITION BY s.d, CASE WHEN " + q.rank + " IS NULL THEN 0 ELSE 1 END ORDER BY " + q.rank + ") AS rn, " +
+			"COUNT(" + q.rank + ") OVER (PARTITION BY s.d) AS rc FROM (" +
+			"SELECT " + day + " AS d, " + strings.Join(q.values, ", ") + from + ") s) s GROUP BY s.d"
 	}
 	rows, err := x.db.Raw(stmt, nonEmpty(x.queueIDs()), x.q.Window.Start, x.q.Window.Stop).Rows()
 	if err != nil {

@@ -153,21 +153,14 @@ func abandonedByDay(_ context.Context, x *execution) (Rows, error) {
 	}), nil
 }
 
-// waitColumns are the chat_sessions columns the wait and handle
-// expressions of sessionPreds read (for a ranked dayQuery).
-var waitColumns = []string{"queue_id", "state", "queued_at", "accepted_at", "ended_at"}
-
 func waitTimeByDay(_ context.Context, x *execution) (Rows, error) {
 	p := x.sessionPreds()
 	firstResponse := "CASE WHEN " + p.answered + " AND s.first_agent_message_at IS NOT NULL THEN " +
 		x.daySQL().ms("s.queued_at", "s.first_agent_message_at") + " END"
 	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at",
-		sels: []string{
-			count(p.answered), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)", "MAX(" + p.wait + ")",
-			"SUM(" + firstResponse + ")", "COUNT(" + firstResponse + ")",
-		},
-		cols: append(waitColumns, "first_agent_message_at"),
-		rank: "CASE WHEN " + p.answered + " THEN " + p.wait + " END", pcts: []int{50, 90},
+		values: []string{"CASE WHEN " + p.answered + " THEN 1 ELSE 0 END AS a", p.wait + " AS w", firstResponse + " AS fr"},
+		sels:   []string{"SUM(s.a)", "SUM(CASE WHEN s.a = 1 THEN s.w END)", "MAX(s.w)", "SUM(s.fr)", "COUNT(s.fr)"},
+		rank:   "CASE WHEN s.a = 1 THEN s.w END", pcts: []int{50, 90},
 	})
 	if err != nil {
 		return nil, err
@@ -222,15 +215,10 @@ func waitTimeDistribution(_ context.Context, x *execution) (Rows, error) {
 
 func chatDurationByDay(_ context.Context, x *execution) (Rows, error) {
 	p := x.sessionPreds()
-	done := "s.accepted_at IS NOT NULL AND s.ended_at IS NOT NULL"
-	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at",
-		sels: []string{
-			count(done), "SUM(" + p.handle + ")", "MAX(" + p.handle + ")",
-			"SUM(CASE WHEN " + done + " THEN s.message_count END)",
-			count(done + " AND s.end_reason = 'connection_error'"),
-		},
-		cols: append(waitColumns, "message_count", "end_reason"),
-		rank: p.handle, pcts: []int{50, 90},
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at", where: p.answered + " AND " + p.closed,
+		values: []string{p.handle + " AS h", "s.message_count AS mc", "CASE WHEN s.end_reason = 'connection_error' THEN 1 ELSE 0 END AS dropped"},
+		sels:   []string{"COUNT(*)", "SUM(s.h)", "MAX(s.h)", "SUM(s.mc)", "SUM(s.dropped)"},
+		rank:   "s.h", pcts: []int{50, 90},
 	})
 	if err != nil {
 		return nil, err

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,6 +94,11 @@ func TestFloorQueries(t *testing.T) {
 		if days != len(floor) || days == 0 {
 			t.Errorf("the report has %d days with sessions, the floor %d", days, len(floor))
 		}
+
+		// The WaitTimeByDay floor ranks waits as the report does: the same
+		// answered count, median and 90th percentile per day.
+		checkFloorColumns(t, ctx, runner, b, start, stop, "WaitTimeByDay", map[int]string{2: "Answered", 6: "MedianWaitSeconds", 7: "P90WaitSeconds"})
+		checkFloorColumns(t, ctx, runner, b, start, stop, "ChatDurationByDay", map[int]string{2: "CompletedChats", 7: "MedianHandleSeconds", 8: "P90HandleSeconds"})
 	})
 }
 
@@ -129,4 +136,55 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// checkFloorColumns runs the floor of report for queue 1 and compares the
+// floor's output columns (by index) with the report's columns (by name),
+// day by day, to the millisecond.
+func checkFloorColumns(t *testing.T, ctx context.Context, runner floorRunner, b dbtest.Backend, start, stop time.Time, report string, cols map[int]string) {
+	t.Helper()
+	q, _, _ := floorSQL(report, b.DSN.Dialect, []uint32{1}, start, stop)
+	out, err := runner.command(ctx, q).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(strings.ReplaceAll(line, "|", "\t"), "\t")
+		floor[f[1]] = f
+	}
+	rep, _ := reports.Lookup(report)
+	res, err := reports.NewEngine(b.DB, func() time.Time { return stop }).Run(ctx, reports.Query{
+		Report: rep, Window: reports.Window{Start: start, Stop: stop, Zone: time.UTC}, QueueID: 1, Visible: []uint32{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Rows.Close()
+	compared := 0
+	for res.Rows.Next() {
+		row := res.Rows.Row()
+		day := row[0].(time.Time).Format(time.DateOnly)
+		f, ok := floor[day]
+		if !ok {
+			continue
+		}
+		for i, name := range cols {
+			c := slices.IndexFunc(rep.Columns, func(c reports.Column) bool { return c.Name == name })
+			want, _ := strconv.ParseFloat(f[i], 64)
+			var got float64
+			switch v := row[c].(type) {
+			case int64:
+				got = float64(v)
+			case float64:
+				got = v
+			}
+			if math.Abs(got-want) > 0.0005 {
+				t.Errorf("%s %s %s: the floor says %s, the report %v", report, day, name, f[i], row[c])
+			}
+			compared++
+		}
+	}
+	if compared < 3*len(cols) {
+		t.Errorf("%s: only %d values compared", report, compared)
+	}
 }
