@@ -48,7 +48,8 @@ type config struct {
 	Only          *regexp.Regexp
 	Exports       bool
 	AllQueues     bool
-	LoadReport    string
+	Clients       int           // 64-client run per back end; 0 skips it
+	LoadFor       time.Duration // how long clients start requests
 }
 
 func main() {
@@ -72,7 +73,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&only, "only", "", "regular expression: measure only the reports it matches (the output says it is partial)")
 	fs.BoolVar(&cfg.Exports, "exports", true, "measure the session-log exports")
 	fs.BoolVar(&cfg.AllQueues, "all-queues", true, "also run each per-queue report for every queue (5 runs); global reports always run for queue 1 and all queues")
-	fs.StringVar(&cfg.LoadReport, "load-report", "", "file with the output of cmd/chime-load (64 clients) to include")
+	fs.IntVar(&cfg.Clients, "clients", 64, "clients of the load run against the real server on each back end (0: no load run)")
+	fs.DurationVar(&cfg.LoadFor, "load-duration", 30*time.Second, "how long the load run's clients start requests")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -159,12 +159,22 @@ func (r *results) markdown() string {
 		}
 	}
 	p("\nPeak RSS of the whole chime-bench run: %d MiB.\n", r.PeakRSS>>20)
-	p("\n### 64 clients\n\n")
-	if r.LoadText != "" {
-		p("From `cmd/chime-load` (included with `--load-report`):\n\n```\n%s\n```\n", strings.TrimRight(r.LoadText, "\n"))
-	} else {
-		p("Not measured by this run: `cmd/chime-load` drives 64 clients against a running server (section ")
-		p("\"Load: 64 clients, 30 s\" of docs/benchmarks.md); pass its output with `--load-report FILE` to include it here.\n")
+	p("\n### Clients under load\n\n")
+	if len(r.Load) == 0 {
+		p("Not measured by this run (`--clients 0`).\n")
+	}
+	for _, be := range r.Backends {
+		l := r.Load[be.Name]
+		if l == nil {
+			continue
+		}
+		p("%s: the real server (`chime-reports serve --rate-limit 0`, every middleware, key check and audit trail) ", be.Name)
+		p("under %d clients of `cmd/chime-load` for %s (its default mix of native JSON, CSV, XLSX and OData requests over ", l.Clients, l.Duration)
+		p("random windows of the year, zone America/New_York); every answer is checked.")
+		if l.Err != "" {
+			p(" **%s.**", l.Err)
+		}
+		p("\n\n```\n%s\n```\n\n", strings.TrimRight(l.Text, "\n"))
 	}
 	return b.String()
 }

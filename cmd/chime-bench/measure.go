@@ -17,6 +17,7 @@ import (
 // backend is one database under test.
 type backend struct {
 	Name     string // MariaDB, SQLite
+	Raw      string // the DSN as given, for the server of the load run
 	DSN      models.DSN
 	DB       *gorm.DB
 	Sessions int64 // chat_sessions rows in the window
@@ -46,7 +47,7 @@ type results struct {
 	Latency  map[string][]latency // by back end name
 	Exports  map[string][]exportResult
 	PeakRSS  uint64 // VmHWM of this process over the whole run
-	LoadText string
+	Load     map[string]*loadResult
 	Pending  string // set in a checkpoint: what is not measured yet
 }
 
@@ -54,7 +55,7 @@ type results struct {
 // results so far after each back end, so that an interrupted run on a busy
 // machine still leaves what it measured.
 func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (*results, error) {
-	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}}
+	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}, Load: map[string]*loadResult{}}
 	for _, b := range []struct{ name, raw string }{{"MariaDB", cfg.MySQL}, {"SQLite", sqlitePrefix(cfg.SQLite)}} {
 		if b.raw == "" {
 			continue
@@ -66,6 +67,12 @@ func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (
 		res.Backends = append(res.Backends, be)
 	}
 	res.Machine = describeMachine(ctx, res.Backends)
+	dir, err := os.MkdirTemp("", "chime-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var bin string // the server binary of the load runs, built once
 	for _, be := range res.Backends {
 		lat, err := measureReports(ctx, be, cfg)
 		if err != nil {
@@ -79,6 +86,19 @@ func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (
 			}
 			res.Exports[be.Name] = ex
 		}
+		if cfg.Clients > 0 {
+			if bin == "" {
+				var err error
+				if bin, err = buildServer(ctx, dir); err != nil {
+					return nil, err
+				}
+			}
+			lr, err := measureLoad(ctx, be, cfg, bin)
+			if err != nil {
+				return nil, fmt.Errorf("%s load: %w", be.Name, err)
+			}
+			res.Load[be.Name] = lr
+		}
 		if checkpoint != nil && be != res.Backends[len(res.Backends)-1] {
 			res.Pending = "still running: the back ends after " + be.Name
 			res.PeakRSS, res.Took = procStatus("VmHWM"), time.Since(res.Started)
@@ -87,13 +107,6 @@ func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (
 			}
 			res.Pending = ""
 		}
-	}
-	if cfg.LoadReport != "" {
-		b, err := os.ReadFile(cfg.LoadReport)
-		if err != nil {
-			return nil, err
-		}
-		res.LoadText = string(b)
 	}
 	res.PeakRSS = procStatus("VmHWM")
 	res.Took = time.Since(res.Started)
@@ -123,7 +136,7 @@ func openBackend(ctx context.Context, name, raw string, load bool) (*backend, er
 	if err != nil {
 		return nil, err
 	}
-	be := &backend{Name: name, DSN: dsn, DB: db}
+	be := &backend{Name: name, Raw: raw, DSN: dsn, DB: db}
 	if load {
 		if err := models.Migrate(ctx, db); err != nil {
 			return nil, err

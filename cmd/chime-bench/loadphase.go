@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/chime-reports/chime-reports/cmd/chime-load/load"
+	"github.com/chime-reports/chime-reports/keys"
+)
+
+// loadResult is one 64-client run against the real server on one back end.
+type loadResult struct {
+	Clients  int
+	Duration time.Duration
+	Text     string // the chime-load report
+	Err      string // the run's failing answers, if any
+}
+
+// buildServer builds cmd/chime-reports into dir (chime-bench runs from the
+// module, with go on the PATH: `go run ./cmd/chime-bench`).
+func buildServer(ctx context.Context, dir string) (string, error) {
+	mod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil || strings.TrimSpace(string(mod)) == "" || strings.TrimSpace(string(mod)) == os.DevNull {
+		return "", fmt.Errorf("--clients needs the module's source and go on the PATH (go env GOMOD: %v)", err)
+	}
+	bin := filepath.Join(dir, "chime-reports")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/chime-reports")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(mod)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/chime-reports: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// measureLoad serves be with the real binary (every middleware, the key
+// check and the audit trail; --rate-limit 0, since all clients share one
+// key) and drives cfg.Clients clients with chime-load's default mix for
+// cfg.LoadFor. It mints an API key for the fixtures' admin user, which
+// replaces that user's previous key: the only write besides audit rows.
+func measureLoad(ctx context.Context, be *backend, cfg config, bin string) (*loadResult, error) {
+	ks := keys.New(be.DB, nil, nil)
+	admin, err := ks.UserByLogin(ctx, "admin")
+	if err != nil {
+		return nil, fmt.Errorf("the fixtures' admin user: %w", err)
+	}
+	key, err := ks.Generate(ctx, admin.ID)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	var logs bytes.Buffer
+	srv := exec.Command(bin, "--db", be.Raw, "--log-level", "warn", "serve", "--addr", addr, "--rate-limit", "0")
+	srv.Stdout, srv.Stderr = &logs, &logs
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	defer func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			srv.Process.Kill()
+			<-exited
+		}
+	}()
+	base := "http://" + addr
+	if err := waitReady(ctx, base, exited); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, logs.String())
+	}
+	mix, err := load.ParseMix(load.DefaultMix)
+	if err != nil {
+		return nil, err
+	}
+	slog.Info("load", "backend", be.Name, "clients", cfg.Clients, "for", cfg.LoadFor)
+	res, err := load.Run(ctx, load.Config{BaseURL: base, Key: key, Clients: cfg.Clients, Duration: cfg.LoadFor,
+		Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5},
+		Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: 1, PID: srv.Process.Pid})
+	if err != nil {
+		return nil, err
+	}
+	var text bytes.Buffer
+	res.WriteText(&text, false)
+	out := &loadResult{Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String()}
+	if err := res.Err(); err != nil {
+		out.Err = err.Error()
+	}
+	return out, nil
+}
+
+// freeAddr is a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// waitReady polls /readyz until the server answers 200.
+func waitReady(ctx context.Context, base string, exited <-chan error) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the server exited: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return errors.New("the server was not ready within 60 s")
+}
