@@ -92,6 +92,15 @@ func epochDay(b Bucket) int64 {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
+// dayIndex maps the local epoch day of each bucket to its index.
+func dayIndex(days []Bucket) map[int64]int {
+	at := make(map[int64]int, len(days))
+	for i, b := range days {
+		at[epochDay(b)] = i
+	}
+	return at
+}
+
 // count is the SQL count of rows meeting cond.
 func count(cond string) string { return "SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END)" }
 
@@ -160,10 +169,7 @@ type dayQuery struct {
 // aggregateByDay runs q grouped by the local day of q.timeCol.
 func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 	days := x.q.Window.Days()
-	at := make(map[int64]int, len(days))
-	for i, b := range days {
-		at[epochDay(b)] = i
-	}
+	at := dayIndex(days)
 	d := x.daySQL()
 	day := d.dayOf(q.timeCol, x.q.Window.Zone, x.q.Window.Stop)
 	from := " FROM chat_sessions s " + q.join + " WHERE s.queue_id IN ? AND " + q.timeCol + " >= ? AND " + q.timeCol + " < ?"

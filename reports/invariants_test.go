@@ -138,6 +138,22 @@ func TestInvariantsOnGeneratedData(t *testing.T) {
 			if a, b := sum(t, bands, col(t, "WaitTimeDistribution", "Answered")), sum(t, waits, col(t, "WaitTimeByDay", "Answered")); a != b {
 				t.Errorf("queue %d: wait bands count %v answered, daily waits %v", queue, a, b)
 			}
+			// The trend's keywords are TopKeywords' first ten, and a session
+			// starts on one day: Σ daily Sessions = its Sessions.
+			top := r.rows("TopKeywords", queue, start, stop, zone)
+			trend := r.rows("KeywordTrendByDay", queue, start, stop, zone)
+			perKeyword := map[string]float64{}
+			for _, d := range trend {
+				perKeyword[d[1]] += num(t, d[2])
+			}
+			if len(top) < 10 || len(perKeyword) != 10 {
+				t.Errorf("queue %d: %d top keywords, %d in the trend", queue, len(top), len(perKeyword))
+			}
+			for _, k := range top[:min(10, len(top))] {
+				if got, want := perKeyword[k[1]], num(t, k[2]); got != want {
+					t.Errorf("queue %d keyword %q: Σ daily trend %v ≠ TopKeywords Sessions %v", queue, k[1], got, want)
+				}
+			}
 		}
 		perDay := r.rows("GlobalChatsPerDay", 0, start, stop, zone)
 		globalLog := r.rows("GlobalChatSessionLog", 0, start, stop, zone)

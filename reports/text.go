@@ -125,17 +125,48 @@ func (x *execution) keywordStats() ([]keywordStat, int64, error) {
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].sessions != out[j].sessions {
-			return out[i].sessions > out[j].sessions
-		}
-		return out[i].keyword < out[j].keyword
-	})
+	rankKeywords(out)
 	var withAny int64
 	err = x.db.Table("session_keywords").Select("COUNT(DISTINCT session_id)").
 		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources).
 		Scan(&withAny).Error
 	return out, withAny, err
+}
+
+// rankKeywords orders keyword statistics by Sessions, then keyword bytes.
+func rankKeywords(ks []keywordStat) {
+	sort.Slice(ks, func(i, j int) bool {
+		if ks[i].sessions != ks[j].sessions {
+			return ks[i].sessions > ks[j].sessions
+		}
+		return ks[i].keyword < ks[j].keyword
+	})
+}
+
+// keywordSessions is keywordStats with Sessions alone, ranked the same
+// way: the index on (queue_id, started_at, keyword) covers it (the session
+// id is in the primary key), so it needs neither chat_sessions nor the
+// per-session subquery (4.9 s instead of 10.3 s for a queue-year of 1M
+// sessions on MariaDB).
+func (x *execution) keywordSessions() ([]keywordStat, error) {
+	w := x.q.Window
+	rows, err := x.db.Table("session_keywords").Select("keyword, COUNT(DISTINCT session_id)").
+		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources).
+		Group("keyword").Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []keywordStat
+	for rows.Next() {
+		var k keywordStat
+		if err := rows.Scan(&k.keyword, &k.sessions); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	rankKeywords(out)
+	return out, rows.Err()
 }
 
 func topKeywords(_ context.Context, x *execution) (Rows, error) {
@@ -156,7 +187,7 @@ func topKeywords(_ context.Context, x *execution) (Rows, error) {
 }
 
 func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
-	stats, _, err := x.keywordStats()
+	stats, err := x.keywordSessions()
 	if err != nil {
 		return nil, err
 	}
@@ -171,25 +202,28 @@ func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
 	for i := range counts {
 		counts[i] = make([]int64, len(top))
 	}
-	if len(top) > 0 {
+	if len(top) > 0 { // sessions per local day and keyword, counted in SQL (daily.go)
 		w := x.q.Window
-		rows, err := x.db.Table("session_keywords").Select("DISTINCT session_id, keyword, started_at").
-			Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ? AND keyword IN ?",
-				nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources, top).Rows()
+		at := dayIndex(days)
+		rows, err := x.db.Table("session_keywords AS k").
+			Select(x.daySQL().dayOf("k.started_at", w.Zone, w.Stop)+" AS d, k.keyword, COUNT(DISTINCT k.session_id)").
+			Where("k.queue_id IN ? AND k.started_at >= ? AND k.started_at < ? AND k.source IN ? AND k.keyword IN ?",
+				nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources, top).
+			Group("d, k.keyword").Rows()
 		if err != nil {
 			return nil, err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var sid int64
+			var day, n int64
 			var kw string
-			var started time.Time
-			if err := rows.Scan(&sid, &kw, &started); err != nil {
+			if err := rows.Scan(&day, &kw, &n); err != nil {
 				return nil, err
 			}
+			d, okDay := at[day]
 			k, ok := index[kw]
-			if d := Locate(days, started.UTC()); d >= 0 && ok {
-				counts[d][k]++
+			if okDay && ok {
+				counts[d][k] = n
 			}
 		}
 		if err := rows.Err(); err != nil {
