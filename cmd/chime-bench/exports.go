@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/odata"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/export"
@@ -35,6 +36,9 @@ type exportResult struct {
 	Took    time.Duration
 	PeakRSS uint64 // VmHWM of this process during the export (server and client)
 	Pages   int    // OData only
+	// CPU time spent on the export by this process (server and client)
+	// and by the database server (MariaDB on this machine; 0 when unknown).
+	GoCPU, DBCPU time.Duration
 }
 
 // handler serves the native routes and the OData feed as cmd/chime-reports
@@ -74,6 +78,7 @@ func measureExports(ctx context.Context, be *backend) ([]exportResult, error) {
 		{"OData", "/odata/Sessions?$filter=" + filter},
 	} {
 		resetPeakRSS()
+		go0, db0 := cpuTime(), dbCPU(be)
 		t0 := time.Now()
 		r := exportResult{Format: f.format, Route: f.route}
 		var err error
@@ -86,6 +91,10 @@ func measureExports(ctx context.Context, be *backend) ([]exportResult, error) {
 			return nil, fmt.Errorf("%s: %w", f.format, err)
 		}
 		r.Took = time.Since(t0)
+		r.GoCPU = cpuTime() - go0
+		if db0 > 0 {
+			r.DBCPU = dbCPU(be) - db0
+		}
 		r.PeakRSS = procStatus("VmHWM")
 		if r.Rows == 0 { // CSV, JSON and XLSX: the rows the window holds
 			r.Rows = be.Sessions
@@ -188,4 +197,39 @@ func procStatus(field string) uint64 {
 		}
 	}
 	return 0
+}
+
+// dbCPU is the CPU time the MariaDB server has used so far, read from
+// /proc/<pid>/stat when it runs on this machine (0 otherwise, and for
+// SQLite, whose work is this process's).
+func dbCPU(be *backend) time.Duration {
+	if be.DSN.Dialect != models.MySQL {
+		return 0
+	}
+	var pidFile string
+	if be.DB.Raw("SELECT @@pid_file").Scan(&pidFile).Error != nil || pidFile == "" {
+		return 0
+	}
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0
+	}
+	stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): utime and
+	// stime are the 14th and 15th fields, in clock ticks (100 per second
+	// on Linux).
+	rest := string(stat)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }

@@ -50,6 +50,7 @@ type config struct {
 	AllQueues     bool
 	Clients       int           // 64-client run per back end; 0 skips it
 	LoadFor       time.Duration // how long clients start requests
+	Profile       bool          // CPU-profile the slowest report
 }
 
 func main() {
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&cfg.Exports, "exports", true, "measure the session-log exports")
 	fs.BoolVar(&cfg.AllQueues, "all-queues", true, "also run each per-queue report for every queue (5 runs); global reports always run for queue 1 and all queues")
 	fs.IntVar(&cfg.Clients, "clients", 64, "clients of the load run against the real server on each back end (0: no load run)")
+	fs.BoolVar(&cfg.Profile, "profile", true, "run the slowest report once more under the Go CPU profiler (go tool pprof -top in the output)")
 	fs.DurationVar(&cfg.LoadFor, "load-duration", 30*time.Second, "how long the load run's clients start requests")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -150,13 +150,32 @@ func (r *results) markdown() string {
 		p("in-process loopback server (the key middleware replaced by a fixed admin principal, so nothing is written to the database). ")
 		p("Peak RSS is this process's VmHWM (server and client together; with SQLite its page cache too), reset before each export. ")
 		p("Targets: CSV and JSON ≥ 200k rows/s, XLSX ≥ 50k rows/s, flat memory.\n\n")
-		p("| Back end | Format | Rows | Time | Rows/s | Peak RSS | Bytes |\n|---|---|---:|---:|---:|---:|---:|\n")
+		p("CPU: this process's (HTTP server, writers and client) and the MariaDB server's CPU time during the export; ")
+		p("\"CPU bound\" is rows / (total CPU / %d cores), the most this machine could do if every core were busy with nothing else.\n\n", r.Machine.Cores)
+		p("| Back end | Format | Rows | Time | Rows/s | Go CPU | DB CPU | CPU bound | Peak RSS | Bytes |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, be := range r.Backends {
 			for _, e := range r.Exports[be.Name] {
-				p("| %s | %s | %s | %.1f s | %s | %d MiB | %s |\n", be.Name, e.Format, thousands(e.Rows), e.Took.Seconds(),
-					thousands(int64(float64(e.Rows)/e.Took.Seconds())), e.PeakRSS>>20, thousands(e.Bytes))
+				db, bound := "—", "—"
+				if e.DBCPU > 0 {
+					db = fmt.Sprintf("%.1f s", e.DBCPU.Seconds())
+				}
+				if cpu := (e.GoCPU + e.DBCPU).Seconds(); cpu > 0 && r.Machine.Cores > 0 {
+					bound = thousands(int64(float64(e.Rows) / (cpu / float64(r.Machine.Cores))))
+				}
+				p("| %s | %s | %s | %.1f s | %s | %.1f s | %s | %s | %d MiB | %s |\n", be.Name, e.Format, thousands(e.Rows), e.Took.Seconds(),
+					thousands(int64(float64(e.Rows)/e.Took.Seconds())), e.GoCPU.Seconds(), db, bound, e.PeakRSS>>20, thousands(e.Bytes))
 			}
 		}
+	}
+	for _, be := range r.Backends {
+		pr := r.Profile[be.Name]
+		if pr == nil {
+			continue
+		}
+		p("\n### The slowest report on %s, profiled\n\n", be.Name)
+		p("%s (%s) run once more under the Go CPU profiler: %s wall time, %s of CPU in this process (%.0f %%; ",
+			pr.Report, pr.Scope, ms(pr.Wall), ms(pr.GoCPU), 100*pr.GoCPU.Seconds()/pr.Wall.Seconds())
+		p("the rest of the wall time is the database). `go tool pprof -top`:\n\n```\n%s\n```\n", pr.Top)
 	}
 	p("\nPeak RSS of the whole chime-bench run: %d MiB.\n", r.PeakRSS>>20)
 	p("\n### Clients under load\n\n")

@@ -48,6 +48,7 @@ type results struct {
 	Exports  map[string][]exportResult
 	PeakRSS  uint64 // VmHWM of this process over the whole run
 	Load     map[string]*loadResult
+	Profile  map[string]*profileResult
 	Pending  string // set in a checkpoint: what is not measured yet
 }
 
@@ -55,7 +56,7 @@ type results struct {
 // results so far after each back end, so that an interrupted run on a busy
 // machine still leaves what it measured.
 func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (*results, error) {
-	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}, Load: map[string]*loadResult{}}
+	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}, Load: map[string]*loadResult{}, Profile: map[string]*profileResult{}}
 	for _, b := range []struct{ name, raw string }{{"MariaDB", cfg.MySQL}, {"SQLite", sqlitePrefix(cfg.SQLite)}} {
 		if b.raw == "" {
 			continue
@@ -79,6 +80,13 @@ func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (
 			return nil, fmt.Errorf("%s: %w", be.Name, err)
 		}
 		res.Latency[be.Name] = lat
+		if cfg.Profile {
+			pr, err := profileSlowest(ctx, be, lat, dir)
+			if err != nil {
+				return nil, fmt.Errorf("%s profile: %w", be.Name, err)
+			}
+			res.Profile[be.Name] = pr
+		}
 		if cfg.Exports {
 			ex, err := measureExports(ctx, be)
 			if err != nil {
