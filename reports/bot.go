@@ -260,36 +260,17 @@ func botTopIntents(_ context.Context, x *execution) (Rows, error) {
 	return newSliceRows(out), nil
 }
 
-type handoffDay struct {
-	handoffs, answered, abandoned, timedOut int64
-	wait                                    mean
-}
-
 func botHandoffOutcomes(_ context.Context, x *execution) (Rows, error) {
-	days := x.q.Window.Days()
-	acc := make([]handoffDay, len(days))
-	err := x.forEachBot(func(b *botRow) {
-		i := Locate(days, b.started)
-		if i < 0 || !b.offered() {
-			return
-		}
-		a := &acc[i]
-		a.handoffs++
-		switch {
-		case b.answered():
-			a.answered++
-			w, _ := b.wait()
-			a.wait.add(w)
-		case b.abandoned():
-			a.abandoned++
-		case b.timedOut():
-			a.timedOut++
-		}
+	p := x.sessionPreds()
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "b.started_at", from: "bot_interactions b JOIN chat_sessions s ON s.id = b.session_id",
+		queueCol: "b.queue_id", where: "s.queued_at IS NOT NULL",
+		sels: []string{"COUNT(*)", count(p.answered), count(p.abandoned), count(p.timedOut), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)"},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *handoffDay) []any {
-		return []any{d.Label, a.handoffs, a.answered, a.abandoned, a.timedOut, ratio(a.answered, a.handoffs), a.wait.value()}
+	return v.rows(days, func(d Bucket, i int) []any {
+		answered := v.n(i, 1)
+		return []any{d.Label, v.n(i, 0), answered, v.n(i, 2), v.n(i, 3), ratio(answered, v.n(i, 0)), v.meanOf(i, 4, 1, 1000)}
 	}), nil
 }

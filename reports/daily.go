@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"database/sql"
 	"fmt"
 	"strconv"
@@ -153,9 +154,12 @@ func (v dayValues) meanOf(day, sum, n int, scale float64) any {
 // restricted by where when set).
 type dayQuery struct {
 	timeCol string
-	join    string
-	where   string
-	sels    []string // aggregates
+	// from and queueCol replace "chat_sessions s" and "s.queue_id" for a
+	// report driven by another table (bot interactions).
+	from, queueCol string
+	join           string
+	where          string
+	sels           []string // aggregates
 	// rank, when set, is a per-session value (NULL: not in the sample)
 	// whose nearest-rank percentiles pcts follow sels, ranked per day by
 	// ROW_NUMBER in a derived table. The derived table holds values, the
@@ -172,7 +176,8 @@ func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 	at := dayIndex(days)
 	d := x.daySQL()
 	day := d.dayOf(q.timeCol, x.q.Window.Zone, x.q.Window.Stop)
-	from := " FROM chat_sessions s " + q.join + " WHERE s.queue_id IN ? AND " + q.timeCol + " >= ? AND " + q.timeCol + " < ?"
+	table, queueCol := cmp.Or(q.from, "chat_sessions s"), cmp.Or(q.queueCol, "s.queue_id")
+	from := " FROM " + table + " " + q.join + " WHERE " + queueCol + " IN ? AND " + q.timeCol + " >= ? AND " + q.timeCol + " < ?"
 	if q.where != "" {
 		from += " AND " + q.where
 	}
