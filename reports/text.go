@@ -104,9 +104,15 @@ func (x *execution) keywordStats() ([]keywordStat, int64, error) {
 	per := x.db.Table("session_keywords").Select("keyword, session_id, SUM(occurrences) AS occ").
 		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources).
 		Group("keyword, session_id")
+	// The sessions are filtered too (session_keywords copies their queue and
+	// start): without it MariaDB drives the join from every chat_sessions
+	// row and reads each session's keywords by primary key, all queues'
+	// (10.6 s for a queue-year of 1M sessions); with it, from the window's
+	// sessions of the queue (7.4 s).
 	rows, err := x.db.Table("(?) AS k", per).
 		Select("k.keyword, COUNT(*), SUM(k.occ), SUM(s.sentiment_score), COUNT(s.sentiment_score)").
 		Joins("JOIN chat_sessions s ON s.id = k.session_id").
+		Where("s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?", nonEmpty(x.queueIDs()), w.Start, w.Stop).
 		Group("k.keyword").Rows()
 	if err != nil {
 		return nil, 0, err
@@ -126,9 +132,10 @@ func (x *execution) keywordStats() ([]keywordStat, int64, error) {
 		return nil, 0, err
 	}
 	rankKeywords(out)
-	var withAny int64
-	err = x.db.Table("session_keywords").Select("COUNT(DISTINCT session_id)").
-		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources).
+	var withAny int64 // sessions with a guest keyword (1.2 s, against 2.2 s for COUNT(DISTINCT) over session_keywords)
+	err = x.db.Table("chat_sessions AS s").Select("COUNT(*)").
+		Where("s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?", nonEmpty(x.queueIDs()), w.Start, w.Stop).
+		Where("EXISTS (SELECT 1 FROM session_keywords k WHERE k.session_id = s.id AND k.source IN ?)", guestSources).
 		Scan(&withAny).Error
 	return out, withAny, err
 }
