@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
@@ -102,9 +104,12 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 			return fmt.Errorf("migrate: planner statistics: %w", err)
 		}
 		if analyzed == 0 {
+			slog.InfoContext(ctx, "gathering planner statistics (ANALYZE), once for this database")
+			t0 := time.Now()
 			if err := Analyze(ctx, db); err != nil {
 				return fmt.Errorf("migrate: %w", err)
 			}
+			slog.InfoContext(ctx, "planner statistics gathered", "took", time.Since(t0).Round(time.Millisecond))
 		}
 	}
 	return nil
