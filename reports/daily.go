@@ -108,6 +108,9 @@ func count(cond string) string { return "SUM(CASE WHEN " + cond + " THEN 1 ELSE 
 // perQueue is a SQL expression giving each of the run's queues its value
 // of v (thresholds in ms, say).
 func (x *execution) perQueue(v func(q queueInfo) int64) string {
+	if len(x.queueIDs()) == 0 {
+		return "NULL" // no queue: nothing to compare with (CASE needs a WHEN)
+	}
 	var b strings.Builder
 	b.WriteString("CASE s.queue_id")
 	for _, id := range x.queueIDs() {
@@ -123,14 +126,6 @@ type dayValues [][]sql.NullFloat64
 
 // n is an aggregate as a count or sum: 0 when absent.
 func (v dayValues) n(day, col int) int64 { return int64(v[day][col].Float64) }
-
-// f is an aggregate as a value: nil when absent.
-func (v dayValues) f(day, col int) any {
-	if !v[day][col].Valid {
-		return nil
-	}
-	return v[day][col].Float64
-}
 
 // seconds is a millisecond aggregate in seconds, nil when absent.
 func (v dayValues) seconds(day, col int) any {
@@ -229,7 +224,7 @@ func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 }
 
 // sessionPreds holds the session predicates and durations of sessions.go
-// (facts) as SQL over chat_sessions s, for one run: TestSessionSQLMatchesFacts
+// (facts) as SQL over chat_sessions s, for one run: TestSessionPredsMatchFacts
 // checks each against its Go twin, session by session.
 type sessionPreds struct {
 	answered, closed, resolvedQ  string

@@ -26,14 +26,6 @@ func (s *sample) percentile(k float64) any {
 	return s.v[max(rank, 1)-1]
 }
 
-// max is the largest value, nil for an empty sample.
-func (s *sample) max() any {
-	if len(s.v) == 0 {
-		return nil
-	}
-	return slices.Max(s.v)
-}
-
 // mean is the average, nil for an empty sample.
 func (s *sample) mean() any {
 	if len(s.v) == 0 {
@@ -44,25 +36,6 @@ func (s *sample) mean() any {
 		sum += v
 	}
 	return sum / float64(len(s.v))
-}
-
-// maxOf keeps a running maximum; its value is nil when nothing was seen.
-type maxOf struct {
-	v  float64
-	ok bool
-}
-
-func (m *maxOf) add(v float64) {
-	if !m.ok || v > m.v {
-		m.v, m.ok = v, true
-	}
-}
-
-func (m maxOf) value() any {
-	if !m.ok {
-		return nil
-	}
-	return m.v
 }
 
 // dayRows runs fn over each day bucket's accumulator, building one row per
