@@ -104,12 +104,20 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 			return fmt.Errorf("migrate: planner statistics: %w", err)
 		}
 		if analyzed == 0 {
-			slog.InfoContext(ctx, "gathering planner statistics (ANALYZE), once for this database")
+			// Said at Info only for a file large enough to take a while.
+			var pages, pageSize int64
+			db.WithContext(ctx).Raw("PRAGMA page_count").Scan(&pages)
+			db.WithContext(ctx).Raw("PRAGMA page_size").Scan(&pageSize)
+			level := slog.LevelDebug
+			if pages*pageSize >= 100<<20 {
+				level = slog.LevelInfo
+			}
+			slog.Log(ctx, level, "gathering planner statistics (ANALYZE), once for this database", "MiB", pages*pageSize>>20)
 			t0 := time.Now()
 			if err := Analyze(ctx, db); err != nil {
 				return fmt.Errorf("migrate: %w", err)
 			}
-			slog.InfoContext(ctx, "planner statistics gathered", "took", time.Since(t0).Round(time.Millisecond))
+			slog.Log(ctx, level, "planner statistics gathered", "took", time.Since(t0).Round(time.Millisecond))
 		}
 	}
 	return nil
