@@ -52,28 +52,17 @@ func inboundVsAnswered(_ context.Context, x *execution) (Rows, error) {
 }
 
 func chatsByHourOfDay(_ context.Context, x *execution) (Rows, error) {
-	var inbound, answered, abandoned [24]int64
-	var wait [24]mean
-	loc := x.q.Window.Zone
-	err := x.forEachOffered(func(f *facts) {
-		h := f.QueuedAt.In(loc).Hour()
-		inbound[h]++
-		if f.answered() {
-			answered[h]++
-			w, _ := f.wait()
-			wait[h].add(w)
-		}
-		if f.longAbandon() {
-			abandoned[h]++
-		}
-	})
+	p, w := x.sessionPreds(), x.q.Window
+	v, err := x.aggregateBy(dayQuery{timeCol: "s.queued_at", sels: []string{
+		"COUNT(*)", count(p.answered), count(p.longAbandon), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)",
+	}}, x.daySQL().hourOfDay("s.queued_at", w.Zone, w.Stop), 24)
 	if err != nil {
 		return nil, err
 	}
-	days := len(x.q.Window.Days())
+	days := len(w.Days())
 	out := make([][]any, 24)
 	for h := range 24 {
-		out[h] = []any{int64(h), inbound[h], answered[h], abandoned[h], wait[h].value(), perDay(inbound[h], days)}
+		out[h] = []any{int64(h), v.n(h, 0), v.n(h, 1), v.n(h, 2), v.meanOf(h, 3, 1, 1000), perDay(v.n(h, 0), days)}
 	}
 	return newSliceRows(out), nil
 }

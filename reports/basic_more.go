@@ -80,22 +80,17 @@ func weekdayCounts(w Window) [8]int {
 }
 
 func chatsByDayOfWeek(_ context.Context, x *execution) (Rows, error) {
-	var inbound, answered [8]int64
-	loc := x.q.Window.Zone
-	err := x.forEachOffered(func(f *facts) {
-		d := isoWeekday(f.QueuedAt.In(loc).Weekday())
-		inbound[d]++
-		if f.answered() {
-			answered[d]++
-		}
-	})
+	w := x.q.Window
+	v, err := x.aggregateBy(dayQuery{timeCol: "s.queued_at", sels: []string{"COUNT(*)", count(x.sessionPreds().answered)}},
+		x.daySQL().weekday("s.queued_at", w.Zone, w.Stop), 8)
 	if err != nil {
 		return nil, err
 	}
-	days := weekdayCounts(x.q.Window)
+	days := weekdayCounts(w)
 	out := make([][]any, 0, 7)
 	for d := 1; d <= 7; d++ {
-		out = append(out, []any{int64(d), time.Weekday(d % 7).String(), inbound[d], answered[d], ratio(answered[d], inbound[d]), perDay(inbound[d], days[d])})
+		inbound, answered := v.n(d, 0), v.n(d, 1)
+		out = append(out, []any{int64(d), time.Weekday(d % 7).String(), inbound, answered, ratio(answered, inbound), perDay(inbound, days[d])})
 	}
 	return newSliceRows(out), nil
 }

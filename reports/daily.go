@@ -54,14 +54,11 @@ func (d daySQL) ms(a, b string) string {
 	return "MAX(CAST(ROUND((unixepoch(" + b + ", 'subsec') - unixepoch(" + a + ", 'subsec')) * 1000) AS INTEGER), 0)"
 }
 
-// dayOf is the local epoch day (days since 1970-01-01 in the zone's
-// calendar) of col, for instants inside the window.
-func (d daySQL) dayOf(col string, zone *time.Location, stop time.Time) string {
+// localMs is col as milliseconds since 1970-01-01T00:00 on the zone's
+// wall clock, for instants inside the window: the local day, hour and
+// weekday follow by integer division.
+func (d daySQL) localMs(col string, zone *time.Location, stop time.Time) string {
 	since := d.sinceRef(col)
-	div := " / "
-	if d.mysql {
-		div = " DIV "
-	}
 	refMs := d.ref.UnixMilli()
 	// One segment per zone offset in [ref, stop): the offset plus ref's
 	// epoch milliseconds, and where the segment ends (ms since ref).
@@ -73,7 +70,7 @@ func (d daySQL) dayOf(col string, zone *time.Location, stop time.Time) string {
 		_, end := at.In(zone).ZoneBounds()
 		if end.IsZero() || !end.Before(stop) {
 			if shift.Len() == 0 {
-				return "(" + since + " + " + c + ")" + div + strconv.Itoa(msPerDay)
+				return "(" + since + " + " + c + ")"
 			}
 			shift.WriteString(" ELSE " + c + " END")
 			break
@@ -84,7 +81,32 @@ func (d daySQL) dayOf(col string, zone *time.Location, stop time.Time) string {
 		fmt.Fprintf(&shift, " WHEN %s < %d THEN %s", since, end.Sub(d.ref).Milliseconds(), c)
 		at = end
 	}
-	return "(" + since + " + " + shift.String() + ")" + div + strconv.Itoa(msPerDay)
+	return "(" + since + " + " + shift.String() + ")"
+}
+
+// div is integer division (operands are never negative here).
+func (d daySQL) div(a string, b int64) string {
+	op := " / "
+	if d.mysql {
+		op = " DIV "
+	}
+	return "((" + a + ")" + op + strconv.FormatInt(b, 10) + ")"
+}
+
+// dayOf is the local epoch day (days since 1970-01-01 in the zone's
+// calendar) of col.
+func (d daySQL) dayOf(col string, zone *time.Location, stop time.Time) string {
+	return d.div(d.localMs(col, zone, stop), msPerDay)
+}
+
+// hourOfDay is the local hour (0–23) of col; weekday its ISO weekday
+// (1 = Monday; 1970-01-01 was a Thursday).
+func (d daySQL) hourOfDay(col string, zone *time.Location, stop time.Time) string {
+	return "(" + d.div(d.localMs(col, zone, stop), 60*60*1000) + " % 24)"
+}
+
+func (d daySQL) weekday(col string, zone *time.Location, stop time.Time) string {
+	return "((" + d.dayOf(col, zone, stop) + " + 3) % 7 + 1)"
 }
 
 // epochDay is the local epoch day of a bucket, as dayOf computes it.
@@ -169,8 +191,43 @@ type dayQuery struct {
 func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 	days := x.q.Window.Days()
 	at := dayIndex(days)
-	d := x.daySQL()
-	day := d.dayOf(q.timeCol, x.q.Window.Zone, x.q.Window.Stop)
+	out := make(dayValues, len(days))
+	for i := range out {
+		out[i] = make([]sql.NullFloat64, len(q.sels)+len(q.pcts))
+	}
+	w := x.q.Window
+	err := x.aggregate(q, x.daySQL().dayOf(q.timeCol, w.Zone, w.Stop), func(key int64, v []sql.NullFloat64) error {
+		i, ok := at[key]
+		if !ok {
+			return fmt.Errorf("reports: day %d of %s is outside the window's days", key, q.timeCol)
+		}
+		out[i] = v
+		return nil
+	})
+	return days, out, err
+}
+
+// aggregateBy runs q grouped by key, an integer SQL expression with
+// values in [0, n) (a local hour or weekday of q.timeCol); the values are
+// indexed by key.
+func (x *execution) aggregateBy(q dayQuery, key string, n int) (dayValues, error) {
+	out := make(dayValues, n)
+	for i := range out {
+		out[i] = make([]sql.NullFloat64, len(q.sels)+len(q.pcts))
+	}
+	err := x.aggregate(q, key, func(k int64, v []sql.NullFloat64) error {
+		if k < 0 || k >= int64(n) {
+			return fmt.Errorf("reports: key %d of %s is outside [0, %d)", k, q.timeCol, n)
+		}
+		out[k] = v
+		return nil
+	})
+	return out, err
+}
+
+// aggregate runs q grouped by the integer SQL expression key (a local day,
+// hour or weekday of q.timeCol) and calls fn with each key's aggregates.
+func (x *execution) aggregate(q dayQuery, key string, fn func(key int64, v []sql.NullFloat64) error) error {
 	table, queueCol := cmp.Or(q.from, "chat_sessions s"), cmp.Or(q.queueCol, "s.queue_id")
 	from := " FROM " + table + " " + q.join + " WHERE " + queueCol + " IN ? AND " + q.timeCol + " >= ? AND " + q.timeCol + " < ?"
 	if q.where != "" {
@@ -179,48 +236,39 @@ func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 	sels := q.sels
 	var stmt string
 	if q.rank == "" {
-		stmt = "SELECT " + day + " AS d, " + strings.Join(sels, ", ") + from + " GROUP BY d"
+		stmt = "SELECT " + key + " AS d, " + strings.Join(sels, ", ") + from + " GROUP BY d"
 	} else {
-		div := " / "
-		if d.mysql {
-			div = " DIV "
-		}
+		d := x.daySQL()
 		for _, p := range q.pcts { // nearest rank: ceil(p/100 · n), in integers
-			sels = append(sels, fmt.Sprintf("MAX(CASE WHEN s.rv IS NOT NULL AND s.rn = (s.rc * %d + 99)%s100 THEN s.rv END)", p, div))
+			sels = append(sels, fmt.Sprintf("MAX(CASE WHEN s.rv IS NOT NULL AND s.rn = %s THEN s.rv END)", d.div(fmt.Sprintf("s.rc * %d + 99", p), 100)))
 		}
 		stmt = "SELECT s.d, " + strings.Join(sels, ", ") + " FROM (" +
 			"SELECT s.*, " + q.rank + " AS rv, " +
 			"ROW_NUMBER() OVER (PARTITION BY s.d, CASE WHEN " + q.rank + " IS NULL THEN 0 ELSE 1 END ORDER BY " + q.rank + ") AS rn, " +
 			"COUNT(" + q.rank + ") OVER (PARTITION BY s.d) AS rc FROM (" +
-			"SELECT " + day + " AS d, " + strings.Join(q.values, ", ") + from + ") s) s GROUP BY s.d"
+			"SELECT " + key + " AS d, " + strings.Join(q.values, ", ") + from + ") s) s GROUP BY s.d"
 	}
 	rows, err := x.db.Raw(stmt, nonEmpty(x.queueIDs()), x.q.Window.Start, x.q.Window.Stop).Rows()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	defer rows.Close()
-	out := make(dayValues, len(days))
-	for i := range out {
-		out[i] = make([]sql.NullFloat64, len(sels))
-	}
-	var key int64
+	var k int64
 	dest := make([]any, len(sels)+1)
-	dest[0] = &key
+	dest[0] = &k
 	for rows.Next() {
 		v := make([]sql.NullFloat64, len(sels))
 		for i := range v {
 			dest[i+1] = &v[i]
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, err
+			return err
 		}
-		i, ok := at[key]
-		if !ok {
-			return nil, nil, fmt.Errorf("reports: day %d of %s is outside the window's days", key, q.timeCol)
+		if err := fn(k, v); err != nil {
+			return err
 		}
-		out[i] = v
 	}
-	return days, out, rows.Err()
+	return rows.Err()
 }
 
 // sessionPreds holds the session predicates and durations of sessions.go

@@ -13,7 +13,8 @@ import (
 
 // TestSessionPredsMatchFacts checks the SQL of daily.go against its Go
 // twins in sessions.go, session by session, on generated data: the local
-// day dayOf gives each session against the bucket Locate finds, and every
+// day dayOf gives each session against the bucket Locate finds, its local
+// hour and ISO weekday against time.In, and every
 // predicate and duration of sessionPreds against the facts method. The
 // zones cover a fall-back day (New York, Nov 3), a half-hour offset
 // (Kolkata), a half-hour DST shift (Lord Howe, Oct 6) and a window that
@@ -68,7 +69,8 @@ func comparePreds(t *testing.T, e *Engine, win Window, timeCol string) int {
 	p := x.sessionPreds()
 	d := x.daySQL()
 	bools := []string{p.answered, p.closed, p.resolvedQ, p.abandoned, p.timedOut, p.xferOut, p.shortAbandon, p.longAbandon, p.slIn, p.slMet}
-	sel := factsColumnsUnrated + ", " + d.dayOf(timeCol, win.Zone, win.Stop) + ", " + p.wait + ", " + p.handle
+	sel := factsColumnsUnrated + ", " + d.dayOf(timeCol, win.Zone, win.Stop) + ", " + d.hourOfDay(timeCol, win.Zone, win.Stop) + ", " +
+		d.weekday(timeCol, win.Zone, win.Stop) + ", " + p.wait + ", " + p.handle
 	for _, c := range bools {
 		sel += ", CASE WHEN " + c + " THEN 1 ELSE 0 END"
 	}
@@ -82,10 +84,10 @@ func comparePreds(t *testing.T, e *Engine, win Window, timeCol string) int {
 	n := 0
 	for rows.Next() {
 		var f facts
-		var day int64
+		var day, hour, weekday int64
 		var wait, handle sql.NullInt64
 		got := make([]bool, len(bools))
-		extra := []any{&day, &wait, &handle}
+		extra := []any{&day, &hour, &weekday, &wait, &handle}
 		for i := range got {
 			extra = append(extra, &got[i])
 		}
@@ -100,6 +102,9 @@ func comparePreds(t *testing.T, e *Engine, win Window, timeCol string) int {
 		i := Locate(days, at)
 		if i < 0 || epochDay(days[i]) != day {
 			t.Fatalf("session %d at %s: SQL day %d, Go bucket %d", f.ID, at, day, i)
+		}
+		if l := at.In(win.Zone); int64(l.Hour()) != hour || int64(isoWeekday(l.Weekday())) != weekday {
+			t.Fatalf("session %d at %s: SQL hour %d weekday %d, Go %s", f.ID, at, hour, weekday, l.Format("Mon 15:04 -07:00"))
 		}
 		w, wok := f.wait()
 		h, hok := f.handle()

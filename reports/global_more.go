@@ -94,27 +94,21 @@ func globalChatsPerDay(_ context.Context, x *execution) (Rows, error) {
 }
 
 func globalHourlyHeatmap(_ context.Context, x *execution) (Rows, error) {
-	var inbound, answered [8][24]int64
-	var wait [8][24]mean
-	loc := x.q.Window.Zone
-	err := x.forEachOffered(func(f *facts) {
-		l := f.QueuedAt.In(loc)
-		d, h := isoWeekday(l.Weekday()), l.Hour()
-		inbound[d][h]++
-		if f.answered() {
-			answered[d][h]++
-			w, _ := f.wait()
-			wait[d][h].add(w)
-		}
-	})
+	p, w, d := x.sessionPreds(), x.q.Window, x.daySQL()
+	// One key per weekday (1–7) and hour: weekday·24 + hour.
+	key := "(" + d.weekday("s.queued_at", w.Zone, w.Stop) + " * 24 + " + d.hourOfDay("s.queued_at", w.Zone, w.Stop) + ")"
+	v, err := x.aggregateBy(dayQuery{timeCol: "s.queued_at", sels: []string{
+		"COUNT(*)", count(p.answered), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)",
+	}}, key, 8*24)
 	if err != nil {
 		return nil, err
 	}
-	days := weekdayCounts(x.q.Window)
+	days := weekdayCounts(w)
 	out := make([][]any, 0, 7*24)
-	for d := 1; d <= 7; d++ {
+	for wd := 1; wd <= 7; wd++ {
 		for h := range 24 {
-			out = append(out, []any{int64(d), time.Weekday(d % 7).String(), int64(h), inbound[d][h], answered[d][h], wait[d][h].value(), perDay(inbound[d][h], days[d])})
+			k := wd*24 + h
+			out = append(out, []any{int64(wd), time.Weekday(wd % 7).String(), int64(h), v.n(k, 0), v.n(k, 1), v.meanOf(k, 2, 1, 1000), perDay(v.n(k, 0), days[wd])})
 		}
 	}
 	return newSliceRows(out), nil
