@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/chime-reports/chime-reports/models"
@@ -112,38 +113,28 @@ func chatOutcomesByDay(_ context.Context, x *execution) (Rows, error) {
 	}), nil
 }
 
-type entryTotals struct {
-	sessions, inbound, answered int64
-	wait                        mean
-}
-
 func chatsByEntryPoint(_ context.Context, x *execution) (Rows, error) {
-	tot := map[string]*entryTotals{}
-	get := func(ep string) *entryTotals {
-		if tot[ep] == nil {
-			tot[ep] = &entryTotals{}
-		}
-		return tot[ep]
-	}
-	if err := x.forEachStarted(func(f *facts) { get(f.EntryPoint).sessions++ }); err != nil {
+	p := x.sessionPreds()
+	started, sv, err := x.aggregateByText(dayQuery{timeCol: "s.started_at", sels: []string{"COUNT(*)"}}, "s.entry_point")
+	if err != nil {
 		return nil, err
 	}
-	err := x.forEachOffered(func(f *facts) {
-		t := get(f.EntryPoint)
-		t.inbound++
-		if f.answered() {
-			t.answered++
-			w, _ := f.wait()
-			t.wait.add(w)
-		}
-	})
+	offered, ov, err := x.aggregateByText(dayQuery{timeCol: "s.queued_at",
+		sels: []string{"COUNT(*)", count(p.answered), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)"}}, "s.entry_point")
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]any, 0, len(EntryPoints))
 	for _, ep := range EntryPoints {
-		t := get(ep)
-		out = append(out, []any{ep, t.sessions, t.inbound, t.answered, ratio(t.answered, t.inbound), t.wait.value()})
+		var sessions, inbound, answered int64
+		var wait any
+		if i := slices.Index(started, ep); i >= 0 {
+			sessions = sv.n(i, 0)
+		}
+		if i := slices.Index(offered, ep); i >= 0 {
+			inbound, answered, wait = ov.n(i, 0), ov.n(i, 1), ov.meanOf(i, 2, 1, 1000)
+		}
+		out = append(out, []any{ep, sessions, inbound, answered, ratio(answered, inbound), wait})
 	}
 	return newSliceRows(out), nil
 }

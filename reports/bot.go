@@ -1,10 +1,6 @@
 package reports
 
-import (
-	"context"
-	"database/sql"
-	"time"
-)
+import "context"
 
 func init() {
 	dateCol := Column{Name: "Date", Type: Date, Description: "Local day the bot conversation started"}
@@ -68,147 +64,43 @@ func init() {
 	})
 }
 
-// botRow is one bot interaction with its session.
-type botRow struct {
-	facts
-	started  time.Time
-	ended    *time.Time
-	outcome  string
-	reason   string
-	turns    int64
-	intent   string
-	feedback string
-}
-
-// forEachBot streams the bot interactions of the run's queues that started
-// in the window, each with its session's facts.
-func (x *execution) forEachBot(fn func(b *botRow)) error {
-	return x.streamBots(true, fn)
-}
-
-// forEachBotOnly is forEachBot without the session's facts: only ID and
-// QueueID of the embedded facts are set. The join to chat_sessions stays
-// (an interaction counts only with its session) but reads the primary key
-// alone, not every session row: on a table larger than the buffer pool
-// that is the difference between an index probe and a random page read
-// per interaction.
-func (x *execution) forEachBotOnly(fn func(b *botRow)) error {
-	return x.streamBots(false, fn)
-}
-
-const botColumns = "b.started_at, b.ended_at, b.outcome, b.handoff_reason, b.turns, b.top_intent, b.feedback"
-
-func (x *execution) streamBots(withSession bool, fn func(b *botRow)) error {
-	cols := "b.session_id, b.queue_id, " + botColumns
-	if withSession {
-		cols = factsColumnsUnrated + ", " + botColumns
-	}
-	rows, err := x.db.Table("bot_interactions AS b").Select(cols).
-		Joins("JOIN chat_sessions s ON s.id = b.session_id").
-		Where("b.queue_id IN ?", nonEmpty(x.queueIDs())).
-		Where("b.started_at >= ? AND b.started_at < ?", x.q.Window.Start, x.q.Window.Stop).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var b botRow
-	for rows.Next() {
-		var ended sql.NullTime
-		var outcome, reason, intent, feedback sql.NullString
-		extra := []any{&b.started, &ended, &outcome, &reason, &b.turns, &intent, &feedback}
-		if withSession {
-			err = b.scan(rows, extra...)
-		} else {
-			b.facts = facts{}
-			err = rows.Scan(append([]any{&b.ID, &b.QueueID}, extra...)...)
-		}
-		if err != nil {
-			return err
-		}
-		b.started, b.ended = b.started.UTC(), nullTime(ended)
-		b.outcome, b.reason, b.intent, b.feedback = outcome.String, reason.String, intent.String, feedback.String
-		b.q = x.info[b.QueueID]
-		fn(&b)
-	}
-	return rows.Err()
-}
-
-type containmentDay struct {
-	sessions, deflected, handoffs, abandoned, inBot int64
-	length, turns                                   mean
-}
+// botFrom is the FROM of the bot reports: an interaction counts only with
+// its session.
+const botFrom = "bot_interactions b JOIN chat_sessions s ON s.id = b.session_id"
 
 func botContainmentByDay(_ context.Context, x *execution) (Rows, error) {
-	days := x.q.Window.Days()
-	acc := make([]containmentDay, len(days))
-	err := x.forEachBotOnly(func(b *botRow) {
-		i := Locate(days, b.started)
-		if i < 0 {
-			return
-		}
-		a := &acc[i]
-		a.sessions++
-		a.turns.add(float64(b.turns))
-		switch b.outcome {
-		case "deflected":
-			a.deflected++
-		case "handoff":
-			a.handoffs++
-		case "abandoned", "timeout", "error":
-			a.abandoned++
-		case "":
-			a.inBot++
-		}
-		if b.ended != nil {
-			a.length.add(seconds(b.started, *b.ended, b.ID))
-		}
-	})
+	length := x.daySQL().ms("b.started_at", "b.ended_at")
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "b.started_at", from: botFrom, queueCol: "b.queue_id", sels: []string{
+		"COUNT(*)", count("b.outcome = 'deflected'"), count("b.outcome = 'handoff'"), count("b.outcome IN ('abandoned', 'timeout', 'error')"),
+		count("b.outcome IS NULL OR b.outcome = ''"), "SUM(" + length + ")", "COUNT(" + length + ")", "SUM(b.turns)",
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *containmentDay) []any {
-		done := a.sessions - a.inBot
-		return []any{d.Label, a.sessions, a.deflected, a.handoffs, a.abandoned, a.inBot, ratio(a.deflected, done), ratio(a.handoffs, done), a.length.value(), a.turns.value()}
+	return v.rows(days, func(d Bucket, i int) []any {
+		sessions, inBot := v.n(i, 0), v.n(i, 4)
+		done := sessions - inBot
+		return []any{d.Label, sessions, v.n(i, 1), v.n(i, 2), v.n(i, 3), inBot, ratio(v.n(i, 1), done), ratio(v.n(i, 2), done),
+			v.meanOf(i, 5, 6, 1000), v.meanOf(i, 7, 0, 1)}
 	}), nil
 }
 
 func botHandoffReasons(_ context.Context, x *execution) (Rows, error) {
-	type acc struct {
-		handoffs, answered int64
-		wait               mean
-	}
-	tot := map[string]*acc{}
-	var all int64
-	err := x.forEachBot(func(b *botRow) {
-		if b.outcome != "handoff" {
-			return
-		}
-		reason := b.reason
-		if reason == "" {
-			reason = "(none)"
-		}
-		a := tot[reason]
-		if a == nil {
-			a = &acc{}
-			tot[reason] = a
-		}
-		a.handoffs++
-		all++
-		if b.answered() {
-			a.answered++
-			if w, ok := b.wait(); ok {
-				a.wait.add(w)
-			}
-		}
-	})
+	p := x.sessionPreds()
+	answeredWait := "CASE WHEN " + p.answered + " THEN " + p.wait + " END"
+	reasons, v, err := x.aggregateByText(dayQuery{timeCol: "b.started_at", from: botFrom, queueCol: "b.queue_id", where: "b.outcome = 'handoff'",
+		sels: []string{"COUNT(*)", count(p.answered), "SUM(" + answeredWait + ")", "COUNT(" + answeredWait + ")"},
+	}, "COALESCE(NULLIF(b.handoff_reason, ''), '(none)')")
 	if err != nil {
 		return nil, err
 	}
-	reasons := rankedKeys(tot, func(a *acc) int64 { return a.handoffs })
-	out := make([][]any, 0, len(reasons))
-	for _, r := range reasons {
-		a := tot[r]
-		out = append(out, []any{r, a.handoffs, ratio(a.handoffs, all), a.answered, a.wait.value()})
+	var all int64
+	for i := range reasons {
+		all += v.n(i, 0)
+	}
+	out := make([][]any, len(reasons))
+	for i, r := range reasons {
+		out[i] = []any{r, v.n(i, 0), ratio(v.n(i, 0), all), v.n(i, 1), v.meanOf(i, 2, 3, 1000)}
 	}
 	return newSliceRows(out), nil
 }
@@ -217,52 +109,25 @@ func botHandoffReasons(_ context.Context, x *execution) (Rows, error) {
 const topIntents = 50
 
 func botTopIntents(_ context.Context, x *execution) (Rows, error) {
-	type acc struct{ sessions, deflected, handoffs, inBot, helpful, notHelpful int64 }
-	tot := map[string]*acc{}
-	err := x.forEachBotOnly(func(b *botRow) {
-		intent := b.intent
-		if intent == "" {
-			intent = "(unrecognised)"
-		}
-		a := tot[intent]
-		if a == nil {
-			a = &acc{}
-			tot[intent] = a
-		}
-		a.sessions++
-		switch b.outcome {
-		case "deflected":
-			a.deflected++
-		case "handoff":
-			a.handoffs++
-		case "":
-			a.inBot++
-		}
-		switch b.feedback {
-		case "helpful":
-			a.helpful++
-		case "not_helpful":
-			a.notHelpful++
-		}
-	})
+	intents, v, err := x.aggregateByText(dayQuery{timeCol: "b.started_at", from: botFrom, queueCol: "b.queue_id",
+		sels: []string{"COUNT(*)", count("b.outcome = 'deflected'"), count("b.outcome = 'handoff'"), count("b.outcome IS NULL OR b.outcome = ''"),
+			count("b.feedback = 'helpful'"), count("b.feedback = 'not_helpful'")},
+	}, "COALESCE(NULLIF(b.top_intent, ''), '(unrecognised)')")
 	if err != nil {
 		return nil, err
 	}
-	intents := rankedKeys(tot, func(a *acc) int64 { return a.sessions })
-	if len(intents) > topIntents {
-		intents = intents[:topIntents]
-	}
-	out := make([][]any, 0, len(intents))
-	for _, k := range intents {
-		a := tot[k]
-		out = append(out, []any{k, a.sessions, a.deflected, a.handoffs, ratio(a.deflected, a.sessions-a.inBot), ratio(a.helpful, a.helpful+a.notHelpful)})
+	intents = intents[:min(len(intents), topIntents)]
+	out := make([][]any, len(intents))
+	for i, k := range intents {
+		sessions, deflected, helpful := v.n(i, 0), v.n(i, 1), v.n(i, 4)
+		out[i] = []any{k, sessions, deflected, v.n(i, 2), ratio(deflected, sessions-v.n(i, 3)), ratio(helpful, helpful+v.n(i, 5))}
 	}
 	return newSliceRows(out), nil
 }
 
 func botHandoffOutcomes(_ context.Context, x *execution) (Rows, error) {
 	p := x.sessionPreds()
-	days, v, err := x.aggregateByDay(dayQuery{timeCol: "b.started_at", from: "bot_interactions b JOIN chat_sessions s ON s.id = b.session_id",
+	days, v, err := x.aggregateByDay(dayQuery{timeCol: "b.started_at", from: botFrom,
 		queueCol: "b.queue_id", where: "s.queued_at IS NOT NULL",
 		sels: []string{"COUNT(*)", count(p.answered), count(p.abandoned), count(p.timedOut), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)"},
 	})

@@ -196,7 +196,7 @@ func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 		out[i] = make([]sql.NullFloat64, len(q.sels)+len(q.pcts))
 	}
 	w := x.q.Window
-	err := x.aggregate(q, x.daySQL().dayOf(q.timeCol, w.Zone, w.Stop), func(key int64, v []sql.NullFloat64) error {
+	err := aggregate(x, q, x.daySQL().dayOf(q.timeCol, w.Zone, w.Stop), func(key int64, v []sql.NullFloat64) error {
 		i, ok := at[key]
 		if !ok {
 			return fmt.Errorf("reports: day %d of %s is outside the window's days", key, q.timeCol)
@@ -215,7 +215,7 @@ func (x *execution) aggregateBy(q dayQuery, key string, n int) (dayValues, error
 	for i := range out {
 		out[i] = make([]sql.NullFloat64, len(q.sels)+len(q.pcts))
 	}
-	err := x.aggregate(q, key, func(k int64, v []sql.NullFloat64) error {
+	err := aggregate(x, q, key, func(k int64, v []sql.NullFloat64) error {
 		if k < 0 || k >= int64(n) {
 			return fmt.Errorf("reports: key %d of %s is outside [0, %d)", k, q.timeCol, n)
 		}
@@ -225,9 +225,10 @@ func (x *execution) aggregateBy(q dayQuery, key string, n int) (dayValues, error
 	return out, err
 }
 
-// aggregate runs q grouped by the integer SQL expression key (a local day,
-// hour or weekday of q.timeCol) and calls fn with each key's aggregates.
-func (x *execution) aggregate(q dayQuery, key string, fn func(key int64, v []sql.NullFloat64) error) error {
+// aggregate runs q grouped by the SQL expression key (a local day, hour
+// or weekday of q.timeCol, or a text such as a skill tag: see textKey)
+// and calls fn with each key's aggregates.
+func aggregate[K int64 | string](x *execution, q dayQuery, key string, fn func(key K, v []sql.NullFloat64) error) error {
 	table, queueCol := cmp.Or(q.from, "chat_sessions s"), cmp.Or(q.queueCol, "s.queue_id")
 	from := " FROM " + table + " " + q.join + " WHERE " + queueCol + " IN ? AND " + q.timeCol + " >= ? AND " + q.timeCol + " < ?"
 	if q.where != "" {
@@ -253,7 +254,7 @@ func (x *execution) aggregate(q dayQuery, key string, fn func(key int64, v []sql
 		return err
 	}
 	defer rows.Close()
-	var k int64
+	var k K
 	dest := make([]any, len(sels)+1)
 	dest[0] = &k
 	for rows.Next() {
@@ -269,6 +270,33 @@ func (x *execution) aggregate(q dayQuery, key string, fn func(key int64, v []sql
 		}
 	}
 	return rows.Err()
+}
+
+// textKey groups by the bytes of a text expression: MySQL's _ci
+// collations would merge keys that differ in case or accents, which Go
+// (rankedKeys) and SQLite keep apart.
+func (d daySQL) textKey(expr string) string {
+	if d.mysql {
+		return "CAST(" + expr + " AS BINARY)"
+	}
+	return expr
+}
+
+// aggregateByText runs q grouped by the text expression expr and returns
+// the keys ranked by the first aggregate (a count), largest first, ties in
+// byte order (rankedKeys), with their values in that order.
+func (x *execution) aggregateByText(q dayQuery, expr string) ([]string, dayValues, error) {
+	m := map[string][]sql.NullFloat64{}
+	err := aggregate(x, q, x.daySQL().textKey(expr), func(k string, v []sql.NullFloat64) error {
+		m[k] = v
+		return nil
+	})
+	keys := rankedKeys(m, func(v []sql.NullFloat64) int64 { return int64(v[0].Float64) })
+	out := make(dayValues, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return keys, out, err
 }
 
 // sessionPreds holds the session predicates and durations of sessions.go

@@ -263,39 +263,17 @@ func sentimentByDay(_ context.Context, x *execution) (Rows, error) {
 }
 
 func skillTagDistribution(_ context.Context, x *execution) (Rows, error) {
-	type acc struct {
-		inbound, answered int64
-		wait, handle      mean
-	}
-	tot := map[string]*acc{}
-	err := x.forEachOffered(func(f *facts) {
-		tag := "(none)"
-		if f.SkillTag != nil && *f.SkillTag != "" {
-			tag = *f.SkillTag
-		}
-		a := tot[tag]
-		if a == nil {
-			a = &acc{}
-			tot[tag] = a
-		}
-		a.inbound++
-		if f.answered() {
-			a.answered++
-			w, _ := f.wait()
-			a.wait.add(w)
-		}
-		if h, ok := f.handle(); ok {
-			a.handle.add(h)
-		}
-	})
+	p := x.sessionPreds()
+	tags, v, err := x.aggregateByText(dayQuery{timeCol: "s.queued_at", sels: []string{
+		"COUNT(*)", count(p.answered), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)", "SUM(" + p.handle + ")", "COUNT(" + p.handle + ")",
+	}}, "COALESCE(NULLIF(s.skill_tag, ''), '(none)')")
 	if err != nil {
 		return nil, err
 	}
-	tags := rankedKeys(tot, func(a *acc) int64 { return a.inbound })
-	out := make([][]any, 0, len(tags))
-	for _, t := range tags {
-		a := tot[t]
-		out = append(out, []any{t, a.inbound, a.answered, ratio(a.answered, a.inbound), a.wait.value(), a.handle.value()})
+	out := make([][]any, len(tags))
+	for i, t := range tags {
+		inbound, answered := v.n(i, 0), v.n(i, 1)
+		out[i] = []any{t, inbound, answered, ratio(answered, inbound), v.meanOf(i, 2, 1, 1000), v.meanOf(i, 3, 4, 1000)}
 	}
 	return newSliceRows(out), nil
 }
