@@ -274,10 +274,11 @@ func aggregate[K int64 | string](x *execution, q dayQuery, key string, fn func(k
 
 // textKey groups by the bytes of a text expression: MySQL's _ci
 // collations would merge keys that differ in case or accents, which Go
-// (rankedKeys) and SQLite keep apart.
+// (rankedKeys) and SQLite keep apart. (COLLATE keeps a VARCHAR; CAST AS
+// BINARY grouped 40 % slower on MariaDB.)
 func (d daySQL) textKey(expr string) string {
 	if d.mysql {
-		return "CAST(" + expr + " AS BINARY)"
+		return "(" + expr + ") COLLATE utf8mb4_bin"
 	}
 	return expr
 }
