@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/chime-reports/chime-reports/models"
 )
 
 // Section markers in the output file: chime-bench owns what lies between
@@ -173,14 +175,19 @@ func (r *results) markdown() string {
 			continue
 		}
 		p("\n### The slowest report on %s, profiled\n\n", be.Name)
-		p("%s (%s) run once more under the Go CPU profiler: %s wall time, %s of CPU in this process (%.0f %%; ",
+		p("%s (%s) run once more under the Go CPU profiler: %s wall time, %s of CPU in this process (%.0f %% of the wall time",
 			pr.Report, pr.Scope, ms(pr.Wall), ms(pr.GoCPU), 100*pr.GoCPU.Seconds()/pr.Wall.Seconds())
+		if be.DSN.Dialect == models.SQLite {
+			p("; SQLite runs in this process, so the profile is the database's work too)")
+		} else {
+			p("; the rest is the database server's)")
+		}
 		if pr.GoCPU < 100*time.Millisecond {
-			p("the rest of the wall time is the database). The Go profile has (next to) no samples: the process waited for the database; ")
+			p(". The Go profile has (next to) no samples: the process waited for the database; ")
 			p("the database's side is in \"The slowest report\" below the generated section.\n")
 			continue
 		}
-		p("the rest of the wall time is the database). `go tool pprof -top`:\n\n```\n%s\n```\n", pr.Top)
+		p(". `go tool pprof -top`:\n\n```\n%s\n```\n", pr.Top)
 	}
 	p("\nPeak RSS of the whole chime-bench run: %d MiB.\n", r.PeakRSS>>20)
 	p("\n### Clients under load\n\n")
