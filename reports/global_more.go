@@ -3,6 +3,8 @@ package reports
 import (
 	"context"
 	"time"
+
+	"github.com/chime-reports/chime-reports/models"
 )
 
 func init() {
@@ -43,53 +45,23 @@ func init() {
 // GrainWeekdayHour: one row per (weekday, hour).
 const GrainWeekdayHour Grain = "weekdayHour"
 
-type globalDay struct {
-	sessions, deflected, inbound, answered, long, timedOut int64
-	seekers                                                map[int64]struct{}
-	conversations                                          map[string]struct{}
-}
-
 func globalChatsPerDay(_ context.Context, x *execution) (Rows, error) {
-	days := x.q.Window.Days()
-	acc := make([]globalDay, len(days))
-	for i := range acc {
-		acc[i].seekers, acc[i].conversations = map[int64]struct{}{}, map[string]struct{}{}
-	}
-	err := x.forEachStarted(func(f *facts) {
-		if i := Locate(days, f.StartedAt); i >= 0 {
-			acc[i].sessions++
-			if f.State == "Deflected" {
-				acc[i].deflected++
-			}
-			acc[i].seekers[f.SeekerID] = struct{}{}
-		}
-	})
+	p, d := x.sessionPreds(), x.daySQL()
+	days, started, err := x.aggregateByDay(dayQuery{timeCol: "s.started_at", sels: []string{
+		"COUNT(*)", count("s.state = '" + models.StateDeflected + "'"), "COUNT(DISTINCT s.seeker_id)",
+	}})
 	if err != nil {
 		return nil, err
 	}
-	err = x.forEachOffered(func(f *facts) {
-		i := Locate(days, *f.QueuedAt)
-		if i < 0 {
-			return
-		}
-		a := &acc[i]
-		a.inbound++
-		if f.answered() {
-			a.answered++
-		}
-		if f.longAbandon() {
-			a.long++
-		}
-		if f.timedOut() {
-			a.timedOut++
-		}
-		a.conversations[f.Conversation] = struct{}{}
-	})
+	_, offered, err := x.aggregateByDay(dayQuery{timeCol: "s.queued_at", sels: []string{
+		"COUNT(*)", count(p.answered), count(p.longAbandon), count(p.timedOut), "COUNT(DISTINCT " + d.textKey("s.conversation_guid") + ")",
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return dayRows(days, acc, func(d Bucket, a *globalDay) []any {
-		return []any{d.Label, a.sessions, a.deflected, a.inbound, a.answered, a.long, a.timedOut, int64(len(a.seekers)), int64(len(a.conversations))}
+	return started.rows(days, func(b Bucket, i int) []any {
+		return []any{b.Label, started.n(i, 0), started.n(i, 1), offered.n(i, 0), offered.n(i, 1), offered.n(i, 2), offered.n(i, 3),
+			started.n(i, 2), offered.n(i, 4)}
 	}), nil
 }
 

@@ -174,41 +174,33 @@ func waitTimeByDay(_ context.Context, x *execution) (Rows, error) {
 var waitBands = []int64{0, 15, 30, 60, 120, 300}
 
 func waitTimeDistribution(_ context.Context, x *execution) (Rows, error) {
-	answered := make([]int64, len(waitBands))
-	abandoned := make([]int64, len(waitBands))
-	band := func(w float64) int {
-		i := len(waitBands) - 1
-		for i > 0 && w < float64(waitBands[i]) {
-			i--
-		}
-		return i
+	p := x.sessionPreds()
+	// The band of each wait, in SQL: the last band whose start it reaches.
+	band := "CASE"
+	for i := len(waitBands) - 1; i > 0; i-- {
+		band += fmt.Sprintf(" WHEN %s >= %d THEN %d", p.wait, waitBands[i]*1000, i)
 	}
-	var total int64
-	err := x.forEachOffered(func(f *facts) {
-		w, ok := f.wait()
-		switch {
-		case !ok:
-		case f.answered():
-			answered[band(w)]++
-			total++
-		case f.abandoned():
-			abandoned[band(w)]++
-		}
-	})
+	band += " ELSE 0 END"
+	v, err := x.aggregateBy(dayQuery{timeCol: "s.queued_at", where: p.wait + " IS NOT NULL",
+		sels: []string{count(p.answered), count(p.abandoned)}}, band, len(waitBands))
 	if err != nil {
 		return nil, err
+	}
+	var total int64
+	for i := range waitBands {
+		total += v.n(i, 0)
 	}
 	out := make([][]any, len(waitBands))
 	var cum int64
 	for i, from := range waitBands {
-		cum += answered[i]
+		cum += v.n(i, 0)
 		var to any
 		name := fmt.Sprintf("%ds+", from)
 		if i+1 < len(waitBands) {
 			to = waitBands[i+1]
 			name = fmt.Sprintf("%d-%ds", from, waitBands[i+1])
 		}
-		out[i] = []any{name, from, to, answered[i], abandoned[i], ratio(cum, total)}
+		out[i] = []any{name, from, to, v.n(i, 0), v.n(i, 1), ratio(cum, total)}
 	}
 	return newSliceRows(out), nil
 }
