@@ -13,16 +13,16 @@
 // units and descriptions, and its computation. Catalog routes, native
 // routes, docs and (later) OData sets are all derived from that declaration.
 //
-// Where the numbers are computed: the daily queue and bot reports, the
-// keyword trend, and the breakdowns by local hour, weekday, entry point,
-// skill tag, hand-off reason and intent aggregate in SQL (daily.go): the
-// database sends one row per group, and the local day, hour and weekday of
-// an instant are found without time-zone tables. The SQL predicates there
-// are the twins of the Go ones in sessions.go, checked session by session
-// by TestSessionPredsMatchFacts. Reports that need every session or
-// message (sweep lines for concurrency and queue depth, per-agent
-// overlaps, distinct guests per day, the session logs) stream rows into Go
-// accumulators.
+// Where the numbers are computed: the daily queue, global and bot
+// reports, the keyword trend, and the breakdowns by local hour, weekday,
+// wait band, entry point, skill tag, hand-off reason and intent aggregate
+// in SQL (daily.go): the database sends one row per group, and the local
+// day, hour and weekday of an instant are found without time-zone tables.
+// The SQL predicates there are the twins of the Go ones in sessions.go,
+// checked session by session by TestSessionPredsMatchFacts. Reports that
+// need every session or message (sweep lines for concurrency and queue
+// depth, per-agent overlaps, message-level response times, the per-queue
+// summary, the session logs) stream rows into Go accumulators.
 //
 // This package knows nothing about HTTP: errors it returns carry an
 // apierror class, and the transport maps them to statuses.
