@@ -176,13 +176,19 @@ var waitBands = []int64{0, 15, 30, 60, 120, 300}
 func waitTimeDistribution(_ context.Context, x *execution) (Rows, error) {
 	p := x.sessionPreds()
 	// The band of each wait, in SQL: the last band whose start it reaches.
+	// Only answered and abandoned sessions with a wait count, so the wait is
+	// plainly queued_at → accept or end: with p.wait (its resolvedQ guard
+	// repeated in every WHEN) the report took 1.22× its floor, with this
+	// 1.11× (MariaDB, queue-year).
+	wait := x.daySQL().ms("s.queued_at", "COALESCE(s.accepted_at, s.ended_at)")
 	band := "CASE"
 	for i := len(waitBands) - 1; i > 0; i-- {
-		band += fmt.Sprintf(" WHEN %s >= %d THEN %d", p.wait, waitBands[i]*1000, i)
+		band += fmt.Sprintf(" WHEN %s >= %d THEN %d", wait, waitBands[i]*1000, i)
 	}
 	band += " ELSE 0 END"
-	v, err := x.aggregateBy(dayQuery{timeCol: "s.queued_at", where: p.wait + " IS NOT NULL",
-		sels: []string{count(p.answered), count(p.abandoned)}}, band, len(waitBands))
+	v, err := x.aggregateBy(dayQuery{timeCol: "s.queued_at",
+		where: "(" + p.answered + " OR " + p.abandoned + ") AND " + p.wait + " IS NOT NULL",
+		sels:  []string{count(p.answered), count(p.abandoned)}}, band, len(waitBands))
 	if err != nil {
 		return nil, err
 	}
