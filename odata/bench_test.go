@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/chime-reports/chime-reports/keys"
-	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/odata"
 	"github.com/chime-reports/chime-reports/reports"
 )
@@ -31,14 +31,7 @@ func BenchmarkSessionsPaging(b *testing.B) {
 		b.Skip("CHIME_BENCH_MYSQL_DSN not set")
 	}
 	ctx := context.Background()
-	dsn, err := models.ParseDSN(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := models.Open(ctx, dsn, models.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := dbtest.Bench(b, raw)
 	ks := keys.New(db, nil, nil)
 	admin, err := ks.UserByLogin(ctx, "admin")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
 )
 
@@ -45,34 +46,13 @@ func BenchmarkReports(b *testing.B) {
 		}
 		ran = true
 		b.Run(be.name, func(b *testing.B) {
-			db := openBench(b, be.prefix+v)
+			db := dbtest.Bench(b, be.prefix+v)
 			benchBackend(b, db)
 		})
 	}
 	if !ran {
 		b.Skip("set CHIME_BENCH_MYSQL_DSN and/or CHIME_BENCH_SQLITE to databases holding the benchmark data")
 	}
-}
-
-func openBench(b *testing.B, raw string) *gorm.DB {
-	dsn, err := models.ParseDSN(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := models.Open(context.Background(), dsn, models.Options{SlowThreshold: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if s, err := db.DB(); err == nil {
-			s.Close()
-		}
-	})
-	var n int64
-	if err := db.Model(&models.ChatSession{}).Count(&n).Error; err != nil || n == 0 {
-		b.Skipf("%s holds no sessions (%v): load it with chime-bench --load", dsn, err)
-	}
-	return db
 }
 
 func benchBackend(b *testing.B, db *gorm.DB) {

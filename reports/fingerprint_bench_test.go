@@ -2,12 +2,11 @@ package reports_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
 )
 
@@ -28,14 +27,7 @@ func BenchmarkFingerprint(b *testing.B) {
 		b.Skip("CHIME_BENCH_MYSQL_DSN not set")
 	}
 	ctx := context.Background()
-	dsn, err := models.ParseDSN(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := models.Open(ctx, dsn, models.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := dbtest.Bench(b, raw)
 	start, stop := envOr("CHIME_BENCH_START", "2025-11-01"), envOr("CHIME_BENCH_STOP", "2026-10-31")
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // every window is closed
 	engine := reports.NewEngine(db, func() time.Time { return now })

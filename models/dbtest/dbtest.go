@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -111,4 +112,30 @@ func Open(t testing.TB, dsn models.DSN) Backend {
 		t.Fatal(err)
 	}
 	return Backend{Name: string(dsn.Dialect), DB: db, DSN: dsn}
+}
+
+// Bench opens a benchmark database named by raw (a --db value) without
+// migrating or writing it, and skips the benchmark when it holds no
+// sessions (cmd/chime-bench --load fills one). Slow statements are not
+// logged; the pool is closed at cleanup.
+func Bench(t testing.TB, raw string) *gorm.DB {
+	t.Helper()
+	dsn, err := models.ParseDSN(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := models.Open(context.Background(), dsn, models.Options{SlowThreshold: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s, err := db.DB(); err == nil {
+			s.Close()
+		}
+	})
+	var n int64
+	if err := db.Model(&models.ChatSession{}).Count(&n).Error; err != nil || n == 0 {
+		t.Skipf("%s holds no sessions (%v): load it with chime-bench --load", dsn, err)
+	}
+	return db
 }
