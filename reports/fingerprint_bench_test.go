@@ -39,7 +39,7 @@ func BenchmarkFingerprint(b *testing.B) {
 	for _, c := range []struct {
 		report string
 		queue  uint32
-	}{{"InboundVsAnsweredChats", 1}, {"GlobalQueueSummary", 0}, {"QueueChatSessionLog", 1}} {
+	}{{"InboundVsAnsweredChats", 1}, {"GlobalQueueSummary", 0}, {"WaitTimeByDay", 1}} {
 		rep, _ := reports.Lookup(c.report)
 		q := reports.Query{Report: rep, Window: w, QueueID: c.queue, Visible: all}
 		b.Run(c.report+"/fingerprint", func(b *testing.B) {
