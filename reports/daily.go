@@ -109,6 +109,13 @@ func (d daySQL) weekday(col string, zone *time.Location, stop time.Time) string 
 	return "((" + d.dayOf(col, zone, stop) + " + 3) % 7 + 1)"
 }
 
+// hourOfWeek is weekday·24 + hourOfDay of col from one evaluation of the
+// local time: with h the local hours since the epoch (a Thursday 00:00),
+// ((h DIV 24 + 3) mod 7)·24 + h mod 24 = (h + 72) mod 168.
+func (d daySQL) hourOfWeek(col string, zone *time.Location, stop time.Time) string {
+	return "((" + d.div(d.localMs(col, zone, stop), 60*60*1000) + " + 72) % 168 + 24)"
+}
+
 // epochDay is the local epoch day of a bucket, as dayOf computes it.
 func epochDay(b Bucket) int64 {
 	y, m, d := b.Label.Date()

@@ -70,7 +70,7 @@ func comparePreds(t *testing.T, e *Engine, win Window, timeCol string) int {
 	d := x.daySQL()
 	bools := []string{p.answered, p.closed, p.resolvedQ, p.abandoned, p.timedOut, p.xferOut, p.shortAbandon, p.longAbandon, p.slIn, p.slMet}
 	sel := factsColumnsUnrated + ", " + d.dayOf(timeCol, win.Zone, win.Stop) + ", " + d.hourOfDay(timeCol, win.Zone, win.Stop) + ", " +
-		d.weekday(timeCol, win.Zone, win.Stop) + ", " + p.wait + ", " + p.handle
+		d.weekday(timeCol, win.Zone, win.Stop) + ", " + d.hourOfWeek(timeCol, win.Zone, win.Stop) + ", " + p.wait + ", " + p.handle
 	for _, c := range bools {
 		sel += ", CASE WHEN " + c + " THEN 1 ELSE 0 END"
 	}
@@ -84,10 +84,10 @@ func comparePreds(t *testing.T, e *Engine, win Window, timeCol string) int {
 	n := 0
 	for rows.Next() {
 		var f facts
-		var day, hour, weekday int64
+		var day, hour, weekday, hourOfWeek int64
 		var wait, handle sql.NullInt64
 		got := make([]bool, len(bools))
-		extra := []any{&day, &hour, &weekday, &wait, &handle}
+		extra := []any{&day, &hour, &weekday, &hourOfWeek, &wait, &handle}
 		for i := range got {
 			extra = append(extra, &got[i])
 		}
@@ -103,8 +103,8 @@ func comparePreds(t *testing.T, e *Engine, win Window, timeCol string) int {
 		if i < 0 || epochDay(days[i]) != day {
 			t.Fatalf("session %d at %s: SQL day %d, Go bucket %d", f.ID, at, day, i)
 		}
-		if l := at.In(win.Zone); int64(l.Hour()) != hour || int64(isoWeekday(l.Weekday())) != weekday {
-			t.Fatalf("session %d at %s: SQL hour %d weekday %d, Go %s", f.ID, at, hour, weekday, l.Format("Mon 15:04 -07:00"))
+		if l := at.In(win.Zone); int64(l.Hour()) != hour || int64(isoWeekday(l.Weekday())) != weekday || hourOfWeek != weekday*24+hour {
+			t.Fatalf("session %d at %s: SQL hour %d weekday %d hour of week %d, Go %s", f.ID, at, hour, weekday, hourOfWeek, l.Format("Mon 15:04 -07:00"))
 		}
 		w, wok := f.wait()
 		h, hok := f.handle()

@@ -66,12 +66,11 @@ func globalChatsPerDay(_ context.Context, x *execution) (Rows, error) {
 }
 
 func globalHourlyHeatmap(_ context.Context, x *execution) (Rows, error) {
-	p, w, d := x.sessionPreds(), x.q.Window, x.daySQL()
+	p, w := x.sessionPreds(), x.q.Window
 	// One key per weekday (1–7) and hour: weekday·24 + hour.
-	key := "(" + d.weekday("s.queued_at", w.Zone, w.Stop) + " * 24 + " + d.hourOfDay("s.queued_at", w.Zone, w.Stop) + ")"
 	v, err := x.aggregateBy(dayQuery{timeCol: "s.queued_at", sels: []string{
 		"COUNT(*)", count(p.answered), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)",
-	}}, key, 8*24)
+	}}, x.daySQL().hourOfWeek("s.queued_at", w.Zone, w.Stop), 8*24)
 	if err != nil {
 		return nil, err
 	}
