@@ -69,12 +69,12 @@ func comparePreds(t *testing.T, e *Engine, win Window, timeCol string) int {
 	p := x.sessionPreds()
 	d := x.daySQL()
 	bools := []string{p.answered, p.closed, p.resolvedQ, p.abandoned, p.timedOut, p.xferOut, p.shortAbandon, p.longAbandon, p.slIn, p.slMet}
-	sel := factsColumnsUnrated + ", " + d.dayOf(timeCol, win.Zone, win.Stop) + ", " + d.hourOfDay(timeCol, win.Zone, win.Stop) + ", " +
+	sel := factsColumns + ", " + d.dayOf(timeCol, win.Zone, win.Stop) + ", " + d.hourOfDay(timeCol, win.Zone, win.Stop) + ", " +
 		d.weekday(timeCol, win.Zone, win.Stop) + ", " + d.hourOfWeek(timeCol, win.Zone, win.Stop) + ", " + p.wait + ", " + p.handle
 	for _, c := range bools {
 		sel += ", CASE WHEN " + c + " THEN 1 ELSE 0 END"
 	}
-	rows, err := x.db.Table("chat_sessions AS s").Select(sel).Where("s.queue_id IN ?", x.queueIDs()).
+	rows, err := x.db.Table("chat_sessions AS s").Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").Select(sel).Where("s.queue_id IN ?", x.queueIDs()).
 		Where(timeCol+" >= ? AND "+timeCol+" < ?", win.Start, win.Stop).Rows()
 	if err != nil {
 		t.Fatal(err)

@@ -33,16 +33,9 @@ type facts struct {
 }
 
 // factsColumns select facts from chat_sessions s LEFT JOIN session_ratings r.
-const factsColumns = sessionColumns + "r.rating, s.sentiment_score"
-
-// factsColumnsUnrated select facts from chat_sessions s alone, the rating
-// left null: most reports never read it, and the join costs one
-// session_ratings lookup per session.
-const factsColumnsUnrated = sessionColumns + "NULL, s.sentiment_score"
-
-const sessionColumns = "s.id, s.queue_id, s.seeker_id, s.conversation_guid, s.state, s.end_reason, s.entry_point, s.skill_tag, " +
+const factsColumns = "s.id, s.queue_id, s.seeker_id, s.conversation_guid, s.state, s.end_reason, s.entry_point, s.skill_tag, " +
 	"s.started_at, s.queued_at, s.accepted_at, s.first_agent_message_at, s.ended_at, s.message_count, " +
-	"s.agent_transfer_count, s.parent_session_id, "
+	"s.agent_transfer_count, s.parent_session_id, r.rating, s.sentiment_score"
 
 // scan reads factsColumns, then any extra columns selected after them.
 func (f *facts) scan(rows *sql.Rows, extra ...any) error {
@@ -154,30 +147,12 @@ func seconds(a, b time.Time, id int64) float64 {
 	return d
 }
 
-// forEachStarted streams S: the sessions of the run's queues whose
-// started_at lies in the window (Rating is nil).
-func (x *execution) forEachStarted(fn func(f *facts)) error {
-	return x.forEachSession("s.started_at", false, fn)
-}
-
-// forEachOffered streams O: the sessions of the run's queues whose
-// queued_at lies in the window (Rating is nil).
-func (x *execution) forEachOffered(fn func(f *facts)) error {
-	return x.forEachSession("s.queued_at", false, fn)
-}
-
-// forEachOfferedRated is forEachOffered with each session's rating.
+// forEachOfferedRated streams O with each session's rating: the sessions
+// of the run's queues whose queued_at lies in the window.
 func (x *execution) forEachOfferedRated(fn func(f *facts)) error {
-	return x.forEachSession("s.queued_at", true, fn)
-}
-
-func (x *execution) forEachSession(timeCol string, rated bool, fn func(f *facts)) error {
-	q := x.db.Table("chat_sessions AS s").Select(factsColumnsUnrated)
-	if rated {
-		q = x.db.Table("chat_sessions AS s").Select(factsColumns).Joins("LEFT JOIN session_ratings r ON r.session_id = s.id")
-	}
-	rows, err := q.Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
-		Where(timeCol+" >= ? AND "+timeCol+" < ?", x.q.Window.Start, x.q.Window.Stop).
+	rows, err := x.db.Table("chat_sessions AS s").Select(factsColumns).Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
+		Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
+		Where("s.queued_at >= ? AND s.queued_at < ?", x.q.Window.Start, x.q.Window.Stop).
 		Rows()
 	if err != nil {
 		return err

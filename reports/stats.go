@@ -38,16 +38,6 @@ func (s *sample) mean() any {
 	return sum / float64(len(s.v))
 }
 
-// dayRows runs fn over each day bucket's accumulator, building one row per
-// day; acc holds one accumulator per bucket.
-func dayRows[T any](days []Bucket, acc []T, row func(d Bucket, a *T) []any) Rows {
-	out := make([][]any, len(days))
-	for i, d := range days {
-		out[i] = row(d, &acc[i])
-	}
-	return newSliceRows(out)
-}
-
 // rankedKeys returns the keys of m, largest count first, ties in byte order
 // of the key (the same on every back end, whatever its collation).
 func rankedKeys[V any](m map[string]V, count func(V) int64) []string {
