@@ -229,7 +229,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, notFound
 		}
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if !slices.Contains(acc.Reviewable, s.QueueID) {
 		return nil, notFound
@@ -254,7 +254,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	var q models.Queue
 	if err := db.Unscoped().First(&q, s.QueueID).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	d.Queue = QueueRef{ID: q.ID, Name: q.Name}
 
@@ -301,7 +301,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	var child models.ChatSession
 	if err := db.Select("id", "queue_id", "started_at").Where("parent_session_id = ? AND queue_id IN ?", s.ID, nonEmpty(acc.Reviewable)).
 		Order("id").Limit(1).Find(&child).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if child.ID != 0 {
 		d.ChildSessionID = &child.ID
@@ -311,7 +311,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	if s.ParentSessionID != nil {
 		var parent models.ChatSession
 		if err := db.Select("id", "queue_id").Where("id = ? AND queue_id IN ?", *s.ParentSessionID, nonEmpty(acc.Reviewable)).Limit(1).Find(&parent).Error; err != nil {
-			return nil, apierror.FromDatabase(err)
+			return nil, models.Classify(err)
 		}
 		if parent.ID != 0 {
 			d.Transfers = append([]DetailsXfer{{Type: "queue", Direction: "in", At: t(&s.StartedAt), SessionID: &parent.ID,
@@ -321,7 +321,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var seeker models.Seeker
 	if err := db.Where("id = ?", s.SeekerID).Limit(1).Find(&seeker).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if seeker.ID != 0 {
 		d.Seeker = &DetailsSeeker{ID: seeker.ID, ExternalID: seeker.ExternalID, ChannelID: seeker.ChannelID, FirstName: seeker.FirstName,
@@ -332,7 +332,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var parts []models.SessionParticipant
 	if err := db.Where("session_id = ?", s.ID).Order("joined_at, id").Find(&parts).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	var transferredFrom *uint
 	for _, p := range parts {
@@ -351,7 +351,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var offers []models.SessionOffer
 	if err := db.Where("session_id = ?", s.ID).Order("offered_at, id").Find(&offers).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	for _, o := range offers {
 		d.Offers = append(d.Offers, DetailsOffer{UserID: o.UserID, DisplayName: user(o.UserID).DisplayName, OfferedAt: t(&o.OfferedAt),
@@ -360,7 +360,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var bi models.BotInteraction
 	if err := db.Where("session_id = ?", s.ID).Limit(1).Find(&bi).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if bi.ID != 0 {
 		var bot models.Bot
@@ -371,7 +371,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var r models.SessionRating
 	if err := db.Where("session_id = ?", s.ID).Limit(1).Find(&r).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if r.SessionID != 0 {
 		d.Rating = &DetailsRating{Rating: r.Rating, ScaleMax: r.ScaleMax, Label: ratingLabels[r.Rating], Comment: r.Comment,
@@ -380,7 +380,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var events []models.SessionEvent
 	if err := db.Where("session_id = ?", s.ID).Order("at, id").Find(&events).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	for _, ev := range events {
 		d.Events = append(d.Events, DetailsEvent{At: t(&ev.At), Type: ev.Type, ActorType: ev.ActorType, ActorUserID: ev.ActorUserID, Data: raw(ev.Data, "")})
@@ -392,7 +392,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	var ms []models.SessionMessage
 	if err := msgs.Order("seq").Find(&ms).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	for _, msg := range ms {
 		d.Transcript = append(d.Transcript, DetailsMessage{Seq: msg.Seq, SentAt: t(&msg.SentAt), SenderType: msg.SenderType,

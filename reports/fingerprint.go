@@ -5,11 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/chime-reports/chime-reports/models"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
 // coverage says which data a report reads, as far as its data fingerprint
@@ -127,7 +126,7 @@ func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32,
 	sql, args := fingerprintSQL(cov, nonEmpty(queues), start.UTC(), stop.UTC())
 	rows, err := e.db.WithContext(ctx).Raw(sql, args...).Rows()
 	if err != nil {
-		return "", apierror.FromDatabase(err)
+		return "", models.Classify(err)
 	}
 	defer rows.Close()
 	h := sha256.New()
@@ -139,7 +138,7 @@ func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32,
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return "", apierror.FromDatabase(err)
+			return "", models.Classify(err)
 		}
 		for _, v := range cols {
 			if b, ok := v.([]byte); ok {
@@ -150,7 +149,7 @@ func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32,
 		h.Write([]byte{'\n'})
 	}
 	if err := rows.Err(); err != nil {
-		return "", apierror.FromDatabase(err)
+		return "", models.Classify(err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -354,7 +354,7 @@ func periodStart(s *Set, cols []any, zone *time.Location) any {
 func (e *Engine) queueRows(ctx context.Context, ids []uint32) ([][]any, error) {
 	var qs []models.Queue
 	if err := e.db.WithContext(ctx).Unscoped().Where("id IN ?", nonEmpty(ids)).Order("id").Find(&qs).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	out := make([][]any, len(qs))
 	for i, q := range qs {
@@ -367,7 +367,7 @@ func (e *Engine) agentRows(ctx context.Context, visible []uint32) ([][]any, erro
 	var us []models.User
 	sub := e.db.Model(&models.QueueMember{}).Select("user_id").Where("queue_id IN ? AND role IN ?", nonEmpty(visible), []string{"agent", "manager"})
 	if err := e.db.WithContext(ctx).Unscoped().Where("id IN (?)", sub).Order("id").Find(&us).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	out := make([][]any, len(us))
 	for i, u := range us {

@@ -2,10 +2,9 @@ package reports
 
 import (
 	"context"
+	"github.com/chime-reports/chime-reports/models"
 	"strings"
 	"time"
-
-	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
 // The columns of the session sets (Sessions and the two session logs) in
@@ -93,7 +92,7 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 	}
 	rows, err := db.Rows()
 	if err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	return &setRows{src: &sessionLogRows{rows: rows, x: x, row: make([]any, len(sessionLogColumns))}, props: q.Set.Props}, nil
 }
@@ -116,7 +115,7 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 	}
 	var n int64
 	if err := db.Count(&n).Error; err != nil {
-		return 0, apierror.FromDatabase(err)
+		return 0, models.Classify(err)
 	}
 	return n, nil
 }

@@ -198,7 +198,7 @@ func TestFirstByteTimeout(t *testing.T) {
 	slow := func(c *gin.Context) {
 		select {
 		case <-c.Request.Context().Done():
-			apierror.Write(c.Writer, apierror.FromDatabase(c.Request.Context().Err()))
+			apierror.Write(c.Writer, models.Classify(c.Request.Context().Err()))
 		case <-time.After(10 * time.Second):
 			c.String(http.StatusOK, "too late")
 		}
