@@ -12,6 +12,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/details"
 	"github.com/chime-reports/chime-reports/reports/export/cell"
 )
 
@@ -50,8 +51,8 @@ func (a *API) sessionDetails(c *gin.Context) {
 		return
 	}
 	// Internal notes are for admins and the queue's managers, not reviewers.
-	d, err := a.engine.SessionDetails(c.Request.Context(), id, zone,
-		reports.DetailsAccess{Reviewable: principal.Reviewable, Internal: principal.Visible})
+	d, err := details.Load(c.Request.Context(), a.engine, id, zone,
+		details.DetailsAccess{Reviewable: principal.Reviewable, Internal: principal.Visible})
 	if err != nil {
 		a.fail(c, err)
 		return
