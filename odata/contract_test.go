@@ -21,6 +21,7 @@ import (
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/odata"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // Power Query's first request (shared/POWERQUERY.md "Requests Power Query sends").
@@ -201,7 +202,7 @@ func TestPowerQueryContract(t *testing.T) {
 			if p.Context != base+"/$metadata#"+name {
 				t.Errorf("%s: context %q", name, p.Context)
 			}
-			set, _ := reports.LookupSet(name)
+			set, _ := query.LookupSet(name)
 			seen := map[string]bool{}
 			for _, row := range p.Value {
 				var key []string
@@ -496,7 +497,7 @@ func TestReportSetMatchesEngine(t *testing.T) {
 		for _, name := range []string{"InboundVsAnsweredChats", "ServiceLevelByDay", "WaitTimeByDay", "ChatOutcomesByDay", "AgentChatsPerDay",
 			"GlobalChatsPerDay", "GlobalQueueSummary", "QueueDepthByHour", "ChatsByEntryPoint", "AgentChatsAnswered"} {
 			rep, _ := reports.Lookup(name)
-			set, _ := reports.LookupSet(name)
+			set, _ := query.LookupSet(name)
 			path := "/odata/" + name + "?zone=America/New_York&$filter=" + url.PathEscape("Date ge 2024-10-26 and Date le 2024-11-04")
 			if set.Bucket == "" {
 				path = "/odata/" + name + "?zone=America/New_York&start=2024-10-26&stop=2024-11-04"

@@ -5,7 +5,7 @@
 // package parses the raw query string (never url.Query, so a raw "+" in an
 // offset and a ";" survive), parses $filter/$apply with odata/filter,
 // resolves $select, $orderby, $top, $skip, $skiptoken and Prefer into a
-// reports.SetQuery → the engine type-checks it against the set's
+// query.SetQuery → the engine type-checks it against the set's
 // allow-listed properties and runs it (SQL for Sessions and the session
 // logs; the report window and queues in SQL, the rest in Go for report
 // sets) → this package streams the typed rows as OData JSON.

@@ -180,3 +180,6 @@ func (x *execution) queueIDs() []uint32 {
 	slices.Sort(out)
 	return out
 }
+
+// mysql reports whether the engine runs on MySQL/MariaDB (else SQLite).
+func (e *Engine) mysql() bool { return e.db.Dialector.Name() == "mysql" }

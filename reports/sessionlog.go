@@ -3,11 +3,12 @@ package reports
 import (
 	"context"
 	"database/sql"
-	"github.com/chime-reports/chime-reports/models"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/chime-reports/chime-reports/models"
 )
 
 // sessionLogColumns are the columns of both session logs (G4, B6).

@@ -3,7 +3,6 @@ package admin
 import (
 	"encoding/json"
 	"errors"
-	"github.com/chime-reports/chime-reports/models"
 	"net/http"
 	"net/url"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
