@@ -160,6 +160,11 @@ func startServe(t *testing.T, args ...string) *served {
 	waitFor(t, s.exited, 3*time.Minute, "serve to listen", func() bool {
 		if m := listening.FindStringSubmatch(s.stdout.String()); m != nil {
 			s.addr = m[1]
+			// Nothing comes before the address line: no Gin debug-mode
+			// warning from a router built before release mode was set.
+			if out := s.stdout.String(); !strings.HasPrefix(out, "chime-reports is listening on ") {
+				t.Errorf("serve's output does not start with its address:\n%.300s", out)
+			}
 			return true
 		}
 		return false
