@@ -74,9 +74,6 @@ type buckets struct {
 	zone  *time.Location
 }
 
-// floor is the start of the bucket holding t.
-func (b buckets) floor(t time.Time) time.Time { return reports.BucketAt(b.grain, t, b.zone).Label }
-
 // next is the start of the bucket after the one holding t.
 func (b buckets) next(t time.Time) time.Time { return reports.BucketAt(b.grain, t, b.zone).End }
 
