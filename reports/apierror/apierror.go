@@ -1,11 +1,13 @@
-// Package apierror is the one error shape of the HTTP surface (DESIGN §4.3):
-// errors carry a class, a message safe for the client and an optional
-// target, and Status/Write map the class to an HTTP status and the body
+// Package apierror is the one error shape of the HTTP surface: errors
+// carry a class, a message safe for the client and an optional target,
+// and Status/Write map the class to an HTTP status and the body
 //
 //	{"error":{"code":"InvalidParameter","message":"…","target":"start"}}
 //
 // Handlers and the engine return *Error values (wrapped or not); the
-// transport writes them in exactly one place.
+// transport writes them in exactly one place. The package is a leaf: it
+// imports nothing of this module and no database driver (models.Classify
+// turns a database failure into one of these classes).
 package apierror
 
 import (
