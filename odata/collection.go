@@ -133,9 +133,6 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 	if set.Report != nil && !set.SQLBacked() {
 		q.Start, q.Stop = o.custom["start"], o.custom["stop"]
 	}
-	if _, ok := o.system["$apply"]; ok && o.system["$filter"] != "" {
-		return nil, notImplemented("$filter", "$filter together with $apply is not supported; put the condition in $apply=filter(…)")
-	}
 	if text, ok := o.system["$filter"]; ok {
 		x, err := filter.Parse(text)
 		if err != nil {
@@ -149,6 +146,9 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 	if text, ok := o.system["$apply"]; ok {
 		if q.Apply, err = filter.ParseApply(text); err != nil {
 			return nil, err
+		}
+		if q.Filter != nil {
+			return nil, notImplemented("$filter", "$filter together with $apply is not supported; put the condition in $apply=filter(…)")
 		}
 	}
 	if q.OrderBy, err = parseOrderBy(set, o.system["$orderby"], q.Apply != nil); err != nil {

@@ -712,3 +712,29 @@ func TestKeysAndCustomOptions(t *testing.T) {
 	var buf bytes.Buffer
 	buf.WriteString(a.body)
 }
+
+// TestErrorTargets: errors of the set engine carry neutral targets
+// ("filter", "apply"); the feed names the query option the client wrote.
+func TestErrorTargets(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), odata.Options{})
+	for _, c := range []struct {
+		path, target string
+		status       int
+	}{
+		{"/odata/Sessions?$filter=" + url.PathEscape("Nope eq 1"), "$filter", 400},
+		{"/odata/Sessions?$filter=" + url.PathEscape("WaitSeconds gt 30"), "$filter", 501},
+		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((Nope))"), "$apply", 400},
+		{"/odata/InboundVsAnsweredChats?$filter=" + url.PathEscape("PeriodStart ge 2020-01-01T00:00:00Z"), "$filter", 400},
+		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId))") + "&$orderby=Messages", "$orderby", 400},
+		{"/odata/Sessions?$filter=" + url.PathEscape("QueueId eq 1") + "&$apply=" + url.PathEscape("groupby((QueueId))"), "$filter", 501},
+	} {
+		a := e.get(golden.Admin, c.path)
+		var body struct {
+			Error struct{ Target string } `json:"error"`
+		}
+		json.Unmarshal([]byte(a.body), &body)
+		if a.status != c.status || body.Error.Target != c.target {
+			t.Errorf("%s: %d target %q, want %d %q: %s", c.path, a.status, body.Error.Target, c.status, c.target, a.body)
+		}
+	}
+}
