@@ -122,7 +122,7 @@ func (s *Service) Authenticate() gin.HandlerFunc {
 				apierror.Write(c.Writer, &apierror.Error{Code: apierror.Unauthorized, Message: "the API key is not valid (unknown, revoked or replaced by a newer key)"})
 			} else {
 				s.log.Error("authentication failed", "err", err)
-				apierror.Write(c.Writer, apierror.FromDatabase(err))
+				apierror.Write(c.Writer, models.Classify(err))
 			}
 			c.Abort()
 			return

@@ -12,19 +12,20 @@ import (
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/httpcache"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // request is one parsed entity-set request.
 type request struct {
-	set      *reports.Set
+	set      *query.Set
 	opts     *options
-	query    reports.SetQuery
+	query    query.SetQuery
 	selected []int // indexes of the properties written, in order
 	count    bool  // $count=true
 	top      int   // $top, -1 when absent
 	pageSize int
 	applied  bool // Prefer odata.maxpagesize was honoured
-	sort     []reports.SortKey
+	sort     []query.SortKey
 	download string // "csv" or "xlsx" for $format downloads
 }
 
@@ -34,7 +35,7 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	if i := strings.IndexByte(name, '('); i >= 0 {
 		return notImplemented("", "addressing single entities by key is not supported; use $filter")
 	}
-	set, ok := reports.LookupSet(name)
+	set, ok := query.LookupSet(name)
 	if !ok {
 		return &apierror.Error{Code: apierror.NotFound, Target: "EntitySet",
 			Message: fmt.Sprintf("no entity set %q; the service document at %s/ lists them", clip(name), s.opt.Prefix)}
@@ -92,7 +93,7 @@ func (s *Service) revalidate(w http.ResponseWriter, r *http.Request, p *keys.Pri
 }
 
 // count answers /Set/$count as text/plain (rule 10).
-func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *reports.Set) error {
+func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *query.Set) error {
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
@@ -110,7 +111,7 @@ func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principa
 }
 
 // parse turns the query options into a SetQuery for the caller.
-func (s *Service) parse(r *http.Request, p *keys.Principal, set *reports.Set) (*request, error) {
+func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*request, error) {
 	o, err := parseOptions(r.URL.RawQuery)
 	if err != nil {
 		return nil, err
@@ -145,6 +146,9 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *reports.Set) (*
 	if text, ok := o.system["$apply"]; ok {
 		if q.Apply, err = filter.ParseApply(text); err != nil {
 			return nil, err
+		}
+		if q.Filter != nil {
+			return nil, notImplemented("$filter", "$filter together with $apply is not supported; put the condition in $apply=filter(…)")
 		}
 	}
 	if q.OrderBy, err = parseOrderBy(set, o.system["$orderby"], q.Apply != nil); err != nil {
@@ -210,17 +214,17 @@ const MaxOrderBy = 8
 
 // parseOrderBy reads "A desc, B asc"; only properties, not expressions.
 // After $apply the names are checked against the result by the engine.
-func parseOrderBy(set *reports.Set, text string, applied bool) ([]reports.SortKey, error) {
+func parseOrderBy(set *query.Set, text string, applied bool) ([]query.SortKey, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
-	var out []reports.SortKey
+	var out []query.SortKey
 	for _, item := range strings.Split(text, ",") {
 		fields := strings.Fields(item)
 		if len(fields) == 0 || len(fields) > 2 {
 			return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby: cannot read %q", clip(strings.TrimSpace(item))))
 		}
-		k := reports.SortKey{Prop: fields[0]}
+		k := query.SortKey{Prop: fields[0]}
 		if len(fields) == 2 {
 			switch fields[1] {
 			case "asc":
@@ -241,7 +245,7 @@ func parseOrderBy(set *reports.Set, text string, applied bool) ([]reports.SortKe
 				return nil, notImplemented("$orderby", fmt.Sprintf("%s is computed after the query and cannot be sorted on by the server", k.Prop))
 			}
 		}
-		if slices.ContainsFunc(out, func(o reports.SortKey) bool { return o.Prop == k.Prop }) {
+		if slices.ContainsFunc(out, func(o query.SortKey) bool { return o.Prop == k.Prop }) {
 			return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby names %s twice", k.Prop))
 		}
 		out = append(out, k)
@@ -255,7 +259,7 @@ func parseOrderBy(set *reports.Set, text string, applied bool) ([]reports.SortKe
 // parseSelect reads "$select=A,B" (or *) into property indexes; nil means
 // every property. After $apply the result's properties are written as
 // they come, and $select is not supported.
-func parseSelect(set *reports.Set, text string, applied bool) ([]int, error) {
+func parseSelect(set *query.Set, text string, applied bool) ([]int, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || text == "*" {
 		return nil, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/odata"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // Power Query's first request (shared/POWERQUERY.md "Requests Power Query sends").
@@ -201,7 +202,7 @@ func TestPowerQueryContract(t *testing.T) {
 			if p.Context != base+"/$metadata#"+name {
 				t.Errorf("%s: context %q", name, p.Context)
 			}
-			set, _ := reports.LookupSet(name)
+			set, _ := query.LookupSet(name)
 			seen := map[string]bool{}
 			for _, row := range p.Value {
 				var key []string
@@ -496,7 +497,7 @@ func TestReportSetMatchesEngine(t *testing.T) {
 		for _, name := range []string{"InboundVsAnsweredChats", "ServiceLevelByDay", "WaitTimeByDay", "ChatOutcomesByDay", "AgentChatsPerDay",
 			"GlobalChatsPerDay", "GlobalQueueSummary", "QueueDepthByHour", "ChatsByEntryPoint", "AgentChatsAnswered"} {
 			rep, _ := reports.Lookup(name)
-			set, _ := reports.LookupSet(name)
+			set, _ := query.LookupSet(name)
 			path := "/odata/" + name + "?zone=America/New_York&$filter=" + url.PathEscape("Date ge 2024-10-26 and Date le 2024-11-04")
 			if set.Bucket == "" {
 				path = "/odata/" + name + "?zone=America/New_York&start=2024-10-26&stop=2024-11-04"
@@ -710,4 +711,30 @@ func TestKeysAndCustomOptions(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	buf.WriteString(a.body)
+}
+
+// TestErrorTargets: errors of the set engine carry neutral targets
+// ("filter", "apply"); the feed names the query option the client wrote.
+func TestErrorTargets(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), odata.Options{})
+	for _, c := range []struct {
+		path, target string
+		status       int
+	}{
+		{"/odata/Sessions?$filter=" + url.PathEscape("Nope eq 1"), "$filter", 400},
+		{"/odata/Sessions?$filter=" + url.PathEscape("WaitSeconds gt 30"), "$filter", 501},
+		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((Nope))"), "$apply", 400},
+		{"/odata/InboundVsAnsweredChats?$filter=" + url.PathEscape("PeriodStart ge 2020-01-01T00:00:00Z"), "$filter", 400},
+		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId))") + "&$orderby=Messages", "$orderby", 400},
+		{"/odata/Sessions?$filter=" + url.PathEscape("QueueId eq 1") + "&$apply=" + url.PathEscape("groupby((QueueId))"), "$filter", 501},
+	} {
+		a := e.get(golden.Admin, c.path)
+		var body struct {
+			Error struct{ Target string } `json:"error"`
+		}
+		json.Unmarshal([]byte(a.body), &body)
+		if a.status != c.status || body.Error.Target != c.target {
+			t.Errorf("%s: %d target %q, want %d %q: %s", c.path, a.status, body.Error.Target, c.status, c.target, a.body)
+		}
+	}
 }

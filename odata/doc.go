@@ -5,10 +5,13 @@
 // package parses the raw query string (never url.Query, so a raw "+" in an
 // offset and a ";" survive), parses $filter/$apply with odata/filter,
 // resolves $select, $orderby, $top, $skip, $skiptoken and Prefer into a
-// reports.SetQuery → the engine type-checks it against the set's
-// allow-listed properties and runs it (SQL for Sessions and the session
-// logs; the report window and queues in SQL, the rest in Go for report
-// sets) → this package streams the typed rows as OData JSON.
+// query.SetQuery → the set engine (reports/query) type-checks it against
+// the set's allow-listed properties and runs it (SQL for Sessions and the
+// session logs; the report window and queues in SQL, the rest in Go for
+// report sets) → this package streams the typed rows as OData JSON. The
+// set engine's errors name a neutral target ("filter"); this package
+// renames it to the option the client wrote ("$filter"), and Edm type
+// names live here, in $metadata.
 //
 // The handler is a plain http.Handler (no Gin, no GORM): Service answers
 // the service document, $metadata (CSDL XML generated from the registry),

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // Namespace is the CSDL schema namespace of the feed's types.
@@ -55,7 +56,7 @@ func buildMetadata() []byte {
 		`<edmx:Include Namespace="Org.OData.Aggregation.V1" Alias="Aggregation"/></edmx:Reference>` + "\n")
 	b.WriteString(`<edmx:DataServices>` + "\n")
 	b.WriteString(`<Schema Namespace="` + Namespace + `" xmlns="http://docs.oasis-open.org/odata/ns/edm">` + "\n")
-	for _, s := range reports.Sets() {
+	for _, s := range query.Sets() {
 		b.WriteString(`<EntityType Name="` + attr(s.Name) + `">`)
 		b.WriteString(`<Key>`)
 		for _, k := range s.Key {
@@ -78,7 +79,7 @@ func buildMetadata() []byte {
 		b.WriteString("</EntityType>\n")
 	}
 	b.WriteString(`<EntityContainer Name="Container">` + "\n")
-	for _, s := range reports.Sets() {
+	for _, s := range query.Sets() {
 		b.WriteString(`<EntitySet Name="` + attr(s.Name) + `" EntityType="` + Namespace + "." + attr(s.Name) + `">`)
 		description(&b, s.Description)
 		b.WriteString("</EntitySet>\n")

@@ -101,11 +101,6 @@ func parseOptions(rawQuery string) (*options, error) {
 	return o, nil
 }
 
-func (o *options) has(name string) bool {
-	_, ok := o.system[name]
-	return ok
-}
-
 // integer reads $top or $skip: a non-negative integer; -1 when absent.
 func (o *options) integer(name string) (int, error) {
 	v, ok := o.system[name]

@@ -15,6 +15,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/export"
 	"github.com/chime-reports/chime-reports/reports/httpcache"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // Content types of the feed (shared/POWERQUERY.md rules 2 and 3).
@@ -48,7 +49,7 @@ type Options struct {
 // Service is the OData feed: an http.Handler to mount behind the key
 // middleware at Prefix.
 type Service struct {
-	engine *reports.Engine
+	engine *query.Engine
 	log    *slog.Logger
 	opt    Options
 }
@@ -72,7 +73,7 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
 		opt.TokenKey = make([]byte, 32)
 		rand.Read(opt.TokenKey)
 	}
-	return &Service{engine: engine, log: log, opt: opt}
+	return &Service{engine: query.NewEngine(engine), log: log, opt: opt}
 }
 
 // ServeHTTP routes a request under Prefix: the service document, $metadata,
@@ -125,7 +126,7 @@ func (s *Service) base(r *http.Request) string {
 // There is exactly one place that maps error classes to statuses
 // (apierror); this adds the OData shape around it.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := apierror.From(err)
+	e := apierror.From(asOption(err))
 	h := w.Header()
 	h.Del("Content-Encoding")
 	h.Del("ETag")
@@ -219,7 +220,7 @@ func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error 
 		Context string  `json:"@odata.context"`
 		Value   []entry `json:"value"`
 	}{Context: s.base(r) + "/$metadata"}
-	for _, set := range reports.Sets() {
+	for _, set := range query.Sets() {
 		doc.Value = append(doc.Value, entry{Name: set.Name, Kind: "EntitySet", URL: set.Name, Title: set.Title})
 	}
 	b, err := json.Marshal(doc)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // failingRows yields n rows of one Int column, then fails.
@@ -24,10 +24,10 @@ func (f *failingRows) Close() error { return nil }
 // the connection is cut, so Power Query errors instead of loading a short
 // table that looks complete.
 func TestStreamFailureLeavesJSONOpen(t *testing.T) {
-	set, _ := reports.LookupSet("Sessions")
+	set, _ := query.LookupSet("Sessions")
 	s := New(nil, slog.New(slog.DiscardHandler), Options{})
 	req := &request{set: set, pageSize: 1000, selected: []int{set.Index("SessionId")}}
-	res := &reports.SetResult{Props: set.Props, Rows: &failingRows{n: 3}}
+	res := &query.SetResult{Props: set.Props, Rows: &failingRows{n: 3}}
 	rec := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodGet, "/odata/Sessions", nil)
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // A $skiptoken is the keyset position of a page: the values of the sort
@@ -19,7 +20,7 @@ import (
 // the sort and the values. A token that was not minted by this server for
 // this set and order is a 400; it carries no key and no filter.
 
-func sortSpec(set *reports.Set, sort []reports.SortKey) string {
+func sortSpec(set *query.Set, sort []query.SortKey) string {
 	var b strings.Builder
 	b.WriteString(set.Name)
 	for _, k := range sort {
@@ -40,7 +41,7 @@ func (s *Service) tag(spec string, payload []byte) []byte {
 }
 
 // mintToken encodes the sort values of a row.
-func (s *Service) mintToken(set *reports.Set, sort []reports.SortKey, row []any) string {
+func (s *Service) mintToken(set *query.Set, sort []query.SortKey, row []any) string {
 	vals := make([]any, len(sort))
 	for i, k := range sort {
 		v := row[set.Index(k.Prop)]
@@ -59,7 +60,7 @@ func (s *Service) mintToken(set *reports.Set, sort []reports.SortKey, row []any)
 }
 
 // readToken checks a token and returns its typed sort values.
-func (s *Service) readToken(set *reports.Set, sort []reports.SortKey, token string) ([]any, error) {
+func (s *Service) readToken(set *query.Set, sort []query.SortKey, token string) ([]any, error) {
 	bad := apierror.Invalid("$skiptoken", "the $skiptoken is not valid for this query (follow @odata.nextLink as given)")
 	enc := base64.RawURLEncoding
 	p, t, ok := strings.Cut(token, ".")

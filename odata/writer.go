@@ -11,6 +11,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // write streams one page of a collection:
@@ -21,7 +22,7 @@ import (
 // If the row stream fails after the status was sent, the document is left
 // unterminated and the connection is cut (http.ErrAbortHandler), so the
 // client errors instead of loading a truncated table (rule 11).
-func (s *Service) write(w http.ResponseWriter, r *http.Request, req *request, res *reports.SetResult, total int64) error {
+func (s *Service) write(w http.ResponseWriter, r *http.Request, req *request, res *query.SetResult, total int64) error {
 	props := res.Props
 	cols := req.selected
 	if cols == nil {

@@ -37,13 +37,6 @@ func init() {
 	})
 }
 
-type agentDay struct {
-	chats       map[int64]struct{}
-	chatSeconds float64
-	busy        float64
-	peak        int64
-}
-
 func agentConcurrency(_ context.Context, x *execution) (Rows, error) {
 	ps, err := x.overlappingParticipations(x.queueIDs())
 	if err != nil {

@@ -11,7 +11,15 @@
 // A report is declared once, in the registry (catalog.go and one file per
 // family): name, category, title, description, grain, typed columns with
 // units and descriptions, and its computation. Catalog routes, native
-// routes, docs and (later) OData sets are all derived from that declaration.
+// routes, docs and the OData entity sets (reports/query) are all derived
+// from that declaration.
+//
+// Beside the engine, not inside it: reports/query (entity-set queries:
+// filters compiled to SQL or evaluated in Go, $apply-style grouping) and
+// reports/details (one session with everything around it). They use the
+// small exported surface in query_api.go and details_api.go, so neither
+// re-implements the window arithmetic (window_bounds.go) or the duration
+// rules.
 //
 // Where the numbers are computed: the daily queue, global and bot
 // reports, the keyword trend, and the breakdowns by local hour, weekday,

@@ -91,7 +91,7 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	rows, err := q.Report.run(ctx, x)
 	if err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	res.Rows = rows
 	return res, nil
@@ -110,7 +110,7 @@ func (e *Engine) visibleQueue(ctx context.Context, id uint32, visible []uint32) 
 		return nil, notFound
 	}
 	if err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	return &QueueRef{ID: q.ID, Name: q.Name}, nil
 }
@@ -120,7 +120,7 @@ func (e *Engine) visibleQueue(ctx context.Context, id uint32, visible []uint32) 
 func (e *Engine) VisibleQueues(ctx context.Context, ids []uint32) ([]QueueRef, error) {
 	var qs []models.Queue
 	if err := e.db.WithContext(ctx).Unscoped().Select("id", "name").Where("id IN ?", nonEmpty(ids)).Order("id").Find(&qs).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	out := make([]QueueRef, len(qs))
 	for i, q := range qs {
@@ -159,7 +159,7 @@ type queueInfo struct {
 func (x *execution) loadQueues() error {
 	var qs []models.Queue
 	if err := x.db.Unscoped().Where("id IN ?", nonEmpty(x.queues)).Order("id").Find(&qs).Error; err != nil {
-		return apierror.FromDatabase(err)
+		return models.Classify(err)
 	}
 	x.info = make(map[uint32]queueInfo, len(qs))
 	for _, q := range qs {
@@ -180,3 +180,6 @@ func (x *execution) queueIDs() []uint32 {
 	slices.Sort(out)
 	return out
 }
+
+// mysql reports whether the engine runs on MySQL/MariaDB (else SQLite).
+func (e *Engine) mysql() bool { return e.db.Dialector.Name() == "mysql" }

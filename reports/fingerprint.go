@@ -5,11 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/models"
 )
 
 // coverage says which data a report reads, as far as its data fingerprint
@@ -97,37 +96,12 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 	return d, true, nil
 }
 
-// SetFingerprint is Fingerprint for an entity-set query: report sets of
-// covered reports over the window their options and $filter select.
-// Session sets (Sessions, the session logs), Queues and Agents, $apply,
-// filters that call now(), and windows that have not closed get none.
-func (e *Engine) SetFingerprint(ctx context.Context, q SetQuery) (digest string, ok bool, err error) {
-	s := q.Set
-	if s == nil || s.kind != reportSet || e.replicas || len(q.Apply) > 0 || callsNow(q.Filter) {
-		return "", false, nil
-	}
-	cov := fingerprinted[s.Report.Name]
-	if cov == uncovered {
-		return "", false, nil
-	}
-	now := e.clock()
-	w, empty, err := s.reportWindow(&q, now)
-	if err != nil || empty || w.Stop.After(now) {
-		return "", false, err
-	}
-	d, err := e.fingerprint(ctx, cov, narrowQueues(q.Visible, q.Filter), w.Start, w.Stop)
-	if err != nil {
-		return "", false, err
-	}
-	return d, true, nil
-}
-
 // fingerprint runs the aggregate statement (see fingerprintSQL).
 func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32, start, stop time.Time) (string, error) {
 	sql, args := fingerprintSQL(cov, nonEmpty(queues), start.UTC(), stop.UTC())
 	rows, err := e.db.WithContext(ctx).Raw(sql, args...).Rows()
 	if err != nil {
-		return "", apierror.FromDatabase(err)
+		return "", models.Classify(err)
 	}
 	defer rows.Close()
 	h := sha256.New()
@@ -139,7 +113,7 @@ func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32,
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return "", apierror.FromDatabase(err)
+			return "", models.Classify(err)
 		}
 		for _, v := range cols {
 			if b, ok := v.([]byte); ok {
@@ -150,7 +124,7 @@ func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32,
 		h.Write([]byte{'\n'})
 	}
 	if err := rows.Err(); err != nil {
-		return "", apierror.FromDatabase(err)
+		return "", models.Classify(err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -202,22 +176,4 @@ func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (strin
 			text(digest("id", "display_name", "email"))+", '', '' FROM users")
 	}
 	return strings.Join(parts, " UNION ALL "), args
-}
-
-// callsNow reports whether an expression calls now(), whose value moves.
-func callsNow(x Expr) bool {
-	switch v := x.(type) {
-	case Call:
-		if strings.EqualFold(v.Func, "now") {
-			return true
-		}
-		return slices.ContainsFunc(v.Args, callsNow)
-	case Unary:
-		return callsNow(v.X)
-	case Binary:
-		return callsNow(v.L) || callsNow(v.R)
-	case In:
-		return callsNow(v.X) || slices.ContainsFunc(v.List, callsNow)
-	}
-	return false
 }

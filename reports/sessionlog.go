@@ -8,7 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/models"
 )
 
 // sessionLogColumns are the columns of both session logs (G4, B6).
@@ -116,7 +116,7 @@ func (r *sessionLogRows) Next() bool {
 	if err := r.rows.Scan(&f.ID, &f.StartedAt, &f.QueueID, &queueName, &state, &endReason, &entry,
 		&guestDN, &guestFirst, &guestLast, &guestEmail, &question, &skill, &agent,
 		&queued, &accepted, &ended, &messages, &files, &rating, &parent); err != nil {
-		r.err = apierror.FromDatabase(err)
+		r.err = models.Classify(err)
 		return false
 	}
 	f.State, f.q = state, r.x.info[f.QueueID]
@@ -152,7 +152,7 @@ func (r *sessionLogRows) Err() error {
 	if r.err != nil {
 		return r.err
 	}
-	return apierror.FromDatabase(r.rows.Err())
+	return models.Classify(r.rows.Err())
 }
 
 func (r *sessionLogRows) Close() error { return r.rows.Close() }

@@ -66,8 +66,7 @@ func ParseWindow(s WindowSpec) (Window, error) {
 	if maxDays <= 0 {
 		maxDays = DefaultMaxDays
 	}
-	now := s.Now.In(loc)
-	endOfToday := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
+	endOfToday := EndOfDay(s.Now, loc)
 
 	var (
 		w                 = Window{Zone: loc}
@@ -97,16 +96,13 @@ func ParseWindow(s WindowSpec) (Window, error) {
 	if hasStart {
 		w.Start = start
 	} else {
-		l := w.Stop.Add(-time.Millisecond).In(loc)
-		w.Start = time.Date(l.Year(), l.Month(), l.Day()-(DefaultDays-1), 0, 0, 0, 0, loc)
+		w.Start = DefaultStart(w.Stop, loc)
 	}
 	if !w.Start.Before(w.Stop) {
 		return Window{}, apierror.Invalid("start", fmt.Sprintf("start (%s) is after stop (%s)",
 			w.Start.In(loc).Format(time.RFC3339Nano), w.Stop.Add(-time.Millisecond).In(loc).Format(time.RFC3339Nano)))
 	}
-	ls := w.Start.In(loc)
-	limit := time.Date(ls.Year(), ls.Month(), ls.Day()+maxDays, ls.Hour(), ls.Minute(), ls.Second(), ls.Nanosecond(), loc)
-	if w.Stop.After(limit) {
+	if TooLong(w.Start, w.Stop, loc, maxDays) {
 		return Window{}, apierror.Invalid("stop", fmt.Sprintf("the window is longer than %d days; split the request", maxDays))
 	}
 	w.Start, w.Stop = w.Start.UTC(), w.Stop.UTC()

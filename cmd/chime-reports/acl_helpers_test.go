@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"gorm.io/gorm"
 
+	"github.com/chime-reports/chime-reports/cmd/chime-reports/server"
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
@@ -80,7 +81,7 @@ func openWorld(t *testing.T, b dbtest.Backend, hidden []uint32) (dbtest.Backend,
 		}
 		key[u] = k
 	}
-	return w, key, newHandler(deps{DB: w.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)})
+	return w, key, server.NewHandler(server.Deps{DB: w.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)})
 }
 
 // removeQueues deletes the queues in hidden and every row that belongs to

@@ -17,6 +17,7 @@ import (
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // aclUsers are the callers of the matrix; what each may see comes from the
@@ -93,7 +94,7 @@ func TestACLMatrix(t *testing.T) {
 				t.Run("session details", func(t *testing.T) { d.sessionDetails(t, sessions) })
 				t.Run("odata documents", m.odataDocuments)
 				full := representatives()
-				for _, set := range reports.Sets() {
+				for _, set := range query.Sets() {
 					t.Run("odata "+set.Name, func(t *testing.T) { m.odataSet(t, set, full[set] && !m.light) })
 				}
 				t.Run("admin api", m.adminAPI)
@@ -345,10 +346,10 @@ func queueFilters(q, v uint32) []string {
 // representatives picks one set of each kind (raw, SQL-backed session
 // log, and report sets by category and bucket) for the full list of
 // $filter and $apply tricks; the other sets get the main ones.
-func representatives() map[*reports.Set]bool {
+func representatives() map[*query.Set]bool {
 	seen := map[string]bool{}
-	out := map[*reports.Set]bool{}
-	for _, s := range reports.Sets() {
+	out := map[*query.Set]bool{}
+	for _, s := range query.Sets() {
 		kind := s.Name // raw sets: each its own kind
 		if s.Report != nil {
 			kind = fmt.Sprintf("%s/%s/%v", s.Report.Category, s.Bucket, s.SQLBacked())
@@ -360,7 +361,7 @@ func representatives() map[*reports.Set]bool {
 	return out
 }
 
-func (m *matrix) odataSet(t *testing.T, set *reports.Set, full bool) {
+func (m *matrix) odataSet(t *testing.T, set *query.Set, full bool) {
 	base := "/odata/" + set.Name
 	window := ""
 	if set.Report != nil && !set.SQLBacked() {

@@ -9,18 +9,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chime-reports/chime-reports/cmd/chime-reports/server"
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 )
 
-// TestAuditWriterMetrics: with deps.Audit (as serve sets it) every call is
+// TestAuditWriterMetrics: with server.Deps.Audit (as serve sets it) every call is
 // audited through the writer, and /metrics exports its counters.
 func TestAuditWriterMetrics(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
 		var w *keys.AuditWriter
-		e := newEnvWith(t, b, func(d *deps) {
+		e := newEnvWith(t, b, func(d *server.Deps) {
 			w = keys.NewAuditWriter(d.DB, d.Log, keys.AuditOptions{})
 			t.Cleanup(func() { w.Close(context.Background()) })
 			d.Audit = w

@@ -44,10 +44,7 @@ const (
 
 // Where another layer may put a limit (request size, URL length, header
 // size), the limit's own status is accepted beside today's 400/404.
-var (
-	tooLong = []int{400, 414}
-	tooBig  = []int{400, 413, 414}
-)
+var tooLong = []int{400, 414}
 
 func hostileRequests(key string) []hostile {
 	const rep = "/Chime/Report/InboundVsAnsweredChats?queueId=1&start=2024-11-01&stop=2024-11-04"

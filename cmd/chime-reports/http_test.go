@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chime-reports/chime-reports/cmd/chime-reports/server"
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
@@ -32,8 +33,8 @@ func newEnv(t *testing.T, b dbtest.Backend) *env {
 	return newEnvWith(t, b, nil)
 }
 
-// newEnvWith is newEnv with deps adjusted by tune (limits, timeouts).
-func newEnvWith(t *testing.T, b dbtest.Backend, tune func(*deps)) *env {
+// newEnvWith is newEnv with server.Deps adjusted by tune (limits, timeouts).
+func newEnvWith(t *testing.T, b dbtest.Backend, tune func(*server.Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	if err := golden.Load(ctx, b.DB); err != nil {
@@ -48,11 +49,11 @@ func newEnvWith(t *testing.T, b dbtest.Backend, tune func(*deps)) *env {
 		}
 		e.key[u] = k
 	}
-	d := deps{DB: b.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)}
+	d := server.Deps{DB: b.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)}
 	if tune != nil {
 		tune(&d)
 	}
-	e.srv = httptest.NewServer(newHandler(d))
+	e.srv = httptest.NewServer(server.NewHandler(d))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -1,7 +1,8 @@
 // Command chime-reports is the one binary of the service: serve, migrate,
 // keys, users and fixtures. It parses configuration (flags over
 // environment) and wires the packages together; it holds no logic of its
-// own.
+// own. The HTTP middleware and the http.Server live in
+// cmd/chime-reports/server, which serve hands a listener.
 package main
 
 import (

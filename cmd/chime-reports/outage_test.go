@@ -14,6 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/chime-reports/chime-reports/cmd/chime-reports/server"
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
@@ -80,7 +81,7 @@ func newOutageEnv(t *testing.T) *outageEnv {
 	if err := db.Callback().Row().Before("gorm:row").Register("outage:stop", stop); err != nil {
 		t.Fatal(err)
 	}
-	e.web = httptest.NewServer(newHandler(deps{DB: db, Clock: clock, Log: slog.New(slog.DiscardHandler)}))
+	e.web = httptest.NewServer(server.NewHandler(server.Deps{DB: db, Clock: clock, Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(e.web.Close)
 	return e
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/chime-reports/chime-reports/cmd/chime-reports/server"
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
@@ -128,7 +129,7 @@ func TestReplicaService(t *testing.T) {
 		t.Fatal(err)
 	}
 	rp.catchUp()
-	web := httptest.NewServer(newHandler(deps{DB: db, Clock: clock, Log: slog.New(slog.DiscardHandler)}))
+	web := httptest.NewServer(server.NewHandler(server.Deps{DB: db, Clock: clock, Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(web.Close)
 
 	// Reads spread over replicas at different positions: no ETags, or a tag

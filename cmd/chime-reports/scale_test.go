@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chime-reports/chime-reports/cmd/chime-reports/server"
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 )
@@ -47,7 +48,7 @@ func TestNextLinkAcrossProcesses(t *testing.T) {
 	e := newEnv(t, dbtest.SQLite(t))
 	key := e.key[golden.Admin]
 	proc := func(secret string) *httptest.Server {
-		srv := httptest.NewServer(newHandler(deps{DB: e.b.DB, Clock: func() time.Time { return golden.Now }, Log: slog.New(slog.DiscardHandler), AdminSecret: []byte(secret)}))
+		srv := httptest.NewServer(server.NewHandler(server.Deps{DB: e.b.DB, Clock: func() time.Time { return golden.Now }, Log: slog.New(slog.DiscardHandler), AdminSecret: []byte(secret)}))
 		t.Cleanup(srv.Close)
 		return srv
 	}

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/spf13/cobra"
 
+	"github.com/chime-reports/chime-reports/cmd/chime-reports/server"
 	"github.com/chime-reports/chime-reports/fixtures"
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
@@ -34,24 +33,35 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark admin cookies Secure (set when TLS ends at a proxy in front)")
 	c.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM, with any intermediates); serve HTTPS with --tls-key")
 	c.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
-	c.Flags().DurationVar(&cfg.RequestTimeout, "request-timeout", DefaultRequestTimeout, "longest wait for an answer to start; a slower query is cancelled and answered 504 (streaming downloads that have started are not cut); negative: no limit")
-	c.Flags().DurationVar(&cfg.StallTimeout, "stall-timeout", DefaultStallTimeout, "cut a client that accepts no byte of an answer for this long (it stopped reading); negative: never")
+	c.Flags().DurationVar(&cfg.RequestTimeout, "request-timeout", server.DefaultRequestTimeout, "longest wait for an answer to start; a slower query is cancelled and answered 504 (streaming downloads that have started are not cut); negative: no limit")
+	c.Flags().DurationVar(&cfg.StallTimeout, "stall-timeout", server.DefaultStallTimeout, "cut a client that accepts no byte of an answer for this long (it stopped reading); negative: never")
 	c.Flags().StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (audit trail, logs); default: none, the TCP peer is the client")
-	c.Flags().Float64Var(&cfg.RateLimit, "rate-limit", DefaultRateLimit, "requests per second allowed per API key (429 with Retry-After above it); 0: no limit")
-	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
-	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", DefaultMaxURLBytes, "longest request URL (414 above it)")
-	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body (413 above it)")
+	c.Flags().Float64Var(&cfg.RateLimit, "rate-limit", server.DefaultRateLimit, "requests per second allowed per API key (429 with Retry-After above it); 0: no limit")
+	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", server.DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
+	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", server.DefaultMaxURLBytes, "longest request URL (414 above it)")
+	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body (413 above it)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
 	return c
 }
 
 func serve(ctx context.Context, cfg *config) error {
-	if err := gin.New().SetTrustedProxies(cfg.TrustedProxies); err != nil {
+	if err := server.CheckTrustedProxies(cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	return serveOn(ctx, cfg, ln)
+}
+
+// serveOn is serve on a listener the caller opened (tests listen on
+// 127.0.0.1:0); cfg has passed serve's checks.
+func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
 		// Load now, so a bad file stops the start instead of the first handshake.
@@ -78,13 +88,9 @@ func serve(ctx context.Context, cfg *config) error {
 		}
 		slog.Info("demo data ready", "sessions", st.Sessions, "messages", st.Messages)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	// Audit records are queued and written in batches; the deferred Close
-	// runs after srv.Shutdown below and before closeDB, so the records of
-	// the last requests are written before exit.
+	// runs after server.Serve has shut down and before closeDB, so the
+	// records of the last requests are written before exit.
 	audit := keys.NewAuditWriter(db, slog.Default(), keys.AuditOptions{})
 	defer func() {
 		actx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -93,20 +99,12 @@ func serve(ctx context.Context, cfg *config) error {
 			slog.Error("closing the audit trail", "err", err)
 		}
 	}()
-	srv := &http.Server{
-		Handler: newHandler(deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
-			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
-			RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
-			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies, Audit: audit}),
-		TLSConfig:         tlsCfg,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
-	}
+	h := server.NewHandler(server.Deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
+		AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
+		RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies, Audit: audit})
 	scheme := "http"
 	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
 		scheme = "https"
 	}
 	base := scheme + "://" + displayAddr(ln.Addr())
@@ -119,26 +117,7 @@ Then:
   curl -H "Authorization: Bearer $KEY" '%[1]s/Chime/Report/GetQueueBasicReports?queueId=1'
 Admin pages (sign in with the admin's key): %[1]s/Chime/Admin/
 `, base, dsn.String())
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	slog.Info("shutting down: finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		// Requests still running after the grace period: cut their
-		// connections, which cancels their contexts (and queries), so they
-		// end before the audit trail and the database are closed.
-		slog.Error("shutdown grace period over: cutting the requests still running", "err", err)
-		srv.Close()
-		return err
-	}
-	return nil
+	return server.Serve(ctx, ln, h, tlsCfg)
 }
 
 func displayAddr(a net.Addr) string {

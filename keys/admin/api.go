@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
@@ -45,7 +46,7 @@ type KeyEntry struct {
 func (a *Admin) keyEntries(c *gin.Context) ([]KeyEntry, error) {
 	ks, err := a.keys.List(c.Request.Context())
 	if err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	out := make([]KeyEntry, len(ks))
 	for i, k := range ks {
@@ -87,7 +88,7 @@ func (a *Admin) generate(c *gin.Context, p *Person, action string) (*NewKey, err
 		return nil, apierror.NotFoundf("no active user has the id " + utoa(p.ID))
 	}
 	if err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	hint := key[len(key)-4:]
 	setDetail(c, url.Values{"action": {"key." + action}, "userId": {utoa(p.ID)}, "login": {p.Login}, "newKeyHint": {hint}}.Encode())
@@ -99,7 +100,7 @@ func (a *Admin) generate(c *gin.Context, p *Person, action string) (*NewKey, err
 func (a *Admin) revoke(c *gin.Context, p *Person) error {
 	n, err := a.keys.Revoke(c.Request.Context(), p.ID)
 	if err != nil {
-		return apierror.FromDatabase(err)
+		return models.Classify(err)
 	}
 	if n == 0 {
 		return apierror.NotFoundf(p.Login + " has no active key")

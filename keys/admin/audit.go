@@ -13,7 +13,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports/apierror"
-	"github.com/chime-reports/chime-reports/reports/export"
+	"github.com/chime-reports/chime-reports/reports/export/cell"
 )
 
 // Paging of the audit trail.
@@ -262,10 +262,10 @@ func (a *Admin) auditCSV(c *gin.Context) {
 	for {
 		for _, r := range recs {
 			e := auditEntry(r, logins)
-			w.Write([]string{utoa(e.ID), e.At.Format(time.RFC3339Nano), utoa(e.UserID), export.Neutralise(e.Login),
-				export.Neutralise(e.KeyHint), e.Method, export.Neutralise(e.Route), export.Neutralise(e.Query),
+			w.Write([]string{utoa(e.ID), e.At.Format(time.RFC3339Nano), utoa(e.UserID), cell.Neutralise(e.Login),
+				cell.Neutralise(e.KeyHint), e.Method, cell.Neutralise(e.Route), cell.Neutralise(e.Query),
 				strconv.Itoa(e.Status), strconv.FormatInt(e.Rows, 10), strconv.FormatInt(e.Bytes, 10),
-				strconv.FormatInt(e.DurationMS, 10), export.Neutralise(e.ClientIP), export.Neutralise(e.UserAgent)})
+				strconv.FormatInt(e.DurationMS, 10), cell.Neutralise(e.ClientIP), cell.Neutralise(e.UserAgent)})
 			n++
 		}
 		if !more || len(recs) == 0 {

@@ -160,7 +160,7 @@ func (a *Admin) signin(c *gin.Context) {
 		a.renderSignin(c, http.StatusUnauthorized, "", "That key is not valid: it is unknown, revoked or was replaced by a newer key.")
 		return
 	case err != nil:
-		a.fail(c, apierror.FromDatabase(err))
+		a.fail(c, models.Classify(err))
 		return
 	case !p.IsAdmin:
 		a.log.Warn("admin sign-in refused: not an admin", "user", p.Login, "client", c.ClientIP())

@@ -31,7 +31,7 @@ func (a *Admin) people(ctx context.Context) ([]Person, error) {
 	defer cancel()
 	ppl, err := a.keys.People(ctx)
 	if err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	return ppl, nil
 }
@@ -47,19 +47,19 @@ func (a *Admin) person(ctx context.Context, id uint) (*Person, error) {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, apierror.NotFoundf("no active user has the id " + utoa(id))
 		}
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	p := &Person{ID: u.ID, Login: deref(u.LoginName), DisplayName: u.DisplayName, Email: deref(u.Email), IsAdmin: u.IsAdmin, Queues: []QueueRole{}}
 	var ms []models.QueueMember
 	if err := db.Where("user_id = ?", id).Order("queue_id").Find(&ms).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	for _, m := range ms {
 		p.Queues = append(p.Queues, QueueRole{QueueID: m.QueueID, Role: m.Role})
 	}
 	var ks []models.APIKey
 	if err := db.Where("user_id = ? AND revoked_at IS NULL", id).Order("id DESC").Limit(1).Find(&ks).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if len(ks) == 1 {
 		p.Key = keys.NewActiveKey(ks[0])
@@ -76,11 +76,11 @@ func (a *Admin) adminByKey(ctx context.Context, userID, keyID uint) (*actor, err
 	db := a.db.WithContext(ctx)
 	var ks []models.APIKey
 	if err := db.Where("id = ? AND user_id = ? AND revoked_at IS NULL", keyID, userID).Limit(1).Find(&ks).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	var us []models.User
 	if err := db.Where("id = ? AND is_active = ? AND is_admin = ?", userID, true, true).Limit(1).Find(&us).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if len(ks) == 0 || len(us) == 0 {
 		return nil, nil
@@ -95,7 +95,7 @@ func (a *Admin) logins(ctx context.Context) (map[uint]string, error) {
 	defer cancel()
 	var us []models.User
 	if err := a.db.WithContext(ctx).Unscoped().Select("id", "login_name", "display_name").Find(&us).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	m := make(map[uint]string, len(us))
 	for _, u := range us {
@@ -126,7 +126,7 @@ func (a *Admin) auditRecords(ctx context.Context, f auditFilter) ([]models.Audit
 	defer cancel()
 	var recs []models.AuditRecord
 	if err := f.apply(a.db.WithContext(ctx)).Order("id DESC").Limit(f.Limit + 1).Find(&recs).Error; err != nil {
-		return nil, false, apierror.FromDatabase(err)
+		return nil, false, models.Classify(err)
 	}
 	if len(recs) > f.Limit {
 		return recs[:f.Limit], true, nil

@@ -1,7 +1,7 @@
 package filter
 
 import (
-	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // MaxTransforms bounds the steps of one $apply.
@@ -10,12 +10,12 @@ const MaxTransforms = 16
 // ParseApply parses an $apply pipeline of filter(…), groupby((…)[,
 // aggregate(…)]) and aggregate(…) steps separated by "/". Other
 // transformations (compute, topcount, expand, concat, …) are 501s.
-func ParseApply(text string) ([]reports.Transform, error) {
+func ParseApply(text string) ([]query.Transform, error) {
 	p, err := newParser(text, "$apply")
 	if err != nil {
 		return nil, err
 	}
-	var out []reports.Transform
+	var out []query.Transform
 	for {
 		if len(out) >= MaxTransforms {
 			return nil, p.errorf("more than %d transformations", MaxTransforms)
@@ -38,21 +38,21 @@ func ParseApply(text string) ([]reports.Transform, error) {
 }
 
 // transform := filter(expr) | groupby((props)[, aggregate(…)]) | aggregate(…)
-func (p *parser) transform(nested bool) (reports.Transform, error) {
+func (p *parser) transform(nested bool) (query.Transform, error) {
 	if p.tok.kind != tIdent {
-		return reports.Transform{}, p.errorf("a transformation was expected")
+		return query.Transform{}, p.errorf("a transformation was expected")
 	}
 	name := p.tok.text
 	if err := p.advance(); err != nil {
-		return reports.Transform{}, err
+		return query.Transform{}, err
 	}
 	if p.tok.kind != tLParen {
-		return reports.Transform{}, p.errorf("%s needs (", clip(name))
+		return query.Transform{}, p.errorf("%s needs (", clip(name))
 	}
 	if err := p.advance(); err != nil {
-		return reports.Transform{}, err
+		return query.Transform{}, err
 	}
-	var t reports.Transform
+	var t query.Transform
 	switch {
 	case name == "filter" && !nested:
 		x, err := p.expr()
@@ -140,8 +140,8 @@ func (p *parser) propList() ([]string, error) {
 }
 
 // aggregate := prop "with" method "as" alias | "$count" "as" alias
-func (p *parser) aggregate() (reports.Aggregate, error) {
-	var a reports.Aggregate
+func (p *parser) aggregate() (query.Aggregate, error) {
+	var a query.Aggregate
 	if p.tok.kind != tIdent {
 		return a, p.errorf("an aggregate expression was expected")
 	}

@@ -1,5 +1,5 @@
 // Package filter parses the expression languages of OData query options —
-// $filter and $apply — into the engine's expression tree (reports.Expr).
+// $filter and $apply — into the engine's expression tree (query.Expr).
 //
 // It sits between the OData transport and the engine: odata hands it the
 // decoded option text, it returns a syntax tree with no knowledge of any

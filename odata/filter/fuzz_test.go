@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/chime-reports/chime-reports/odata/filter"
-	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // FuzzFilter: for any text, parsing, checking against the Sessions set and
@@ -25,7 +25,7 @@ func FuzzFilter(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	set, _ := reports.LookupSet("Sessions")
+	set, _ := query.LookupSet("Sessions")
 	f.Fuzz(func(t *testing.T, text string) {
 		x, err := filter.Parse(text)
 		if err != nil {
@@ -69,7 +69,7 @@ func FuzzApply(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	set, _ := reports.LookupSet("Sessions")
+	set, _ := query.LookupSet("Sessions")
 	f.Fuzz(func(t *testing.T, text string) {
 		steps, err := filter.ParseApply(text)
 		if err != nil {

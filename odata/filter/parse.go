@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // Limits on one expression.
@@ -20,7 +20,7 @@ const (
 )
 
 // Parse parses a $filter expression.
-func Parse(text string) (reports.Expr, error) {
+func Parse(text string) (query.Expr, error) {
 	p, err := newParser(text, "$filter")
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func (p *parser) leave() { p.depth-- }
 func (p *parser) isWord(w string) bool { return p.tok.kind == tIdent && p.tok.text == w }
 
 // expr := and ("or" and)*
-func (p *parser) expr() (reports.Expr, error) {
+func (p *parser) expr() (query.Expr, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -110,10 +110,10 @@ func (p *parser) expr() (reports.Expr, error) {
 	return p.binaryLevel(p.and, "or")
 }
 
-func (p *parser) and() (reports.Expr, error) { return p.binaryLevel(p.not, "and") }
+func (p *parser) and() (query.Expr, error) { return p.binaryLevel(p.not, "and") }
 
 // binaryLevel parses operand (op operand)* for left-associative operators.
-func (p *parser) binaryLevel(operand func() (reports.Expr, error), ops ...string) (reports.Expr, error) {
+func (p *parser) binaryLevel(operand func() (query.Expr, error), ops ...string) (query.Expr, error) {
 	x, err := operand()
 	if err != nil {
 		return nil, err
@@ -130,13 +130,13 @@ func (p *parser) binaryLevel(operand func() (reports.Expr, error), ops ...string
 		if err != nil {
 			return nil, err
 		}
-		x = reports.Binary{Op: op, L: x, R: y}
+		x = query.Binary{Op: op, L: x, R: y}
 	}
 	return x, nil
 }
 
 // not := "not" not | equality
-func (p *parser) not() (reports.Expr, error) {
+func (p *parser) not() (query.Expr, error) {
 	if p.isWord("not") {
 		if err := p.enter(); err != nil {
 			return nil, err
@@ -149,12 +149,12 @@ func (p *parser) not() (reports.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return reports.Unary{Op: "not", X: x}, nil
+		return query.Unary{Op: "not", X: x}, nil
 	}
 	return p.equality()
 }
 
-func (p *parser) equality() (reports.Expr, error) {
+func (p *parser) equality() (query.Expr, error) {
 	x, err := p.binaryLevel(p.relational, "eq", "ne")
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (p *parser) equality() (reports.Expr, error) {
 }
 
 // relational := additive (("lt"|"le"|"gt"|"ge") additive | "in" list)*
-func (p *parser) relational() (reports.Expr, error) {
+func (p *parser) relational() (query.Expr, error) {
 	x, err := p.binaryLevel(p.additive, "lt", "le", "gt", "ge")
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func (p *parser) relational() (reports.Expr, error) {
 		if len(list) == 0 {
 			return nil, p.errorf("in needs at least one value")
 		}
-		x = reports.In{X: x, List: list}
+		x = query.In{X: x, List: list}
 	}
 	if p.isWord("isof") {
 		return nil, p.unsupported("isof")
@@ -193,11 +193,11 @@ func (p *parser) relational() (reports.Expr, error) {
 	return x, nil
 }
 
-func (p *parser) additive() (reports.Expr, error) {
+func (p *parser) additive() (query.Expr, error) {
 	return p.binaryLevel(p.multiplicative, "add", "sub")
 }
 
-func (p *parser) multiplicative() (reports.Expr, error) {
+func (p *parser) multiplicative() (query.Expr, error) {
 	x, err := p.binaryLevel(p.unary, "mul", "div", "mod")
 	if err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ func (p *parser) multiplicative() (reports.Expr, error) {
 }
 
 // unary := "-" unary | primary
-func (p *parser) unary() (reports.Expr, error) {
+func (p *parser) unary() (query.Expr, error) {
 	if p.tok.kind == tMinus {
 		if err := p.enter(); err != nil {
 			return nil, err
@@ -222,14 +222,14 @@ func (p *parser) unary() (reports.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return reports.Unary{Op: "-", X: x}, nil
+		return query.Unary{Op: "-", X: x}, nil
 	}
 	return p.primary()
 }
 
 var keywords = []string{"and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod", "in", "has", "divby", "isof"}
 
-func (p *parser) primary() (reports.Expr, error) {
+func (p *parser) primary() (query.Expr, error) {
 	if err := p.node(); err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func (p *parser) primary() (reports.Expr, error) {
 		}
 		return x, p.advance()
 	case tString:
-		return reports.Lit{Kind: reports.KindString, V: t.text}, p.advance()
+		return query.Lit{Kind: query.KindString, V: t.text}, p.advance()
 	case tNumber:
 		lit, err := p.number(t.text)
 		if err != nil {
@@ -264,17 +264,17 @@ func (p *parser) primary() (reports.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return reports.Lit{Kind: reports.KindDateTime, V: v}, p.advance()
+		return query.Lit{Kind: query.KindDateTime, V: v}, p.advance()
 	case tDate:
 		v, err := time.Parse(time.DateOnly, t.text)
 		if err != nil {
 			return nil, p.errorf("not a date: %q", t.text)
 		}
-		return reports.Lit{Kind: reports.KindDate, V: v}, p.advance()
+		return query.Lit{Kind: query.KindDate, V: v}, p.advance()
 	case tTime:
 		return nil, p.unsupported("a time-of-day literal (%s)", t.text)
 	case tGUID:
-		return reports.Lit{Kind: reports.KindGUID, V: t.text}, p.advance()
+		return query.Lit{Kind: query.KindGUID, V: t.text}, p.advance()
 	case tIdent:
 		return p.ident()
 	case tEOF:
@@ -283,13 +283,13 @@ func (p *parser) primary() (reports.Expr, error) {
 	return nil, p.unexpected()
 }
 
-func (p *parser) ident() (reports.Expr, error) {
+func (p *parser) ident() (query.Expr, error) {
 	t := p.tok
 	switch t.text {
 	case "null":
-		return reports.Lit{Kind: reports.KindNull}, p.advance()
+		return query.Lit{Kind: query.KindNull}, p.advance()
 	case "true", "false":
-		return reports.Lit{Kind: reports.KindBool, V: t.text == "true"}, p.advance()
+		return query.Lit{Kind: query.KindBool, V: t.text == "true"}, p.advance()
 	case "INF", "NaN":
 		return nil, p.unsupported("the %s literal", t.text)
 	case "$it", "$root", "$this":
@@ -319,7 +319,7 @@ func (p *parser) ident() (reports.Expr, error) {
 			return nil, p.unsupported("qualified names (%s.…)", clip(t.text))
 		}
 	}
-	return reports.Prop{Name: t.text}, nil
+	return query.Prop{Name: t.text}, nil
 }
 
 func (p *parser) isLambda() bool {
@@ -328,22 +328,22 @@ func (p *parser) isLambda() bool {
 }
 
 // typed reads a prefixed literal such as duration'P1D'.
-func (p *parser) typed(prefix, body string) (reports.Expr, error) {
+func (p *parser) typed(prefix, body string) (query.Expr, error) {
 	switch strings.ToLower(prefix) {
 	case "duration":
 		d, err := parseDuration(body)
 		if err != nil {
 			return nil, p.errorf("not a duration: %q", clip(body))
 		}
-		return reports.Lit{Kind: reports.KindDuration, V: d}, p.advance()
+		return query.Lit{Kind: query.KindDuration, V: d}, p.advance()
 	case "datetime", "datetimeoffset", "guid", "time", "binary", "x":
 		return nil, p.unsupported("the OData v2/v3 literal form %s'…'", prefix)
 	}
 	return nil, p.unsupported("typed literals (%s'…')", clip(prefix))
 }
 
-func (p *parser) call(name string) (reports.Expr, error) {
-	if _, ok := reports.Functions[name]; !ok {
+func (p *parser) call(name string) (query.Expr, error) {
+	if _, ok := query.Functions[name]; !ok {
 		if strings.ContainsAny(name, ".") || name == "any" || name == "all" {
 			return nil, p.unsupported("%s", clip(name))
 		}
@@ -353,11 +353,11 @@ func (p *parser) call(name string) (reports.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reports.Call{Func: name, Args: args}, nil
+	return query.Call{Func: name, Args: args}, nil
 }
 
 // args := "(" [expr ("," expr)*] ")"
-func (p *parser) args() ([]reports.Expr, error) {
+func (p *parser) args() ([]query.Expr, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -365,7 +365,7 @@ func (p *parser) args() ([]reports.Expr, error) {
 	if err := p.advance(); err != nil { // (
 		return nil, err
 	}
-	var out []reports.Expr
+	var out []query.Expr
 	if p.tok.kind == tRParen {
 		return out, p.advance()
 	}
@@ -388,18 +388,18 @@ func (p *parser) args() ([]reports.Expr, error) {
 	}
 }
 
-func (p *parser) number(text string) (reports.Expr, error) {
+func (p *parser) number(text string) (query.Expr, error) {
 	if !strings.ContainsAny(text, ".eE") {
 		n, err := strconv.ParseInt(text, 10, 64)
 		if err == nil {
-			return reports.Lit{Kind: reports.KindInt, V: n}, nil
+			return query.Lit{Kind: query.KindInt, V: n}, nil
 		}
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, p.errorf("number out of range: %s", clip(text))
 	}
-	return reports.Lit{Kind: reports.KindFloat, V: f}, nil
+	return query.Lit{Kind: query.KindFloat, V: f}, nil
 }
 
 func (p *parser) dateTime(text string) (time.Time, error) {

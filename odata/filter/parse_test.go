@@ -8,23 +8,23 @@ import (
 	"time"
 
 	"github.com/chime-reports/chime-reports/odata/filter"
-	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/query"
 )
 
 // show prints a tree compactly so expectations read like the input.
-func show(x reports.Expr) string {
+func show(x query.Expr) string {
 	switch e := x.(type) {
-	case reports.Prop:
+	case query.Prop:
 		return e.Name
-	case reports.Lit:
+	case query.Lit:
 		switch v := e.V.(type) {
 		case nil:
 			return "null"
 		case string:
-			return fmt.Sprintf("%s%q", map[reports.Kind]string{reports.KindGUID: "guid"}[e.Kind], v)
+			return fmt.Sprintf("%s%q", map[query.Kind]string{query.KindGUID: "guid"}[e.Kind], v)
 		case time.Time:
-			if e.Kind == reports.KindDate {
+			if e.Kind == query.KindDate {
 				return "date(" + v.Format(time.DateOnly) + ")"
 			}
 			return "dto(" + v.UTC().Format(time.RFC3339Nano) + ")"
@@ -34,17 +34,17 @@ func show(x reports.Expr) string {
 			return fmt.Sprintf("%gf", v)
 		}
 		return fmt.Sprint(e.V)
-	case reports.Unary:
+	case query.Unary:
 		return "(" + e.Op + " " + show(e.X) + ")"
-	case reports.Binary:
+	case query.Binary:
 		return "(" + show(e.L) + " " + e.Op + " " + show(e.R) + ")"
-	case reports.In:
+	case query.In:
 		var items []string
 		for _, v := range e.List {
 			items = append(items, show(v))
 		}
 		return "(" + show(e.X) + " in [" + strings.Join(items, " ") + "])"
-	case reports.Call:
+	case query.Call:
 		var args []string
 		for _, a := range e.Args {
 			args = append(args, show(a))
@@ -153,8 +153,8 @@ func TestParseApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(steps) != 2 || steps[0].Filter == nil || fmt.Sprint(steps[1].GroupBy) != "[QueueId State]" || len(steps[1].Aggregates) != 3 ||
-		steps[1].Aggregates[1] != (reports.Aggregate{Method: "count", As: "N"}) ||
-		steps[1].Aggregates[2] != (reports.Aggregate{Prop: "GuestEmail", Method: "countdistinct", As: "Guests"}) {
+		steps[1].Aggregates[1] != (query.Aggregate{Method: "count", As: "N"}) ||
+		steps[1].Aggregates[2] != (query.Aggregate{Prop: "GuestEmail", Method: "countdistinct", As: "Guests"}) {
 		t.Errorf("%+v", steps)
 	}
 	for in, code := range map[string]apierror.Code{

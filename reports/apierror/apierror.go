@@ -1,22 +1,20 @@
-// Package apierror is the one error shape of the HTTP surface (DESIGN §4.3):
-// errors carry a class, a message safe for the client and an optional
-// target, and Status/Write map the class to an HTTP status and the body
+// Package apierror is the one error shape of the HTTP surface: errors
+// carry a class, a message safe for the client and an optional target,
+// and Status/Write map the class to an HTTP status and the body
 //
 //	{"error":{"code":"InvalidParameter","message":"…","target":"start"}}
 //
 // Handlers and the engine return *Error values (wrapped or not); the
-// transport writes them in exactly one place.
+// transport writes them in exactly one place. The package is a leaf: it
+// imports nothing of this module and no database driver (models.Classify
+// turns a database failure into one of these classes).
 package apierror
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // Code is an error class. Its string is the "code" of the error body.
@@ -102,39 +100,6 @@ func From(err error) *Error {
 		return e
 	}
 	return &Error{Code: Internal, Message: "internal error", Cause: err}
-}
-
-// FromDatabase classifies a failure of a database call: errors that
-// already carry a class pass through; a statement stopped by the server's
-// time limit (MariaDB 1969 max_statement_time, MySQL 3024
-// MAX_EXECUTION_TIME) or by the request's deadline is a 504; a database
-// that cannot be reached (refused or timed-out dial, a connection lost
-// mid-query: driver.ErrBadConn, mysql.ErrInvalidConn) is a 503 with
-// Retry-After even when the dial ran into the request's deadline; a
-// cancelled request and anything else from the database are 503s, the
-// latter with Retry-After (DESIGN §4.3: never a bare 500).
-func FromDatabase(err error) error {
-	var (
-		e    *Error
-		my   *mysql.MySQLError
-		dial *net.OpError
-	)
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &e):
-		return err
-	case errors.As(err, &my) && (my.Number == 1969 || my.Number == 3024):
-		return &Error{Code: Timeout, Message: "the query took too long", Cause: err}
-	case errors.As(err, &dial) && dial.Op == "dial":
-		return &Error{Code: Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err}
-	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Code: Timeout, Message: "the query took too long", Cause: err}
-	case errors.Is(err, context.Canceled):
-		return &Error{Code: Unavailable, Message: "request cancelled", Cause: err}
-	default:
-		return &Error{Code: Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err}
-	}
 }
 
 type body struct {

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/export/cell"
 )
 
 // CSVOptions tune WriteCSV.
@@ -16,7 +17,7 @@ type CSVOptions struct {
 // WriteCSV streams RFC 4180 CSV (CRLF, UTF-8): a header row of column
 // names, then one row per report row. Nulls are empty cells; numbers use
 // "." and no thousands separator; text that a spreadsheet would run as a
-// formula is neutralised (see Neutralise).
+// formula is neutralised (see cell.Neutralise).
 func WriteCSV(w io.Writer, res *reports.Result, opt CSVOptions) (int64, error) {
 	if opt.BOM {
 		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
@@ -40,7 +41,7 @@ func WriteCSV(w io.Writer, res *reports.Result, opt CSVOptions) (int64, error) {
 			case v == nil, !finiteValue(v):
 				rec[i] = "" // NaN and ±Inf are nulls, as in JSON
 			case cols[i].Type == reports.String:
-				rec[i] = Neutralise(Text(cols[i], v))
+				rec[i] = cell.Neutralise(Text(cols[i], v))
 			default:
 				rec[i] = Text(cols[i], v)
 			}
@@ -56,62 +57,6 @@ func WriteCSV(w io.Writer, res *reports.Result, opt CSVOptions) (int64, error) {
 	}
 	cw.Flush()
 	return n, cw.Error()
-}
-
-// Neutralise defuses text that Excel or LibreOffice would evaluate: a cell
-// starting with = + - @, a tab or a carriage return gets a leading
-// apostrophe, unless the whole cell is a plain decimal number such as
-// -12.5 or +3e2 (never "-Inf" or "-0x1p3", which Excel would read as a
-// formula). The XLSX writer applies the same rule to its text cells.
-func Neutralise(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '@', '\t', '\r':
-		return "'" + s
-	case '+', '-':
-		if plainNumber(s) {
-			return s
-		}
-		return "'" + s
-	}
-	return s
-}
-
-// plainNumber reports whether s is a signed decimal number: digits with at
-// most one point, and an optional exponent.
-func plainNumber(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	digits := 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			digits++
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		exp := 0
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			exp++
-		}
-		if exp == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // finiteValue is false for a float64 NaN or infinity.

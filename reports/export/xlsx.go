@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/export/cell"
 )
 
 // XLSXMediaType is the media type of an XLSX workbook.
@@ -76,7 +77,7 @@ const maxCutRefs = 20
 // 0.0% and 0.00 (a pct of 42.5 is stored as 0.425 and shown as 42.5%);
 // date and datetime as Excel serial dates of their wall time in the
 // window's zone (Excel has no offsets); text as inline strings, never as
-// formulas, neutralised as in CSV (see Neutralise) and cut to MaxCellChars
+// formulas, neutralised as in CSV (see cell.Neutralise) and cut to MaxCellChars
 // with CutMarker, counted on the About sheet. Nulls, NaN and infinities are
 // empty cells.
 //
@@ -337,7 +338,7 @@ func (x *workbook) cell(i int, v any) (int, any) {
 
 // text returns a neutralised text cell, cut to Excel's limit.
 func (x *workbook) text(i int, s string) (int, any) {
-	s = Neutralise(s)
+	s = cell.Neutralise(s)
 	if cut, ok := cutText(s); ok {
 		x.sum.CutCount++
 		if len(x.sum.Cut) < maxCutRefs {

@@ -9,6 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/export/cell"
 )
 
 // AboutSheet is the name of the sheet that describes a workbook.
@@ -84,7 +85,7 @@ func (x *workbook) writeAbout() error {
 	}
 	r := 1
 	for _, kv := range rows {
-		if err := x.aboutRow(r, x.styles.bold, kv[0], x.styles.wrap, Neutralise(kv[1])); err != nil {
+		if err := x.aboutRow(r, x.styles.bold, kv[0], x.styles.wrap, cell.Neutralise(kv[1])); err != nil {
 			return err
 		}
 		r++
@@ -98,11 +99,11 @@ func (x *workbook) writeAbout() error {
 	}
 	for _, c := range x.cols {
 		r++
-		cell := "A" + strconv.Itoa(r)
-		if err := x.f.SetSheetRow(AboutSheet, cell, &[]any{c.Name, Neutralise(c.Description), string(c.Type), c.Unit, describeFormat(c)}); err != nil {
+		ref := "A" + strconv.Itoa(r)
+		if err := x.f.SetSheetRow(AboutSheet, ref, &[]any{c.Name, cell.Neutralise(c.Description), string(c.Type), c.Unit, describeFormat(c)}); err != nil {
 			return err
 		}
-		if err := x.f.SetCellStyle(AboutSheet, cell, "E"+strconv.Itoa(r), x.styles.wrap); err != nil {
+		if err := x.f.SetCellStyle(AboutSheet, ref, "E"+strconv.Itoa(r), x.styles.wrap); err != nil {
 			return err
 		}
 	}

@@ -12,7 +12,8 @@ import (
 
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
-	"github.com/chime-reports/chime-reports/reports/export"
+	"github.com/chime-reports/chime-reports/reports/details"
+	"github.com/chime-reports/chime-reports/reports/export/cell"
 )
 
 // sessionDetails serves one chat: metadata, participants, events and
@@ -50,8 +51,8 @@ func (a *API) sessionDetails(c *gin.Context) {
 		return
 	}
 	// Internal notes are for admins and the queue's managers, not reviewers.
-	d, err := a.engine.SessionDetails(c.Request.Context(), id, zone,
-		reports.DetailsAccess{Reviewable: principal.Reviewable, Internal: principal.Visible})
+	d, err := details.Load(c.Request.Context(), a.engine, id, zone,
+		details.DetailsAccess{Reviewable: principal.Reviewable, Internal: principal.Visible})
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -85,8 +86,8 @@ func (a *API) sessionDetails(c *gin.Context) {
 	w.UseCRLF = true
 	w.Write([]string{"Seq", "SentAt", "SenderType", "SenderName", "ContentType", "Text", "Attachments"})
 	for _, m := range d.Transcript {
-		w.Write([]string{strconv.FormatUint(uint64(m.Seq), 10), deref(m.SentAt), m.SenderType, export.Neutralise(deref(m.SenderName)),
-			m.ContentType, export.Neutralise(deref(m.Text)), attachmentNames(m.Attachments)})
+		w.Write([]string{strconv.FormatUint(uint64(m.Seq), 10), deref(m.SentAt), m.SenderType, cell.Neutralise(deref(m.SenderName)),
+			m.ContentType, cell.Neutralise(deref(m.Text)), attachmentNames(m.Attachments)})
 	}
 	w.Flush()
 }
@@ -103,7 +104,7 @@ func attachmentNames(raw json.RawMessage) string {
 	for _, a := range as {
 		names = append(names, a.Name)
 	}
-	return export.Neutralise(strings.Join(names, "; "))
+	return cell.Neutralise(strings.Join(names, "; "))
 }
 
 func deref(s *string) string {

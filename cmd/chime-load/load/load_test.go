@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
@@ -63,7 +64,7 @@ func fake(t *testing.T) *httptest.Server {
 		w.Write([]byte(`{"value":[],"@odata.nextLink":"http://example.com/odata/x"}`))
 	})
 	mux.HandleFunc("/503", func(w http.ResponseWriter, r *http.Request) {
-		apierror.Write(w, apierror.FromDatabase(errString503{}))
+		apierror.Write(w, models.Classify(errString503{}))
 	})
 	mux.HandleFunc("/503-bare", func(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, &apierror.Error{Code: apierror.Unavailable, Message: "down"})
@@ -72,7 +73,7 @@ func fake(t *testing.T) *httptest.Server {
 		apierror.Write(w, &apierror.Error{Code: apierror.Internal, Message: "internal error"})
 	})
 	mux.HandleFunc("/504", func(w http.ResponseWriter, r *http.Request) {
-		apierror.Write(w, apierror.FromDatabase(context.DeadlineExceeded))
+		apierror.Write(w, models.Classify(context.DeadlineExceeded))
 	})
 	mux.HandleFunc("/502-text", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad gateway", http.StatusBadGateway)

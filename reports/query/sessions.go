@@ -1,11 +1,12 @@
-package reports
+package query
 
 import (
 	"context"
 	"strings"
 	"time"
 
-	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports"
 )
 
 // The columns of the session sets (Sessions and the two session logs) in
@@ -43,13 +44,12 @@ var sessionSQL = map[string]sqlColumn{
 // sessionLogSet is a set over chat_sessions: Sessions (instants in UTC,
 // StartedAt) or a session log report (instants in the query's zone,
 // SessionStarted, as on the native route).
-func sessionLogSet(name, title, description string, r *Report, zoned bool) *Set {
-	props := make([]Column, len(sessionLogColumns))
-	copy(props, sessionLogColumns)
+func sessionLogSet(name, title, description string, r *reports.Report, zoned bool) *Set {
+	props := reports.SessionLogColumns()
 	if !zoned {
-		props[1] = Column{Name: "StartedAt", Type: DateTime, Description: "When the guest started the session (UTC)"}
+		props[1] = reports.Column{Name: "StartedAt", Type: reports.DateTime, Description: "When the guest started the session (UTC)"}
 		for i := range props {
-			if props[i].Type == DateTime {
+			if props[i].Type == reports.DateTime {
 				props[i].Description = strings.TrimSuffix(props[i].Description, ", local with offset") + " (UTC)"
 			}
 		}
@@ -61,15 +61,13 @@ func sessionLogSet(name, title, description string, r *Report, zoned bool) *Set 
 // querySessions runs a session set query in SQL: the caller's queues, the
 // whole predicate (filter and keyset position), the order and the limit
 // all go to the database; rows stream.
-func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort []SortKey) (Rows, error) {
+func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort []SortKey) (reports.Rows, error) {
 	x, err := e.sessionExecution(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	c := q.Set.compiler(e.mysql(), x.now, q.Zone)
-	db := sessionLogFrom(x.db).
-		Select(sessionLogSelect).
-		Where("s.queue_id IN ?", nonEmpty(x.queues))
+	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
+	db := x.From().Select(reports.SessionLogSelect)
 	if pred != nil {
 		where, err := c.pred(pred)
 		if err != nil {
@@ -93,9 +91,9 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 	}
 	rows, err := db.Rows()
 	if err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
-	return &setRows{src: &sessionLogRows{rows: rows, x: x, row: make([]any, len(sessionLogColumns))}, props: q.Set.Props}, nil
+	return &setRows{src: x.Rows(rows), props: q.Set.Props}, nil
 }
 
 // countSessions counts the rows of a session set that match pred.
@@ -104,9 +102,8 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 	if err != nil {
 		return 0, err
 	}
-	c := q.Set.compiler(e.mysql(), x.now, q.Zone)
-	db := sessionLogFrom(x.db).
-		Where("s.queue_id IN ?", nonEmpty(x.queues))
+	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
+	db := x.From()
 	if pred != nil {
 		where, err := c.pred(pred)
 		if err != nil {
@@ -116,25 +113,19 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 	}
 	var n int64
 	if err := db.Count(&n).Error; err != nil {
-		return 0, apierror.FromDatabase(err)
+		return 0, models.Classify(err)
 	}
 	return n, nil
 }
 
 // sessionExecution prepares the state the session-log row converter needs:
 // the caller's queues (with their thresholds) and the output zone.
-func (e *Engine) sessionExecution(ctx context.Context, q *SetQuery) (*execution, error) {
+func (e *Engine) sessionExecution(ctx context.Context, q *SetQuery) (*reports.SessionLogRead, error) {
 	zone := time.UTC
 	if q.Set.zoned && q.Zone != nil {
 		zone = q.Zone
 	}
-	x := &execution{engine: e, db: e.db.WithContext(ctx), now: e.clock().UTC(),
-		q: Query{Report: q.Set.Report, Window: Window{Zone: zone}, Visible: q.Visible}}
-	x.queues = narrowQueues(q.Visible, q.Filter)
-	if err := x.loadQueues(); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return e.ReadSessionLog(ctx, q.Set.Report, zone, narrowQueues(q.Visible, q.Filter), q.Visible)
 }
 
 // compiler returns a SQL compiler over the set's columns.
@@ -146,5 +137,3 @@ func (s *Set) compiler(mysql bool, now time.Time, zone *time.Location) *sqlCompi
 	zoned := s.zoned && zone != nil && zone != time.UTC && zone.String() != "UTC"
 	return &sqlCompiler{mysql: mysql, cols: s.columns, kinds: kinds, now: now, zoned: zoned}
 }
-
-func (e *Engine) mysql() bool { return e.db.Dialector.Name() == "mysql" }

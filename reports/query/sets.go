@@ -1,8 +1,10 @@
-package reports
+package query
 
 import (
 	"slices"
 	"sync"
+
+	"github.com/chime-reports/chime-reports/reports"
 )
 
 // Set is a queryable table derived from the registry: one per report plus
@@ -18,14 +20,14 @@ type Set struct {
 	Title       string
 	Description string
 	// Props are the properties, in output order.
-	Props []Column
+	Props []reports.Column
 	// Key names the properties that identify a row.
 	Key []string
 	// Report is the report behind a report set (nil for raw sets).
-	Report *Report
+	Report *reports.Report
 	// Bucket is GrainDay or GrainHour for time-series report sets: a range
 	// on PeriodStart (or Date) becomes the report window.
-	Bucket Grain
+	Bucket reports.Grain
 
 	kind    setKind
 	index   map[string]int
@@ -44,10 +46,10 @@ const (
 )
 
 // Property returns the named property.
-func (s *Set) Property(name string) (Column, bool) {
+func (s *Set) Property(name string) (reports.Column, bool) {
 	i, ok := s.index[name]
 	if !ok {
-		return Column{}, false
+		return reports.Column{}, false
 	}
 	return s.Props[i], true
 }
@@ -106,8 +108,8 @@ func buildSets() {
 		setList = append(setList, s)
 		setIndex[s.Name] = s
 	}
-	for _, r := range All() {
-		if r.Grain == GrainSession && r.Name != "RatingComments" {
+	for _, r := range reports.All() {
+		if r.Grain == reports.GrainSession && r.Name != "RatingComments" {
 			add(sessionLogSet(r.Name, r.Title, r.Description, r, true))
 			continue
 		}
@@ -122,37 +124,37 @@ func buildSets() {
 }
 
 // Keys of report rows by grain (QueueId is added for per-queue reports).
-var grainKeys = map[Grain][]string{
-	GrainDay:         {"PeriodStart"},
-	GrainHour:        {"PeriodStart"},
-	GrainAgentDay:    {"PeriodStart", "AgentId"},
-	GrainDayKeyword:  {"PeriodStart", "Keyword"},
-	GrainAgent:       {"AgentId"},
-	GrainQueue:       {"QueueId"},
-	GrainHourOfDay:   {"Hour"},
-	GrainDayOfWeek:   {"DayOfWeek"},
-	GrainWeekdayHour: {"DayOfWeek", "Hour"},
-	GrainKeyword:     {"Keyword"},
-	GrainSession:     {"SessionId"},
+var grainKeys = map[reports.Grain][]string{
+	reports.GrainDay:         {"PeriodStart"},
+	reports.GrainHour:        {"PeriodStart"},
+	reports.GrainAgentDay:    {"PeriodStart", "AgentId"},
+	reports.GrainDayKeyword:  {"PeriodStart", "Keyword"},
+	reports.GrainAgent:       {"AgentId"},
+	reports.GrainQueue:       {"QueueId"},
+	reports.GrainHourOfDay:   {"Hour"},
+	reports.GrainDayOfWeek:   {"DayOfWeek"},
+	reports.GrainWeekdayHour: {"DayOfWeek", "Hour"},
+	reports.GrainKeyword:     {"Keyword"},
+	reports.GrainSession:     {"SessionId"},
 }
 
 var (
-	queueIDColumn     = Column{Name: "QueueId", Type: Int, Description: "Queue id"}
-	periodStartColumn = Column{Name: "PeriodStart", Type: DateTime,
+	queueIDColumn     = reports.Column{Name: "QueueId", Type: reports.Int, Description: "Queue id"}
+	periodStartColumn = reports.Column{Name: "PeriodStart", Type: reports.DateTime,
 		Description: "Start of the bucket as an instant (UTC); filter a range on it to choose the report window"}
 )
 
-func reportSetOf(r *Report) *Set {
+func reportSetOf(r *reports.Report) *Set {
 	s := &Set{Name: r.Name, Title: r.Title, Description: r.Description, Report: r, kind: reportSet}
-	hasQueue := slices.ContainsFunc(r.Columns, func(c Column) bool { return c.Name == "QueueId" })
+	hasQueue := slices.ContainsFunc(r.Columns, func(c reports.Column) bool { return c.Name == "QueueId" })
 	if r.RequiresQueue() && !hasQueue {
 		s.Props = append(s.Props, queueIDColumn)
 	}
 	switch r.Grain {
-	case GrainDay, GrainAgentDay, GrainDayKeyword:
-		s.Bucket = GrainDay
-	case GrainHour:
-		s.Bucket = GrainHour
+	case reports.GrainDay, reports.GrainAgentDay, reports.GrainDayKeyword:
+		s.Bucket = reports.GrainDay
+	case reports.GrainHour:
+		s.Bucket = reports.GrainHour
 	}
 	if s.Bucket != "" {
 		s.Props = append(s.Props, periodStartColumn)
@@ -170,18 +172,18 @@ func reportSetOf(r *Report) *Set {
 	return s
 }
 
-var queueColumns = []Column{
-	{Name: "QueueId", Type: Int, Description: "Queue id (the queueId of the native routes)"},
-	{Name: "QueueName", Type: String, Description: "Queue name"},
-	{Name: "Mode", Type: String, Description: "Production, Development or Testing"},
-	{Name: "ServiceLevelThresholdSeconds", Type: Int, Description: "Service-level threshold T in seconds"},
-	{Name: "ServiceLevelTargetPct", Type: Pct, Unit: "%", Decimals: 1, Description: "Service-level target in percent"},
-	{Name: "ShortAbandonSeconds", Type: Int, Description: "Abandons faster than this are short abandons"},
+var queueColumns = []reports.Column{
+	{Name: "QueueId", Type: reports.Int, Description: "Queue id (the queueId of the native routes)"},
+	{Name: "QueueName", Type: reports.String, Description: "Queue name"},
+	{Name: "Mode", Type: reports.String, Description: "Production, Development or Testing"},
+	{Name: "ServiceLevelThresholdSeconds", Type: reports.Int, Description: "Service-level threshold T in seconds"},
+	{Name: "ServiceLevelTargetPct", Type: reports.Pct, Unit: "%", Decimals: 1, Description: "Service-level target in percent"},
+	{Name: "ShortAbandonSeconds", Type: reports.Int, Description: "Abandons faster than this are short abandons"},
 }
 
-var agentColumns = []Column{
-	{Name: "AgentId", Type: Int, Description: "User id of the agent"},
-	{Name: "AgentName", Type: String, Description: "Display name"},
-	{Name: "Email", Type: String, Description: "E-mail address"},
-	{Name: "MaxConcurrentChats", Type: Int, Description: "How many chats the agent may hold at once"},
+var agentColumns = []reports.Column{
+	{Name: "AgentId", Type: reports.Int, Description: "User id of the agent"},
+	{Name: "AgentName", Type: reports.String, Description: "Display name"},
+	{Name: "Email", Type: reports.String, Description: "E-mail address"},
+	{Name: "MaxConcurrentChats", Type: reports.Int, Description: "How many chats the agent may hold at once"},
 }

@@ -1,9 +1,10 @@
-package reports
+package query
 
 import (
 	"fmt"
 	"time"
 
+	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
@@ -33,8 +34,8 @@ const (
 )
 
 func (k Kind) String() string {
-	return [...]string{"null", "Edm.Boolean", "Edm.Int64", "Edm.Double", "Edm.String", "Edm.DateTimeOffset",
-		"Edm.Date", "Edm.Duration", "Edm.Guid"}[k]
+	return [...]string{"null", "boolean", "integer", "number", "string", "date-time",
+		"date", "duration", "GUID"}[k]
 }
 
 // Prop names a property of the set.
@@ -115,26 +116,26 @@ var Functions = map[string][2]int{
 }
 
 // KindOf maps a column type to its expression kind.
-func KindOf(t ColumnType) Kind {
+func KindOf(t reports.ColumnType) Kind {
 	switch t {
-	case Int:
+	case reports.Int:
 		return KindInt
-	case Seconds, Pct, Decimal:
+	case reports.Seconds, reports.Pct, reports.Decimal:
 		return KindFloat
-	case Date:
+	case reports.Date:
 		return KindDate
-	case DateTime:
+	case reports.DateTime:
 		return KindDateTime
 	}
 	return KindString
 }
 
 func invalid(format string, args ...any) error {
-	return apierror.Invalid("$filter", fmt.Sprintf(format, args...))
+	return apierror.Invalid("filter", fmt.Sprintf(format, args...))
 }
 
 func unsupported(format string, args ...any) error {
-	return &apierror.Error{Code: apierror.NotImplemented, Target: "$filter", Message: fmt.Sprintf(format, args...)}
+	return &apierror.Error{Code: apierror.NotImplemented, Target: "filter", Message: fmt.Sprintf(format, args...)}
 }
 
 // MaxExprDepth bounds the nesting of a checked expression (a long chain of
@@ -173,7 +174,7 @@ func (s *Set) check(x Expr, depth int) (Kind, error) {
 		return KindOf(c.Type), nil
 	case Lit:
 		if e.Kind == KindDuration || e.Kind == KindGUID {
-			return 0, unsupported("%s values are not supported in $filter (no property of %s has that type)", e.Kind, s.Name)
+			return 0, unsupported("%s values are not supported in a filter (no property of %s has that type)", e.Kind, s.Name)
 		}
 		return e.Kind, nil
 	case Unary:
@@ -250,7 +251,7 @@ func binaryKind(op string, l, r Kind) (Kind, error) {
 		case (numeric(l) || l == KindNull) && (numeric(r) || r == KindNull):
 			return max(l, r), nil
 		case l == KindDateTime || l == KindDate || r == KindDateTime || r == KindDate:
-			return 0, unsupported("date and time arithmetic is not supported in $filter")
+			return 0, unsupported("date and time arithmetic is not supported")
 		}
 	default:
 		return 0, unsupported("operator %q is not supported", op)

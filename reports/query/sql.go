@@ -1,4 +1,4 @@
-package reports
+package query
 
 import (
 	"strings"
@@ -38,7 +38,7 @@ type sqlCompiler struct {
 func (c *sqlCompiler) column(name string) (string, error) {
 	col, ok := c.cols[name]
 	if !ok || col.expr == "" {
-		return "", unsupported("%s is computed after the query and cannot be used in $filter, $orderby or $apply here", clip(name))
+		return "", unsupported("%s is computed after the query and cannot be used to filter, order or group here", clip(name))
 	}
 	if c.mysql && col.mysql != "" {
 		return col.mysql, nil

@@ -1,10 +1,11 @@
-package reports
+package query
 
 import (
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
@@ -66,36 +67,22 @@ func narrowQueues(visible []uint32, filter Expr) []uint32 {
 	return out
 }
 
-// boundaries of the buckets of a time-series set.
+// buckets are the time buckets of a time-series set, cut as the report
+// engine cuts them (reports.BucketAt).
 type buckets struct {
-	grain Grain
+	grain reports.Grain
 	zone  *time.Location
 }
 
-// floor is the start of the bucket holding t.
-func (b buckets) floor(t time.Time) time.Time {
-	l := t.In(b.zone)
-	if b.grain == GrainHour {
-		return l.Add(-time.Duration(l.Minute())*time.Minute - time.Duration(l.Second())*time.Second - time.Duration(l.Nanosecond()))
-	}
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, b.zone)
-}
-
 // next is the start of the bucket after the one holding t.
-func (b buckets) next(t time.Time) time.Time {
-	f := b.floor(t)
-	if b.grain == GrainHour {
-		return f.Add(time.Hour)
-	}
-	return time.Date(f.Year(), f.Month(), f.Day()+1, 0, 0, 0, 0, b.zone)
-}
+func (b buckets) next(t time.Time) time.Time { return reports.BucketAt(b.grain, t, b.zone).End }
 
 // ceil is the first bucket start at or after t.
 func (b buckets) ceil(t time.Time) time.Time {
-	if f := b.floor(t); f.Equal(t) {
-		return f
+	if c := reports.BucketAt(b.grain, t, b.zone); !c.Label.Equal(t) {
+		return c.End
 	}
-	return b.next(t)
+	return t
 }
 
 // reportWindow derives the window of a report set from the custom start
@@ -104,12 +91,12 @@ func (b buckets) ceil(t time.Time) time.Time {
 // buckets — those whose start satisfies it — so the window is snapped to
 // bucket boundaries and every row is computed over its full bucket. It
 // reports empty when the conditions leave no bucket.
-func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, err error) {
+func (s *Set) reportWindow(q *SetQuery, now time.Time) (w reports.Window, empty bool, err error) {
 	zone := q.Zone
 	if zone == nil {
 		zone = time.UTC
 	}
-	spec := WindowSpec{Start: q.Start, Stop: q.Stop, Zone: zone, Now: now, MaxDays: q.MaxDays}
+	spec := reports.WindowSpec{Start: q.Start, Stop: q.Stop, Zone: zone, Now: now, MaxDays: q.MaxDays}
 	var lo, hi *time.Time
 	if s.Bucket != "" {
 		b := buckets{grain: s.Bucket, zone: zone}
@@ -142,9 +129,9 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 				if op == "lt" {
 					op, to = "le", b.ceil(t)
 				}
-			case name == "Date" && lit.Kind == KindDate && s.Bucket == GrainDay:
-				from = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
-				to = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, zone)
+			case name == "Date" && lit.Kind == KindDate && s.Bucket == reports.GrainDay:
+				day := reports.BucketAt(reports.GrainDay, time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone), zone)
+				from, to = day.Label, day.End
 				if op == "gt" {
 					op, from = "ge", to
 				}
@@ -166,14 +153,14 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 		}
 	}
 	if lo == nil && hi == nil {
-		w, err = ParseWindow(spec)
+		w, err = reports.ParseWindow(spec)
 		return w, false, err
 	}
-	var base *Window
+	var base *reports.Window
 	if q.Start != "" || q.Stop != "" {
-		bw, err := ParseWindow(spec)
+		bw, err := reports.ParseWindow(spec)
 		if err != nil {
-			return Window{}, false, err
+			return reports.Window{}, false, err
 		}
 		base = &bw
 	}
@@ -184,8 +171,7 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 	case base != nil:
 		stop = base.Stop
 	default:
-		l := now.In(zone)
-		stop = time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, zone)
+		stop = reports.EndOfDay(now, zone)
 	}
 	switch {
 	case lo != nil:
@@ -193,23 +179,35 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 	case base != nil && q.Start != "":
 		start = base.Start
 	default:
-		l := stop.Add(-time.Millisecond).In(zone)
-		start = time.Date(l.Year(), l.Month(), l.Day()-(DefaultDays-1), 0, 0, 0, 0, zone)
+		start = reports.DefaultStart(stop, zone)
 	}
 	if base != nil {
-		start, stop = maxTime(start, base.Start), minTime(stop, base.Stop)
+		start, stop = latest(start, base.Start), earliest(stop, base.Stop)
 	}
-	w = Window{Start: start.UTC(), Stop: stop.UTC(), Zone: zone}
+	w = reports.Window{Start: start.UTC(), Stop: stop.UTC(), Zone: zone}
 	if !w.Start.Before(w.Stop) {
 		return w, true, nil
 	}
 	maxDays := q.MaxDays
 	if maxDays <= 0 {
-		maxDays = DefaultMaxDays
+		maxDays = reports.DefaultMaxDays
 	}
-	ls := start.In(zone)
-	if limit := time.Date(ls.Year(), ls.Month(), ls.Day()+maxDays, ls.Hour(), ls.Minute(), ls.Second(), ls.Nanosecond(), zone); stop.After(limit) {
-		return Window{}, false, apierror.Invalid("$filter", fmt.Sprintf("the range covers more than %d days; split it (Power BI: use incremental refresh partitions)", maxDays))
+	if reports.TooLong(start, stop, zone, maxDays) {
+		return reports.Window{}, false, apierror.Invalid("filter", fmt.Sprintf("the range covers more than %d days; split it (Power BI: use incremental refresh partitions)", maxDays))
 	}
 	return w, false, nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -1,4 +1,4 @@
-package reports
+package query
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/models/dbtest"
+	"github.com/chime-reports/chime-reports/reports"
 )
 
 func lit(v any) Lit {
@@ -95,14 +96,14 @@ func TestSessionFilterSQLMatchesGo(t *testing.T) {
 		if err := golden.Load(ctx, b.DB); err != nil {
 			t.Fatal(err)
 		}
-		e := NewEngine(b.DB, func() time.Time { return golden.Now })
+		e := NewEngine(reports.NewEngine(b.DB, func() time.Time { return golden.Now }))
 		set, _ := LookupSet("Sessions")
 		visible := []uint32{1, 2, 3}
 		all, err := e.QuerySet(ctx, SetQuery{Set: set, Visible: visible, Top: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := Collect(all.Rows)
+		rows, err := reports.Collect(all.Rows)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +126,7 @@ func TestSessionFilterSQLMatchesGo(t *testing.T) {
 				if err != nil {
 					t.Fatalf("SQL: %v", err)
 				}
-				got, err := Collect(res.Rows)
+				got, err := reports.Collect(res.Rows)
 				if err != nil {
 					t.Fatalf("SQL rows: %v", err)
 				}
@@ -217,8 +218,8 @@ func TestReportWindowSnapsToBuckets(t *testing.T) {
 
 // TestSetKeys: every set has a key of existing properties.
 func TestSetKeys(t *testing.T) {
-	if n := len(Sets()); n != len(All())+3 {
-		t.Fatalf("%d sets for %d reports", n, len(All()))
+	if n := len(Sets()); n != len(reports.All())+3 {
+		t.Fatalf("%d sets for %d reports", n, len(reports.All()))
 	}
 	for _, s := range Sets() {
 		if len(s.Key) == 0 {

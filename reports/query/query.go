@@ -1,4 +1,4 @@
-package reports
+package query
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
@@ -48,10 +49,10 @@ type SetQuery struct {
 // SetResult is the answer to a SetQuery: its properties (those of the set,
 // or of the $apply result) and a stream of rows. Close Rows.
 type SetResult struct {
-	Props []Column
-	Rows  Rows
+	Props []reports.Column
+	Rows  reports.Rows
 	// Window is the report window used (report sets only).
-	Window *Window
+	Window *reports.Window
 }
 
 // Sort is the full order of a query: the requested keys, then the set's
@@ -97,13 +98,13 @@ func (e *Engine) QuerySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &evaluator{index: s.index, now: e.clock().UTC()}
+	ev := &evaluator{index: s.index, now: e.Now().UTC()}
 	rows = filterRows(rows, ev, pred)
 	if err := sortRows(rows, s.index, sort); err != nil {
 		return nil, err
 	}
 	rows = window(rows, q.Skip, q.Top)
-	return &SetResult{Props: s.Props, Rows: newSliceRows(rows), Window: w}, nil
+	return &SetResult{Props: s.Props, Rows: reports.NewSliceRows(rows), Window: w}, nil
 }
 
 // CountSet counts the rows of q (its filter and $apply; never its keyset
@@ -115,7 +116,7 @@ func (e *Engine) CountSet(ctx context.Context, q SetQuery) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		rows, err := Collect(res.Rows)
+		rows, err := reports.Collect(res.Rows)
 		return int64(len(rows)), err
 	}
 	if q.Set.kind == sessionSet {
@@ -125,7 +126,7 @@ func (e *Engine) CountSet(ctx context.Context, q SetQuery) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	ev := &evaluator{index: q.Set.index, now: e.clock().UTC()}
+	ev := &evaluator{index: q.Set.index, now: e.Now().UTC()}
 	return int64(len(filterRows(rows, ev, q.Filter))), nil
 }
 
@@ -159,7 +160,7 @@ func sortRows(rows [][]any, index map[string]int, keys []SortKey) error {
 	for i, k := range keys {
 		j, ok := index[k.Prop]
 		if !ok {
-			return apierror.Invalid("$orderby", fmt.Sprintf("no property %q", clip(k.Prop)))
+			return apierror.Invalid("orderby", fmt.Sprintf("no property %q", clip(k.Prop)))
 		}
 		idx[i] = j
 	}
@@ -197,13 +198,13 @@ func orderValues(a, b any) int {
 // ki after vi), where nulls sort first ascending and last descending.
 func (s *Set) AfterPredicate(sort []SortKey, vals []any) (Expr, error) {
 	if len(vals) != len(sort) {
-		return nil, apierror.Invalid("$skiptoken", "the $skiptoken does not belong to this query")
+		return nil, apierror.Invalid("skiptoken", "the keyset position does not belong to this query")
 	}
 	lits := make([]Expr, len(vals))
 	for i, v := range vals {
 		c, ok := s.Property(sort[i].Prop)
 		if !ok {
-			return nil, apierror.Invalid("$skiptoken", "the $skiptoken does not belong to this query")
+			return nil, apierror.Invalid("skiptoken", "the keyset position does not belong to this query")
 		}
 		l, err := litOf(c.Type, v)
 		if err != nil {
@@ -244,8 +245,8 @@ func (s *Set) AfterPredicate(sort []SortKey, vals []any) (Expr, error) {
 }
 
 // litOf types a keyset value read back from a token.
-func litOf(t ColumnType, v any) (Expr, error) {
-	bad := apierror.Invalid("$skiptoken", "the $skiptoken is not valid")
+func litOf(t reports.ColumnType, v any) (Expr, error) {
+	bad := apierror.Invalid("skiptoken", "the keyset position is not valid")
 	if v == nil {
 		return Lit{Kind: KindNull}, nil
 	}
@@ -276,7 +277,7 @@ func litOf(t ColumnType, v any) (Expr, error) {
 
 // computeSet computes the rows of a report, queue or agent set for the
 // caller, before the residual filter.
-func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *Window, error) {
+func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *reports.Window, error) {
 	switch q.Set.kind {
 	case queueSet:
 		rows, err := e.queueRows(ctx, narrowQueues(q.Visible, q.Filter))
@@ -286,18 +287,18 @@ func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *Window,
 		return rows, nil, err
 	}
 	s := q.Set
-	w, empty, err := s.reportWindow(q, e.clock())
+	w, empty, err := s.reportWindow(q, e.Now())
 	if err != nil || empty {
 		return nil, &w, err
 	}
 	queues := narrowQueues(q.Visible, q.Filter)
-	var runs []Query
+	var runs []reports.Query
 	if s.Report.RequiresQueue() {
 		for _, id := range queues {
-			runs = append(runs, Query{Report: s.Report, Window: w, QueueID: id, Visible: q.Visible})
+			runs = append(runs, reports.Query{Report: s.Report, Window: w, QueueID: id, Visible: q.Visible})
 		}
 	} else {
-		runs = []Query{{Report: s.Report, Window: w, Visible: queues}}
+		runs = []reports.Query{{Report: s.Report, Window: w, Visible: queues}}
 	}
 	var out [][]any
 	for _, rq := range runs {
@@ -309,7 +310,7 @@ func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *Window,
 		for rows.Next() {
 			if len(out) >= MaxGroups {
 				rows.Close()
-				return nil, nil, apierror.Invalid("$filter", fmt.Sprintf("%s would return more than %d rows; narrow the range or the queues", s.Name, MaxGroups))
+				return nil, nil, apierror.Invalid("filter", fmt.Sprintf("%s would return more than %d rows; narrow the range or the queues", s.Name, MaxGroups))
 			}
 			row := make([]any, 0, len(s.Props))
 			if s.extra > 0 && s.Props[0].Name == "QueueId" {
@@ -338,11 +339,11 @@ func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *Window,
 func periodStart(s *Set, cols []any, zone *time.Location) any {
 	for i, c := range s.Report.Columns {
 		switch {
-		case s.Bucket == GrainDay && c.Name == "Date":
+		case s.Bucket == reports.GrainDay && c.Name == "Date":
 			if d, ok := cols[i].(time.Time); ok {
 				return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone).UTC()
 			}
-		case s.Bucket == GrainHour && c.Type == DateTime:
+		case s.Bucket == reports.GrainHour && c.Type == reports.DateTime:
 			if t, ok := cols[i].(time.Time); ok {
 				return t.UTC()
 			}
@@ -353,21 +354,21 @@ func periodStart(s *Set, cols []any, zone *time.Location) any {
 
 func (e *Engine) queueRows(ctx context.Context, ids []uint32) ([][]any, error) {
 	var qs []models.Queue
-	if err := e.db.WithContext(ctx).Unscoped().Where("id IN ?", nonEmpty(ids)).Order("id").Find(&qs).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+	if err := e.DB().WithContext(ctx).Unscoped().Where("id IN ?", reports.NonEmpty(ids)).Order("id").Find(&qs).Error; err != nil {
+		return nil, models.Classify(err)
 	}
 	out := make([][]any, len(qs))
 	for i, q := range qs {
-		out[i] = []any{int64(q.ID), q.Name, q.Mode, int64(q.SLAThresholdSeconds), Round(q.SLATargetPct, 1), int64(q.ShortAbandonSeconds)}
+		out[i] = []any{int64(q.ID), q.Name, q.Mode, int64(q.SLAThresholdSeconds), reports.Round(q.SLATargetPct, 1), int64(q.ShortAbandonSeconds)}
 	}
 	return out, nil
 }
 
 func (e *Engine) agentRows(ctx context.Context, visible []uint32) ([][]any, error) {
 	var us []models.User
-	sub := e.db.Model(&models.QueueMember{}).Select("user_id").Where("queue_id IN ? AND role IN ?", nonEmpty(visible), []string{"agent", "manager"})
-	if err := e.db.WithContext(ctx).Unscoped().Where("id IN (?)", sub).Order("id").Find(&us).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+	sub := e.DB().Model(&models.QueueMember{}).Select("user_id").Where("queue_id IN ? AND role IN ?", reports.NonEmpty(visible), []string{"agent", "manager"})
+	if err := e.DB().WithContext(ctx).Unscoped().Where("id IN (?)", sub).Order("id").Find(&us).Error; err != nil {
+		return nil, models.Classify(err)
 	}
 	out := make([][]any, len(us))
 	for i, u := range us {
@@ -384,8 +385,8 @@ func (e *Engine) agentRows(ctx context.Context, visible []uint32) ([][]any, erro
 // integers as int64, numbers rounded as at output (so a filter sees what
 // the client sees), NaN and infinities as null, dates as civil dates.
 type setRows struct {
-	src   Rows
-	props []Column
+	src   reports.Rows
+	props []reports.Column
 	row   []any
 }
 
@@ -407,7 +408,7 @@ func (r *setRows) Row() []any   { return r.row }
 func (r *setRows) Err() error   { return r.src.Err() }
 func (r *setRows) Close() error { return r.src.Close() }
 
-func normalise(c Column, v any) any {
+func normalise(c reports.Column, v any) any {
 	switch x := v.(type) {
 	case int:
 		return int64(x)
@@ -419,12 +420,12 @@ func normalise(c Column, v any) any {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil
 		}
-		if c.Type == Int {
+		if c.Type == reports.Int {
 			return int64(math.Round(x))
 		}
-		return Round(x, c.Decimals)
+		return reports.Round(x, c.Decimals)
 	case time.Time:
-		if c.Type == Date {
+		if c.Type == reports.Date {
 			return civilDate(x)
 		}
 	}

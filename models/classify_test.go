@@ -1,4 +1,4 @@
-package apierror_test
+package models_test
 
 import (
 	"context"
@@ -14,10 +14,11 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
-func TestFromDatabase(t *testing.T) {
+func TestClassify(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
 	dialDeadline := &net.OpError{Op: "dial", Net: "tcp", Err: context.DeadlineExceeded}
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}
@@ -49,7 +50,7 @@ func TestFromDatabase(t *testing.T) {
 		{"classified already", notFound, 404, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := apierror.FromDatabase(c.err)
+			err := models.Classify(c.err)
 			var e *apierror.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("%v: not an *apierror.Error", err)
@@ -73,7 +74,7 @@ func TestFromDatabase(t *testing.T) {
 			}
 		})
 	}
-	if apierror.FromDatabase(nil) != nil {
-		t.Error("FromDatabase(nil) is not nil")
+	if models.Classify(nil) != nil {
+		t.Error("Classify(nil) is not nil")
 	}
 }

@@ -1,4 +1,4 @@
-package reports
+package query
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
@@ -38,8 +39,8 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	base := q
 	base.Apply, base.After, base.Skip, base.Top, base.OrderBy = nil, nil, 0, -1, nil
 	if q.Filter != nil {
-		return nil, &apierror.Error{Code: apierror.NotImplemented, Target: "$filter",
-			Message: "$filter together with $apply is not supported; put the condition in $apply=filter(…)"}
+		return nil, &apierror.Error{Code: apierror.NotImplemented, Target: "filter",
+			Message: "a filter together with transformations is not supported; put the condition in a filter transformation"}
 	}
 	for len(steps) > 0 && steps[0].Filter != nil {
 		if err := q.Set.CheckPredicate(steps[0].Filter); err != nil {
@@ -67,10 +68,10 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 				}
 				streaming = false
 			}
-			rows = filterRows(rows, &evaluator{index: cur.index, now: e.clock().UTC()}, st.Filter)
+			rows = filterRows(rows, &evaluator{index: cur.index, now: e.Now().UTC()}, st.Filter)
 			continue
 		}
-		var next Rows = newSliceRows(rows)
+		var next reports.Rows = reports.NewSliceRows(rows)
 		if streaming {
 			next, streaming = res.Rows, false
 		}
@@ -95,21 +96,21 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	}
 	for _, k := range q.OrderBy {
 		if _, ok := cur.index[k.Prop]; !ok {
-			return nil, apierror.Invalid("$orderby", fmt.Sprintf("the $apply result has no property %q", clip(k.Prop)))
+			return nil, apierror.Invalid("orderby", fmt.Sprintf("the transformed rows have no property %q", clip(k.Prop)))
 		}
 	}
 	if err := sortRows(rows, cur.index, keys); err != nil {
 		return nil, err
 	}
 	rows = window(rows, q.Skip, q.Top)
-	return &SetResult{Props: cur.Props, Rows: newSliceRows(rows), Window: res.Window}, nil
+	return &SetResult{Props: cur.Props, Rows: reports.NewSliceRows(rows), Window: res.Window}, nil
 }
 
-func collectAll(r Rows) ([][]any, error) {
+func collectAll(r reports.Rows) ([][]any, error) {
 	var out [][]any
 	for r.Next() {
 		if len(out) >= MaxGroups {
-			return nil, apierror.Invalid("$apply", fmt.Sprintf("$apply would hold more than %d rows; filter first", MaxGroups))
+			return nil, apierror.Invalid("apply", fmt.Sprintf("the transformations would hold more than %d rows; filter first", MaxGroups))
 		}
 		out = append(out, slices.Clone(r.Row()))
 	}
@@ -126,16 +127,16 @@ type accumulator struct {
 }
 
 // group runs a groupby or aggregate step over rows of set cur.
-func group(cur *Set, rows Rows, st Transform) (*Set, [][]any, error) {
+func group(cur *Set, rows reports.Rows, st Transform) (*Set, [][]any, error) {
 	gidx := make([]int, len(st.GroupBy))
 	out := &Set{Name: cur.Name, index: map[string]int{}}
 	for i, g := range st.GroupBy {
 		j, ok := cur.index[g]
 		if !ok {
-			return nil, nil, apierror.Invalid("$apply", fmt.Sprintf("groupby: no property %q", clip(g)))
+			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby: no property %q", clip(g)))
 		}
 		if slices.Contains(st.GroupBy[:i], g) {
-			return nil, nil, apierror.Invalid("$apply", fmt.Sprintf("groupby names %q twice", clip(g)))
+			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby names %q twice", clip(g)))
 		}
 		gidx[i] = j
 		out.Props = append(out.Props, cur.Props[j])
@@ -143,37 +144,37 @@ func group(cur *Set, rows Rows, st Transform) (*Set, [][]any, error) {
 	aidx := make([]int, len(st.Aggregates))
 	for i, a := range st.Aggregates {
 		if !slices.Contains(aggregateMethods, a.Method) {
-			return nil, nil, &apierror.Error{Code: apierror.NotImplemented, Target: "$apply", Message: fmt.Sprintf("aggregation method %q is not supported", clip(a.Method))}
+			return nil, nil, &apierror.Error{Code: apierror.NotImplemented, Target: "apply", Message: fmt.Sprintf("aggregation method %q is not supported", clip(a.Method))}
 		}
-		col := Column{Name: a.As, Type: Int}
+		col := reports.Column{Name: a.As, Type: reports.Int}
 		if a.Method != "count" {
 			j, ok := cur.index[a.Prop]
 			if !ok {
-				return nil, nil, apierror.Invalid("$apply", fmt.Sprintf("aggregate: no property %q", clip(a.Prop)))
+				return nil, nil, apierror.Invalid("apply", fmt.Sprintf("aggregate: no property %q", clip(a.Prop)))
 			}
 			aidx[i] = j
 			src := cur.Props[j]
 			switch a.Method {
 			case "sum", "average":
-				if src.Type != Int && KindOf(src.Type) != KindFloat {
-					return nil, nil, apierror.Invalid("$apply", fmt.Sprintf("%s of %s: not a number", a.Method, a.Prop))
+				if src.Type != reports.Int && KindOf(src.Type) != KindFloat {
+					return nil, nil, apierror.Invalid("apply", fmt.Sprintf("%s of %s: not a number", a.Method, a.Prop))
 				}
-				if a.Method == "average" || src.Type != Int {
-					col = Column{Name: a.As, Type: Decimal, Decimals: max(src.Decimals, 2)}
+				if a.Method == "average" || src.Type != reports.Int {
+					col = reports.Column{Name: a.As, Type: reports.Decimal, Decimals: max(src.Decimals, 2)}
 				}
 			case "min", "max":
-				col = Column{Name: a.As, Type: src.Type, Decimals: src.Decimals}
+				col = reports.Column{Name: a.As, Type: src.Type, Decimals: src.Decimals}
 			}
 		}
-		if _, dup := out.index[a.As]; dup || slices.ContainsFunc(out.Props, func(c Column) bool { return c.Name == a.As }) {
-			return nil, nil, apierror.Invalid("$apply", fmt.Sprintf("the alias %q is used twice", clip(a.As)))
+		if _, dup := out.index[a.As]; dup || slices.ContainsFunc(out.Props, func(c reports.Column) bool { return c.Name == a.As }) {
+			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("the alias %q is used twice", clip(a.As)))
 		}
 		col.Description = fmt.Sprintf("%s of %s", a.Method, a.Prop)
 		out.Props = append(out.Props, col)
 	}
 	for i, c := range out.Props {
 		if _, dup := out.index[c.Name]; dup {
-			return nil, nil, apierror.Invalid("$apply", fmt.Sprintf("the name %q is used twice", clip(c.Name)))
+			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("the name %q is used twice", clip(c.Name)))
 		}
 		out.index[c.Name] = i
 	}
@@ -193,7 +194,7 @@ func group(cur *Set, rows Rows, st Transform) (*Set, [][]any, error) {
 		g, ok := groups[kb.String()]
 		if !ok {
 			if len(groups) >= MaxGroups {
-				return nil, nil, apierror.Invalid("$apply", fmt.Sprintf("groupby would make more than %d groups", MaxGroups))
+				return nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby would make more than %d groups", MaxGroups))
 			}
 			g = &groupState{accs: make([]accumulator, len(st.Aggregates))}
 			for _, j := range gidx {
@@ -259,7 +260,7 @@ func group(cur *Set, rows Rows, st Transform) (*Set, [][]any, error) {
 				v = int64(len(acc.distinct))
 			case "sum":
 				if acc.n > 0 {
-					if out.Props[len(gidx)+i].Type == Int {
+					if out.Props[len(gidx)+i].Type == reports.Int {
 						v = acc.sumI
 					} else {
 						v = acc.sumF

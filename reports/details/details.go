@@ -1,4 +1,4 @@
-package reports
+package details
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
@@ -31,7 +32,7 @@ type SessionDetails struct {
 	ConversationGUID string           `json:"conversationGuid"`
 	ParentSessionID  *uint            `json:"parentSessionId"`
 	ChildSessionID   *uint            `json:"childSessionId"`
-	Queue            QueueRef         `json:"queue"`
+	Queue            reports.QueueRef `json:"queue"`
 	State            string           `json:"state"`
 	EndReason        *string          `json:"endReason"`
 	EntryPoint       string           `json:"entryPoint"`
@@ -218,10 +219,10 @@ func SentimentLabel(score float64) string {
 
 var ratingLabels = map[uint8]string{5: "Excellent", 4: "Good", 3: "OK", 2: "Poor", 1: "Bad"}
 
-// SessionDetails loads one session with everything around it. A session
+// Load loads one session with everything around it. A session
 // that does not exist and one the caller may not open are the same 404.
-func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Location, acc DetailsAccess) (*SessionDetails, error) {
-	db := e.db.WithContext(ctx)
+func Load(ctx context.Context, e *reports.Engine, id uint64, zone *time.Location, acc DetailsAccess) (*SessionDetails, error) {
+	db := e.DB().WithContext(ctx)
 	notFound := apierror.NotFoundf(fmt.Sprintf("session %d not found", id))
 	notFound.Target = "SessionID"
 	var s models.ChatSession
@@ -229,7 +230,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, notFound
 		}
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if !slices.Contains(acc.Reviewable, s.QueueID) {
 		return nil, notFound
@@ -238,7 +239,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 		if v == nil {
 			return nil
 		}
-		f := FormatTime(v.In(zone))
+		f := reports.FormatTime(v.In(zone))
 		return &f
 	}
 	d := &SessionDetails{
@@ -254,29 +255,29 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	var q models.Queue
 	if err := db.Unscoped().First(&q, s.QueueID).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
-	d.Queue = QueueRef{ID: q.ID, Name: q.Name}
+	d.Queue = reports.QueueRef{ID: q.ID, Name: q.Name}
 
-	f := facts{ID: int64(s.ID), State: s.State, StartedAt: s.StartedAt, QueuedAt: s.QueuedAt, AcceptedAt: s.AcceptedAt,
-		EndedAt: s.EndedAt, q: queueInfo{ShortAbandon: float64(q.ShortAbandonSeconds), SLASeconds: float64(q.SLAThresholdSeconds)}}
+	sid := int64(s.ID)
+	wait, waitOK, handle, handleOK := reports.SessionDurations(&s, &q)
 	m := &d.Metrics
 	m.MessageCount, m.SeekerMessageCount, m.AgentMessageCount = s.MessageCount, s.SeekerMessageCount, s.AgentMessageCount
 	m.BotMessageCount, m.FileCount, m.AgentTransferCount = s.BotMessageCount, s.FileCount, s.AgentTransferCount
 	if s.BotStartedAt != nil && s.BotEndedAt != nil {
-		m.BotSeconds = secondsOut(seconds(*s.BotStartedAt, *s.BotEndedAt, f.ID))
+		m.BotSeconds = secondsOut(reports.DurationSeconds(*s.BotStartedAt, *s.BotEndedAt, sid))
 	}
-	if w, ok := f.wait(); ok {
-		m.WaitSeconds = secondsOut(w)
+	if waitOK {
+		m.WaitSeconds = secondsOut(wait)
 	}
 	if s.AcceptedAt != nil && s.FirstAgentMessageAt != nil {
-		m.FirstResponseSeconds = secondsOut(seconds(*s.AcceptedAt, *s.FirstAgentMessageAt, f.ID))
+		m.FirstResponseSeconds = secondsOut(reports.DurationSeconds(*s.AcceptedAt, *s.FirstAgentMessageAt, sid))
 	}
-	if h, ok := f.handle(); ok {
-		m.HandleSeconds = secondsOut(h)
+	if handleOK {
+		m.HandleSeconds = secondsOut(handle)
 	}
 	if s.EndedAt != nil {
-		m.DurationSeconds = secondsOut(seconds(s.StartedAt, *s.EndedAt, f.ID))
+		m.DurationSeconds = secondsOut(reports.DurationSeconds(s.StartedAt, *s.EndedAt, sid))
 	}
 	if s.SentimentScore != nil {
 		d.Sentiment = &DetailsScore{Score: *s.SentimentScore, Label: SentimentLabel(*s.SentimentScore)}
@@ -299,9 +300,9 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	// The legs of a transfer chain are linked only when the caller may open
 	// them: a leg in another queue is that queue's row (id, time, queue).
 	var child models.ChatSession
-	if err := db.Select("id", "queue_id", "started_at").Where("parent_session_id = ? AND queue_id IN ?", s.ID, nonEmpty(acc.Reviewable)).
+	if err := db.Select("id", "queue_id", "started_at").Where("parent_session_id = ? AND queue_id IN ?", s.ID, reports.NonEmpty(acc.Reviewable)).
 		Order("id").Limit(1).Find(&child).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if child.ID != 0 {
 		d.ChildSessionID = &child.ID
@@ -310,8 +311,8 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	if s.ParentSessionID != nil {
 		var parent models.ChatSession
-		if err := db.Select("id", "queue_id").Where("id = ? AND queue_id IN ?", *s.ParentSessionID, nonEmpty(acc.Reviewable)).Limit(1).Find(&parent).Error; err != nil {
-			return nil, apierror.FromDatabase(err)
+		if err := db.Select("id", "queue_id").Where("id = ? AND queue_id IN ?", *s.ParentSessionID, reports.NonEmpty(acc.Reviewable)).Limit(1).Find(&parent).Error; err != nil {
+			return nil, models.Classify(err)
 		}
 		if parent.ID != 0 {
 			d.Transfers = append([]DetailsXfer{{Type: "queue", Direction: "in", At: t(&s.StartedAt), SessionID: &parent.ID,
@@ -321,7 +322,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var seeker models.Seeker
 	if err := db.Where("id = ?", s.SeekerID).Limit(1).Find(&seeker).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if seeker.ID != 0 {
 		d.Seeker = &DetailsSeeker{ID: seeker.ID, ExternalID: seeker.ExternalID, ChannelID: seeker.ChannelID, FirstName: seeker.FirstName,
@@ -332,7 +333,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var parts []models.SessionParticipant
 	if err := db.Where("session_id = ?", s.ID).Order("joined_at, id").Find(&parts).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	var transferredFrom *uint
 	for _, p := range parts {
@@ -351,7 +352,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var offers []models.SessionOffer
 	if err := db.Where("session_id = ?", s.ID).Order("offered_at, id").Find(&offers).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	for _, o := range offers {
 		d.Offers = append(d.Offers, DetailsOffer{UserID: o.UserID, DisplayName: user(o.UserID).DisplayName, OfferedAt: t(&o.OfferedAt),
@@ -360,7 +361,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var bi models.BotInteraction
 	if err := db.Where("session_id = ?", s.ID).Limit(1).Find(&bi).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if bi.ID != 0 {
 		var bot models.Bot
@@ -371,7 +372,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var r models.SessionRating
 	if err := db.Where("session_id = ?", s.ID).Limit(1).Find(&r).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	if r.SessionID != 0 {
 		d.Rating = &DetailsRating{Rating: r.Rating, ScaleMax: r.ScaleMax, Label: ratingLabels[r.Rating], Comment: r.Comment,
@@ -380,7 +381,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 
 	var events []models.SessionEvent
 	if err := db.Where("session_id = ?", s.ID).Order("at, id").Find(&events).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	for _, ev := range events {
 		d.Events = append(d.Events, DetailsEvent{At: t(&ev.At), Type: ev.Type, ActorType: ev.ActorType, ActorUserID: ev.ActorUserID, Data: raw(ev.Data, "")})
@@ -392,7 +393,7 @@ func (e *Engine) SessionDetails(ctx context.Context, id uint64, zone *time.Locat
 	}
 	var ms []models.SessionMessage
 	if err := msgs.Order("seq").Find(&ms).Error; err != nil {
-		return nil, apierror.FromDatabase(err)
+		return nil, models.Classify(err)
 	}
 	for _, msg := range ms {
 		d.Transcript = append(d.Transcript, DetailsMessage{Seq: msg.Seq, SentAt: t(&msg.SentAt), SenderType: msg.SenderType,

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 	"github.com/chime-reports/chime-reports/reports/native"
 )
 
-// deps are what the HTTP surface is built from.
-type deps struct {
+// Deps are what the HTTP surface is built from.
+type Deps struct {
 	DB      *gorm.DB
 	Clock   func() time.Time
 	Log     *slog.Logger
@@ -69,9 +69,9 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 	return v
 }
 
-// newHandler assembles the HTTP surface: health routes, then every
+// NewHandler assembles the HTTP surface: health routes, then every
 // authenticated route behind the key middleware.
-func newHandler(d deps) http.Handler {
+func NewHandler(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}

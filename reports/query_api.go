@@ -1,0 +1,73 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// This file is the surface the entity-set query machinery (reports/query)
+// builds on: rows held in memory, the session-log read, and the data
+// fingerprint of a window. The query package never sees the engine's
+// internals; the engine never sees a query expression.
+
+// NewSliceRows streams rows held in memory.
+func NewSliceRows(rows [][]any) Rows { return newSliceRows(rows) }
+
+// SessionLogColumns returns a copy of the columns of the session logs.
+func SessionLogColumns() []Column { return slices.Clone(sessionLogColumns) }
+
+// SessionLogSelect is the select list of a session-log query; rows read
+// with it are converted by SessionLogRead.Rows.
+const SessionLogSelect = sessionLogSelect
+
+// SessionLogRead is one read of session-log rows outside Run: the queues
+// it may read (with their thresholds, which the derived durations need)
+// and the zone its instants are shown in.
+type SessionLogRead struct{ x *execution }
+
+// ReadSessionLog prepares a session-log read for report r (nil for the raw
+// Sessions table) over queues, which the caller has already narrowed to
+// the visible ones, with instants shown in zone.
+func (e *Engine) ReadSessionLog(ctx context.Context, r *Report, zone *time.Location, queues, visible []uint32) (*SessionLogRead, error) {
+	x := &execution{engine: e, db: e.db.WithContext(ctx), now: e.clock().UTC(),
+		q: Query{Report: r, Window: Window{Zone: zone}, Visible: visible}}
+	x.queues = queues
+	if err := x.loadQueues(); err != nil {
+		return nil, err
+	}
+	return &SessionLogRead{x: x}, nil
+}
+
+// Now is the instant the read stands at (the "now" of open sessions).
+func (l *SessionLogRead) Now() time.Time { return l.x.now }
+
+// From is the FROM clause of a session-log query over the read's queues;
+// the caller adds its conditions, order and limit, then selects
+// SessionLogSelect or counts.
+func (l *SessionLogRead) From() *gorm.DB {
+	return sessionLogFrom(l.x.db).Where("s.queue_id IN ?", nonEmpty(l.x.queues))
+}
+
+// Rows converts rows selected with SessionLogSelect to session-log rows.
+func (l *SessionLogRead) Rows(rows *sql.Rows) Rows {
+	return &sessionLogRows{rows: rows, x: l.x, row: make([]any, len(sessionLogColumns))}
+}
+
+// WindowFingerprint is Fingerprint for report r over queues and the
+// window [start, stop): ok is false when r is not covered, the engine
+// reads from replicas, or the window has not closed.
+func (e *Engine) WindowFingerprint(ctx context.Context, r *Report, queues []uint32, start, stop time.Time) (digest string, ok bool, err error) {
+	cov := fingerprinted[r.Name]
+	if cov == uncovered || e.replicas || stop.After(e.clock()) {
+		return "", false, nil
+	}
+	d, err := e.fingerprint(ctx, cov, queues, start, stop)
+	if err != nil {
+		return "", false, err
+	}
+	return d, true, nil
+}
