@@ -107,7 +107,7 @@ func buildSets() {
 		setIndex[s.Name] = s
 	}
 	for _, r := range All() {
-		if r.Grain == GrainSession && r.Name != "RatingComments" {
+		if r.SessionLog {
 			add(sessionLogSet(r.Name, r.Title, r.Description, r, true))
 			continue
 		}
@@ -119,21 +119,6 @@ func buildSets() {
 		Key: []string{"QueueId"}, Props: queueColumns})
 	add(&Set{Name: "Agents", Title: "Agents", Description: "Agents and managers of the visible queues", kind: agentSet,
 		Key: []string{"AgentId"}, Props: agentColumns})
-}
-
-// Keys of report rows by grain (QueueId is added for per-queue reports).
-var grainKeys = map[Grain][]string{
-	GrainDay:         {"PeriodStart"},
-	GrainHour:        {"PeriodStart"},
-	GrainAgentDay:    {"PeriodStart", "AgentId"},
-	GrainDayKeyword:  {"PeriodStart", "Keyword"},
-	GrainAgent:       {"AgentId"},
-	GrainQueue:       {"QueueId"},
-	GrainHourOfDay:   {"Hour"},
-	GrainDayOfWeek:   {"DayOfWeek"},
-	GrainWeekdayHour: {"DayOfWeek", "Hour"},
-	GrainKeyword:     {"Keyword"},
-	GrainSession:     {"SessionId"},
 }
 
 var (
@@ -159,10 +144,7 @@ func reportSetOf(r *Report) *Set {
 	}
 	s.extra = len(s.Props)
 	s.Props = append(s.Props, r.Columns...)
-	key := grainKeys[r.Grain]
-	if key == nil { // one row per entity of the window: its first column names it
-		key = []string{r.Columns[0].Name}
-	}
+	key := r.Keys
 	if r.RequiresQueue() && !slices.Contains(key, "QueueId") {
 		key = append([]string{"QueueId"}, key...)
 	}
