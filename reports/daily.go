@@ -11,7 +11,7 @@ import (
 
 // Per-day aggregates in SQL. The daily queue reports are sums, counts,
 // means and maxima of per-session values; the database computes them per
-// local day and sends one row per day instead of every session (DESIGN §8:
+// local day and sends one row per day instead of every session (docs/benchmarks.md:
 // within 1.25× of the same aggregate run by the mariadb client).
 //
 // The local day of an instant needs no time-zone tables in the database:

@@ -144,7 +144,7 @@ func shortAbandonMs(x *execution) string {
 	return x.perQueue(func(q queueInfo) int64 { return int64(q.ShortAbandon * 1000) })
 }
 
-// The session predicates (docs/reports.md, "Session predicates").
+// The session predicates: each one's SQL and Go twin are its definition.
 var (
 	Answered = &Pred{Name: "answered", sql: func(*execution) string { return "s.accepted_at IS NOT NULL" }, eval: (*facts).answered}
 	Closed   = &Pred{Name: "closed", sql: func(*execution) string { return "s.ended_at IS NOT NULL" }, eval: (*facts).closed}
