@@ -28,6 +28,7 @@ func init() {
 		),
 		Formula: "Participations in the queue's sessions whose joined_at lies in the window (agent attribution), one row per agent with any.",
 		run:     agentChatsAnswered,
+		cover:   uncovered,
 	})
 	register(&Report{
 		Name: "AgentChatsPerDay", Title: "Agent Chats per Day", Category: QueueAgent, Grain: GrainAgentDay,
@@ -39,6 +40,7 @@ func init() {
 		)...),
 		Formula: "As AgentChatsAnswered per local day of joined_at; every current agent of the queue who receives chats has a row for every day, with zeros when idle.",
 		run:     agentChatsPerDay,
+		cover:   uncovered,
 	})
 	register(&Report{
 		Name: "AgentResponseTimes", Title: "Agent Response Times", Category: QueueAgent, Grain: GrainAgent,
@@ -53,6 +55,7 @@ func init() {
 		),
 		Formula: "The transcript, while the agent is a participant, is split into runs of consecutive guest messages; a response gap runs from the first message of a run to the agent's next message (what the guest experiences).",
 		run:     agentResponseTimes,
+		cover:   uncovered,
 	})
 	register(&Report{
 		Name: "AgentOfferOutcomes", Title: "Agent Offer Outcomes", Category: QueueAgent, Grain: GrainAgent,
@@ -69,6 +72,7 @@ func init() {
 		),
 		Formula: "session_offers of the queue's sessions with offered_at in the window; one session can produce several offers.",
 		run:     agentOfferOutcomes,
+		cover:   uncovered,
 	})
 	register(&Report{
 		Name: "AgentRatings", Title: "Agent Ratings", Category: QueueAgent, Grain: GrainAgent,
@@ -85,6 +89,7 @@ func init() {
 		),
 		Formula: "Ratings r with r.rated_agent_id = agent for sessions that entered the queue in the window (queued_at); the rated agent is the session's last agent, so ChatsAnswered counts answered, closed sessions whose last agent is the agent.",
 		run:     agentRatings,
+		cover:   uncovered,
 	})
 	register(&Report{
 		Name: "GlobalAgentActivity", Title: "Global Agent Activity", Category: Global, Grain: GrainAgent,
@@ -102,6 +107,7 @@ func init() {
 		),
 		Formula: "Participations in sessions of the visible queues with joined_at in the window.",
 		run:     globalAgentActivity,
+		cover:   uncovered,
 	})
 }
 

@@ -21,6 +21,7 @@ func init() {
 		)...),
 		Formula: "Intervals [joined_at, left_at, else min(now, stop)) of the agent's participations in the queue, split across local days by their overlap; the peak comes from a sweep line. Only (agent, day) pairs with chat time are listed. For a view across queues use GlobalAgentActivity or AgentUtilization.",
 		run:     agentConcurrency,
+		cover:   uncovered,
 	})
 	register(&Report{
 		Name: "AgentUtilization", Title: "Agent Utilization", Category: QueueAgent, Grain: GrainAgentDay,
@@ -34,6 +35,7 @@ func init() {
 		)...),
 		Formula: "Agents listed are the queue's members with role agent or manager; presence intervals (status ≠ offline) and participations in any queue are clipped to each local day and to online time. Agent-days without presence are left out, so the report is empty without presence data.",
 		run:     agentUtilization,
+		cover:   uncovered,
 	})
 }
 

@@ -64,7 +64,7 @@ func benchBackend(b *testing.B, db *gorm.DB) {
 	engine := reports.NewEngine(db, func() time.Time { return benchStop })
 	window := reports.Window{Start: benchStart, Stop: benchStop, Zone: time.UTC}
 	for _, r := range reports.All() {
-		if r.Grain == reports.GrainSession && r.Name != "RatingComments" {
+		if r.SessionLog {
 			continue
 		}
 		for _, scope := range []string{"queue1", "all"} {

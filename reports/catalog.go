@@ -70,6 +70,28 @@ type Column struct {
 	// Decimals is the number of decimal places at output for float types
 	// (seconds and pct: 1, decimal: 2 unless set).
 	Decimals int
+	// Measure or Calc computes the column of a measured report (one of
+	// them, unless the column is a key of the report's grouping): a
+	// measure over sessions, or a computation over the row's other
+	// columns and inputs by name.
+	Measure *Measure
+	Calc    func(c Cells) any
+	// Null says the column may be empty (null) in a row.
+	Null bool
+}
+
+// Nullable reports whether the column's value may be null: a measure
+// column's follows from its measure; a seconds, pct or decimal column of
+// a computation may be null (an average or ratio with an empty
+// denominator); any other only when declared Null.
+func (c Column) Nullable() bool {
+	switch {
+	case c.Measure != nil:
+		return c.Measure.Nullable()
+	case c.Null:
+		return true
+	}
+	return c.Calc == nil && (c.Type == Seconds || c.Type == Pct || c.Type == Decimal)
 }
 
 // Report is one registered report: its declaration and computation.
@@ -82,7 +104,40 @@ type Report struct {
 	Columns     []Column
 	// Formula says in words how the numbers are computed (docs).
 	Formula string
-	run     func(ctx context.Context, x *execution) (Rows, error)
+	// By and Inputs declare a measured report: its rows (a grouping) and
+	// the measures its computed columns read besides the columns'. Without
+	// By, run is the report's hand-written computation (sweep lines,
+	// message-level logic).
+	By     *Grouping
+	Inputs map[string]*Measure
+	run    func(ctx context.Context, x *execution) (Rows, error)
+	// Keys are the columns that identify a row (QueueId is added for
+	// per-queue report sets); by default the grain's keys, else the first
+	// column.
+	Keys []string
+	// SessionLog marks a report that streams one row per session (the
+	// session logs): it is served as a session set, without ETags.
+	SessionLog bool
+	// cover says which data the report reads, for its ETag (fingerprint.go).
+	// Measured reports over sessions derive it; every other report declares
+	// it, so none is left without an ETag by omission.
+	cover coverage
+}
+
+// Keys of report rows by grain (a report set adds QueueId for per-queue
+// reports and names the bucket PeriodStart).
+var grainKeys = map[Grain][]string{
+	GrainDay:         {"PeriodStart"},
+	GrainHour:        {"PeriodStart"},
+	GrainAgentDay:    {"PeriodStart", "AgentId"},
+	GrainDayKeyword:  {"PeriodStart", "Keyword"},
+	GrainAgent:       {"AgentId"},
+	GrainQueue:       {"QueueId"},
+	GrainHourOfDay:   {"Hour"},
+	GrainDayOfWeek:   {"DayOfWeek"},
+	GrainWeekdayHour: {"DayOfWeek", "Hour"},
+	GrainKeyword:     {"Keyword"},
+	GrainSession:     {"SessionId"},
 }
 
 // RequiresQueue reports whether the report needs a queueId.
@@ -95,6 +150,22 @@ var registry = map[string]*Report{}
 func register(r *Report) {
 	if _, dup := registry[r.Name]; dup {
 		panic("reports: duplicate report " + r.Name)
+	}
+	if r.By != nil {
+		r.checkMeasured()
+		r.run = r.runMeasured
+		if r.cover == coverUnset {
+			r.cover = sessionFacts // measures read sessions, their ratings and their queues' settings
+		}
+	}
+	if r.cover == coverUnset {
+		panic("reports: " + r.Name + " declares no ETag coverage")
+	}
+	if r.Keys == nil {
+		r.Keys = grainKeys[r.Grain]
+	}
+	if r.Keys == nil { // one row per entity of the window: its first column names it
+		r.Keys = []string{r.Columns[0].Name}
 	}
 	for i := range r.Columns {
 		c := &r.Columns[i]

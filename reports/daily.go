@@ -7,13 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/chime-reports/chime-reports/models"
 )
 
 // Per-day aggregates in SQL. The daily queue reports are sums, counts,
 // means and maxima of per-session values; the database computes them per
-// local day and sends one row per day instead of every session (DESIGN §8:
+// local day and sends one row per day instead of every session (docs/benchmarks.md:
 // within 1.25× of the same aggregate run by the mariadb client).
 //
 // The local day of an instant needs no time-zone tables in the database:
@@ -156,14 +154,6 @@ type dayValues [][]sql.NullFloat64
 // n is an aggregate as a count or sum: 0 when absent.
 func (v dayValues) n(day, col int) int64 { return int64(v[day][col].Float64) }
 
-// seconds is a millisecond aggregate in seconds, nil when absent.
-func (v dayValues) seconds(day, col int) any {
-	if !v[day][col].Valid {
-		return nil
-	}
-	return v[day][col].Float64 / 1000
-}
-
 // meanOf is sum / n for two aggregates, nil when n is 0; scale divides
 // the sum (1000 for milliseconds to seconds).
 func (v dayValues) meanOf(day, sum, n int, scale float64) any {
@@ -212,24 +202,6 @@ func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
 		return nil
 	})
 	return days, out, err
-}
-
-// aggregateBy runs q grouped by key, an integer SQL expression with
-// values in [0, n) (a local hour or weekday of q.timeCol); the values are
-// indexed by key.
-func (x *execution) aggregateBy(q dayQuery, key string, n int) (dayValues, error) {
-	out := make(dayValues, n)
-	for i := range out {
-		out[i] = make([]sql.NullFloat64, len(q.sels)+len(q.pcts))
-	}
-	err := aggregate(x, q, key, func(k int64, v []sql.NullFloat64) error {
-		if k < 0 || k >= int64(n) {
-			return fmt.Errorf("reports: key %d of %s is outside [0, %d)", k, q.timeCol, n)
-		}
-		out[k] = v
-		return nil
-	})
-	return out, err
 }
 
 // aggregate runs q grouped by the SQL expression key (a local day, hour
@@ -305,42 +277,6 @@ func (x *execution) aggregateByText(q dayQuery, expr string) ([]string, dayValue
 		out[i] = m[k]
 	}
 	return keys, out, err
-}
-
-// sessionPreds holds the session predicates and durations of sessions.go
-// (facts) as SQL over chat_sessions s, for one run: TestSessionPredsMatchFacts
-// checks each against its Go twin, session by session.
-type sessionPreds struct {
-	answered, closed, resolvedQ  string
-	abandoned, timedOut, xferOut string
-	wait                         string // ms in queue when resolvedQ (NULL otherwise)
-	handle                       string // ms from accept to end when answered and closed
-	shortAbandon, longAbandon    string
-	slIn, slMet                  string // in the service-level denominator; met the threshold
-}
-
-func (x *execution) sessionPreds() sessionPreds {
-	d := x.daySQL()
-	unanswered := func(state string) string {
-		return "(s.queued_at IS NOT NULL AND s.accepted_at IS NULL AND s.state = '" + state + "')"
-	}
-	p := sessionPreds{
-		answered:  "s.accepted_at IS NOT NULL",
-		closed:    "s.ended_at IS NOT NULL",
-		abandoned: unanswered(models.StateAbandoned),
-		timedOut:  unanswered(models.StateTimedOut),
-		xferOut:   unanswered(models.StateTransferred),
-		handle:    "CASE WHEN s.accepted_at IS NOT NULL AND s.ended_at IS NOT NULL THEN " + d.ms("s.accepted_at", "s.ended_at") + " END",
-	}
-	p.resolvedQ = "(s.queued_at IS NOT NULL AND (s.accepted_at IS NOT NULL OR s.state IN ('" +
-		models.StateAbandoned + "', '" + models.StateTimedOut + "', '" + models.StateTransferred + "')))"
-	p.wait = "CASE WHEN " + p.resolvedQ + " THEN " + d.ms("s.queued_at", "COALESCE(s.accepted_at, s.ended_at)") + " END"
-	short := x.perQueue(func(q queueInfo) int64 { return int64(q.ShortAbandon * 1000) })
-	p.shortAbandon = "(" + p.abandoned + " AND " + p.wait + " < " + short + ")"
-	p.longAbandon = "(" + p.abandoned + " AND (" + p.wait + " IS NULL OR " + p.wait + " >= " + short + "))"
-	p.slIn = "(" + p.answered + " OR " + p.longAbandon + " OR " + p.timedOut + ")"
-	p.slMet = "(" + p.answered + " AND " + p.wait + " <= " + x.perQueue(func(q queueInfo) int64 { return int64(q.SLASeconds * 1000) }) + ")"
-	return p
 }
 
 // rows builds one row per day bucket from its values.

@@ -19,6 +19,7 @@ func init() {
 		},
 		Formula: "Waiting intervals run from queued_at to accepted_at, else ended_at, else min(now, stop); connected intervals from accepted_at to ended_at, else min(now, stop). Intervals are split across hours by their overlap, so a session spanning midnight contributes to every hour it touches.",
 		run:     queueDepthByHour,
+		cover:   uncovered,
 	})
 }
 

@@ -21,16 +21,22 @@
 // re-implements the window arithmetic (window_bounds.go) or the duration
 // rules.
 //
-// Where the numbers are computed: the daily queue, global and bot
-// reports, the keyword trend, and the breakdowns by local hour, weekday,
-// wait band, entry point, skill tag, hand-off reason and intent aggregate
-// in SQL (daily.go): the database sends one row per group, and the local
-// day, hour and weekday of an instant are found without time-zone tables.
-// The SQL predicates there are the twins of the Go ones in sessions.go,
-// checked session by session by TestSessionPredsMatchFacts. Reports that
-// need every session or message (sweep lines for concurrency and queue
-// depth, per-agent overlaps, message-level response times, the per-queue
-// summary, the session logs) stream rows into Go accumulators.
+// Most columns are measures over sessions (measure.go): count, sum, min,
+// max, mean, ratio, nearest-rank percentile and distinct count, each with
+// an attribution time (queued_at, started_at) and a predicate, where one
+// value carries both the SQL and the Go evaluation
+// (TestMeasuresMatchFacts compares them session by session). A measured
+// report declares a grouping (day, hour of day, weekday, weekday × hour,
+// queue, a text key, wait bands) and columns bound by name to measures or
+// to computations over the row (measured.go); the engine runs one
+// aggregate query per attribution time, grouped by the local day, hour or
+// weekday of an instant without time-zone tables in the database
+// (daily.go), and builds rows by column name. Reports that need every
+// session or message (sweep lines for concurrency and queue depth,
+// per-agent overlaps, message-level response times, keyword ranking, the
+// bot reports, the session logs) keep hand-written computations.
+// TestRowsMatchColumns checks every report's rows against its columns.
+// docs/architecture.md ("Reports and measures") says how to add one.
 //
 // This package knows nothing about HTTP: errors it returns carry an
 // apierror class, and the transport maps them to statuses.

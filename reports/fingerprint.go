@@ -16,11 +16,16 @@ import (
 type coverage int
 
 const (
+	// coverUnset is no declaration: register refuses it.
+	coverUnset coverage = iota
 	// uncovered reports read data the fingerprint cannot see cheaply
 	// (participations that began before the window, offers, messages,
 	// presence, bot interactions, keywords, memberships): no fingerprint,
-	// so no ETag.
-	uncovered coverage = iota
+	// so no ETag. The session logs (and the OData session sets) are
+	// uncovered too: they are exports, read once and paged, and a digest of
+	// every row they show costs a large part of the export itself, on every
+	// page. Power Query never revalidates, so it would pay that for nothing.
+	uncovered
 	// sessionFacts reports read the sessions of their queues that started
 	// or were queued in the window, the ratings of those sessions, and
 	// their queues' settings.
@@ -29,36 +34,8 @@ const (
 	sessionNames
 )
 
-// fingerprinted lists the reports whose inputs the data fingerprint covers;
-// a report not named here (a new one included) gets no ETag, which is
-// never wrong, only slower.
-var fingerprinted = map[string]coverage{
-	"GlobalQueueSummary":        sessionFacts,
-	"GlobalChatsPerDay":         sessionFacts,
-	"GlobalHourlyHeatmap":       sessionFacts,
-	"InboundVsAnsweredChats":    sessionFacts,
-	"ChatsByHourOfDay":          sessionFacts,
-	"ChatsByDayOfWeek":          sessionFacts,
-	"ChatOutcomesByDay":         sessionFacts,
-	"ChatsByEntryPoint":         sessionFacts,
-	"ServiceLevelByDay":         sessionFacts,
-	"AbandonedChatsByDay":       sessionFacts,
-	"WaitTimeByDay":             sessionFacts,
-	"WaitTimeDistribution":      sessionFacts,
-	"ChatDurationByDay":         sessionFacts,
-	"TransfersByDay":            sessionFacts,
-	"CustomerSatisfactionByDay": sessionFacts,
-	"SentimentByDay":            sessionFacts,
-	"SkillTagDistribution":      sessionFacts,
-	"RatingComments":            sessionNames,
-	// The session logs (and the OData session sets) are not here: they are
-	// exports, read once and paged, and a digest of every row they show
-	// costs a large part of the export itself, on every page. Power Query
-	// never revalidates, so it would pay that for nothing.
-}
-
 // Validated reports whether r's answers can carry a data fingerprint.
-func (r *Report) Validated() bool { return fingerprinted[r.Name] != uncovered }
+func (r *Report) Validated() bool { return r.cover == sessionFacts || r.cover == sessionNames }
 
 // Fingerprint returns a digest of every row q reads, for an entity tag,
 // or ok false when q cannot be validated: the engine reads from replicas
@@ -78,8 +55,8 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 	if q.Report == nil {
 		return "", false, nil
 	}
-	cov := fingerprinted[q.Report.Name]
-	if cov == uncovered || e.replicas || q.Window.Stop.After(e.clock()) {
+	cov := q.Report.cover
+	if !q.Report.Validated() || e.replicas || q.Window.Stop.After(e.clock()) {
 		return "", false, nil
 	}
 	queues := q.Visible

@@ -61,7 +61,7 @@ func (l *SessionLogRead) Rows(rows *sql.Rows) Rows {
 // window [start, stop): ok is false when r is not covered, the engine
 // reads from replicas, or the window has not closed.
 func (e *Engine) WindowFingerprint(ctx context.Context, r *Report, queues []uint32, start, stop time.Time) (digest string, ok bool, err error) {
-	cov := fingerprinted[r.Name]
+	cov := r.cover
 	if cov == uncovered || e.replicas || stop.After(e.clock()) {
 		return "", false, nil
 	}

@@ -147,28 +147,6 @@ func seconds(a, b time.Time, id int64) float64 {
 	return d
 }
 
-// forEachOfferedRated streams O with each session's rating: the sessions
-// of the run's queues whose queued_at lies in the window.
-func (x *execution) forEachOfferedRated(fn func(f *facts)) error {
-	rows, err := x.db.Table("chat_sessions AS s").Select(factsColumns).Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
-		Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
-		Where("s.queued_at >= ? AND s.queued_at < ?", x.q.Window.Start, x.q.Window.Stop).
-		Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var f facts
-	for rows.Next() {
-		if err := f.scan(rows); err != nil {
-			return err
-		}
-		f.q = x.info[f.QueueID]
-		fn(&f)
-	}
-	return rows.Err()
-}
-
 // mean accumulates an average; its value is nil for an empty set.
 type mean struct {
 	sum float64

@@ -21,6 +21,7 @@ func init() {
 		},
 		Formula: "session_keywords with source question or seeker for sessions that started in the window; ranked by Sessions, then keyword (byte order).",
 		run:     topKeywords,
+		cover:   uncovered,
 	})
 	register(&Report{
 		Name: "KeywordTrendByDay", Title: "Keyword Trend by Day", Category: QueueTextAnalytics, Grain: GrainDayKeyword,
@@ -32,35 +33,43 @@ func init() {
 		},
 		Formula: "The top 10 of TopKeywords over the whole window, then their sessions per day; every day × keyword is listed.",
 		run:     keywordTrendByDay,
+		cover:   uncovered,
 	})
+	scored := CountOf(StartedAt, nil, Sentiment)
 	register(&Report{
-		Name: "SentimentByDay", Title: "Sentiment by Day", Category: QueueTextAnalytics, Grain: GrainDay,
+		Name: "SentimentByDay", Title: "Sentiment by Day", Category: QueueTextAnalytics, Grain: GrainDay, By: ByDay,
 		Description: "Guest sentiment trend per day",
+		Inputs:      map[string]*Measure{"positive": Count(StartedAt, Positive), "negative": Count(StartedAt, Negative)},
 		Columns: []Column{
 			{Name: "Date", Type: Date, Description: "Local day of started_at"},
-			{Name: "Sessions", Type: Int, Description: "Sessions started"},
-			{Name: "ScoredSessions", Type: Int, Description: "Of those, sessions with a sentiment score"},
-			{Name: "AvgSentiment", Type: Decimal, Description: "Mean session score (−1 … 1)"},
-			{Name: "PositivePct", Type: Pct, Description: "Scores above 0.25 / scored · 100"},
-			{Name: "NeutralPct", Type: Pct, Description: "Scores from −0.25 to 0.25 / scored · 100"},
-			{Name: "NegativePct", Type: Pct, Description: "Scores below −0.25 / scored · 100"},
+			{Name: "Sessions", Type: Int, Description: "Sessions started", Measure: Count(StartedAt, nil)},
+			{Name: "ScoredSessions", Type: Int, Description: "Of those, sessions with a sentiment score", Measure: scored},
+			{Name: "AvgSentiment", Type: Decimal, Description: "Mean session score (−1 … 1)", Measure: Mean(Sum(StartedAt, nil, Sentiment), scored)},
+			// The thresholds of SentimentLabel; the scores are DECIMAL(4,3), exact in SQL.
+			{Name: "PositivePct", Type: Pct, Description: "Scores above 0.25 / scored · 100", Measure: Ratio(Count(StartedAt, Positive), scored)},
+			{Name: "NeutralPct", Type: Pct, Description: "Scores from −0.25 to 0.25 / scored · 100", Null: true,
+				Calc: func(c Cells) any {
+					n := c.Int("ScoredSessions")
+					return ratio(n-c.Int("positive")-c.Int("negative"), n)
+				}},
+			{Name: "NegativePct", Type: Pct, Description: "Scores below −0.25 / scored · 100", Measure: Ratio(Count(StartedAt, Negative), scored)},
 		},
 		Formula: "Session scores come from the source system (the mean of its guest-message scores); the service only reports them.",
-		run:     sentimentByDay,
 	})
+	handled := CountOf(QueuedAt, nil, Handle)
 	register(&Report{
 		Name: "SkillTagDistribution", Title: "Skill Tag Distribution", Category: QueueTextAnalytics, Grain: GrainWindow,
+		By:          ByText("SkillTag", "COALESCE(NULLIF(s.skill_tag, ''), '(none)')", nil, "Inbound"),
 		Description: "Demand by skill tag / topic",
 		Columns: []Column{
 			{Name: "SkillTag", Type: String, Description: "The routing skill tag, or (none)"},
-			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue with that tag"},
-			{Name: "Answered", Type: Int, Description: "Of those, answered"},
-			{Name: "AnsweredPct", Type: Pct, Description: "Answered / Inbound · 100"},
-			{Name: "AvgWaitSeconds", Type: Seconds, Description: "Mean wait of the answered ones"},
-			{Name: "AvgHandleSeconds", Type: Seconds, Description: "Mean handle time of answered, closed ones"},
+			{Name: "Inbound", Type: Int, Description: "Sessions that entered the queue with that tag", Measure: inbound},
+			{Name: "Answered", Type: Int, Description: "Of those, answered", Measure: answered},
+			{Name: "AnsweredPct", Type: Pct, Description: "Answered / Inbound · 100", Measure: answeredPct},
+			{Name: "AvgWaitSeconds", Type: Seconds, Description: "Mean wait of the answered ones", Measure: avgAnsweredWait},
+			{Name: "AvgHandleSeconds", Type: Seconds, Description: "Mean handle time of answered, closed ones", Measure: Mean(Sum(QueuedAt, nil, Handle), handled)},
 		},
 		Formula: "Sessions that entered the queue in the window, grouped by skill_tag; most inbound first.",
-		run:     skillTagDistribution,
 	})
 	register(&Report{
 		Name: "RatingComments", Title: "Rating Comments", Category: QueueTextAnalytics, Grain: GrainSession,
@@ -70,11 +79,12 @@ func init() {
 			{Name: "SubmittedAt", Type: DateTime, Description: "When the survey was answered"},
 			{Name: "Rating", Type: Int, Description: "Rating 1–5"},
 			{Name: "Comment", Type: String, Description: "The guest's comment, verbatim"},
-			{Name: "AgentName", Type: String, Description: "The rated (last) agent"},
-			{Name: "Question", Type: String, Description: "The guest's question"},
+			{Name: "AgentName", Type: String, Description: "The rated (last) agent", Null: true},
+			{Name: "Question", Type: String, Description: "The guest's question", Null: true},
 		},
 		Formula: "Survey answers with a non-empty comment for sessions that entered the queue in the window (queued_at), by submitted_at.",
 		run:     ratingComments,
+		cover:   sessionNames,
 	})
 }
 
@@ -242,38 +252,6 @@ func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
 		for k, kw := range top {
 			out = append(out, []any{b.Label, kw, counts[d][k]})
 		}
-	}
-	return newSliceRows(out), nil
-}
-
-func sentimentByDay(_ context.Context, x *execution) (Rows, error) {
-	// The thresholds of SentimentLabel; the scores are DECIMAL(4,3), exact
-	// in SQL.
-	days, v, err := x.aggregateByDay(dayQuery{timeCol: "s.started_at", sels: []string{
-		"COUNT(*)", "COUNT(s.sentiment_score)", "SUM(s.sentiment_score)",
-		count("s.sentiment_score > 0.25"), count("s.sentiment_score < -0.25"),
-	}})
-	if err != nil {
-		return nil, err
-	}
-	return v.rows(days, func(d Bucket, i int) []any {
-		n, pos, neg := v.n(i, 1), v.n(i, 3), v.n(i, 4)
-		return []any{d.Label, v.n(i, 0), n, v.meanOf(i, 2, 1, 1), ratio(pos, n), ratio(n-pos-neg, n), ratio(neg, n)}
-	}), nil
-}
-
-func skillTagDistribution(_ context.Context, x *execution) (Rows, error) {
-	p := x.sessionPreds()
-	tags, v, err := x.aggregateByText(dayQuery{timeCol: "s.queued_at", sels: []string{
-		"COUNT(*)", count(p.answered), "SUM(CASE WHEN " + p.answered + " THEN " + p.wait + " END)", "SUM(" + p.handle + ")", "COUNT(" + p.handle + ")",
-	}}, "COALESCE(NULLIF(s.skill_tag, ''), '(none)')")
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]any, len(tags))
-	for i, t := range tags {
-		inbound, answered := v.n(i, 0), v.n(i, 1)
-		out[i] = []any{t, inbound, answered, ratio(answered, inbound), v.meanOf(i, 2, 1, 1000), v.meanOf(i, 3, 4, 1000)}
 	}
 	return newSliceRows(out), nil
 }

@@ -229,7 +229,7 @@ func measureReports(ctx context.Context, be *backend, cfg config) ([]latency, er
 	floor := floorRunner{dsn: be.DSN}
 	var out []latency
 	for _, r := range reports.All() {
-		if r.Grain == reports.GrainSession && r.Name != "RatingComments" {
+		if r.SessionLog {
 			continue // the session logs are measured as exports
 		}
 		if cfg.Only != nil && !cfg.Only.MatchString(r.Name) {

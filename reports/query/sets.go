@@ -109,7 +109,7 @@ func buildSets() {
 		setIndex[s.Name] = s
 	}
 	for _, r := range reports.All() {
-		if r.Grain == reports.GrainSession && r.Name != "RatingComments" {
+		if r.SessionLog {
 			add(sessionLogSet(r.Name, r.Title, r.Description, r, true))
 			continue
 		}
@@ -121,21 +121,6 @@ func buildSets() {
 		Key: []string{"QueueId"}, Props: queueColumns})
 	add(&Set{Name: "Agents", Title: "Agents", Description: "Agents and managers of the visible queues", kind: agentSet,
 		Key: []string{"AgentId"}, Props: agentColumns})
-}
-
-// Keys of report rows by grain (QueueId is added for per-queue reports).
-var grainKeys = map[reports.Grain][]string{
-	reports.GrainDay:         {"PeriodStart"},
-	reports.GrainHour:        {"PeriodStart"},
-	reports.GrainAgentDay:    {"PeriodStart", "AgentId"},
-	reports.GrainDayKeyword:  {"PeriodStart", "Keyword"},
-	reports.GrainAgent:       {"AgentId"},
-	reports.GrainQueue:       {"QueueId"},
-	reports.GrainHourOfDay:   {"Hour"},
-	reports.GrainDayOfWeek:   {"DayOfWeek"},
-	reports.GrainWeekdayHour: {"DayOfWeek", "Hour"},
-	reports.GrainKeyword:     {"Keyword"},
-	reports.GrainSession:     {"SessionId"},
 }
 
 var (
@@ -161,10 +146,7 @@ func reportSetOf(r *reports.Report) *Set {
 	}
 	s.extra = len(s.Props)
 	s.Props = append(s.Props, r.Columns...)
-	key := grainKeys[r.Grain]
-	if key == nil { // one row per entity of the window: its first column names it
-		key = []string{r.Columns[0].Name}
-	}
+	key := r.Keys
 	if r.RequiresQueue() && !slices.Contains(key, "QueueId") {
 		key = append([]string{"QueueId"}, key...)
 	}
