@@ -80,10 +80,10 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 	// The watermarks first: anything written after this is newer than
 	// them (or has a larger id) and is caught by the first pass.
 	var top struct {
-		MaxUpd  *time.Time
-		MaxID   *uint64
-		MinID   *uint64
-		N       int64
+		MaxUpd *time.Time
+		MaxID  *uint64
+		MinID  *uint64
+		N      int64
 	}
 	var maxRate *time.Time
 	if err := db.Raw("SELECT MAX(updated_at) AS max_upd, MAX(id) AS max_id, MIN(id) AS min_id, COUNT(*) AS n FROM chat_sessions").Scan(&top).Error; err != nil {

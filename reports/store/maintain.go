@@ -422,9 +422,10 @@ type Maintainer struct {
 	Every, SweepEvery time.Duration
 	Log               *slog.Logger
 
-	mu   sync.Mutex
-	last PassStats
-	err  error
+	mu     sync.Mutex
+	last   PassStats
+	err    error
+	passes int64
 }
 
 // Run runs passes until ctx ends. Each pass takes the maintenance lock
@@ -472,15 +473,17 @@ func (m *Maintainer) Run(ctx context.Context) {
 		m.mu.Lock()
 		if !errors.Is(err, ErrBusy) {
 			m.last, m.err = ps, err
+			m.passes++
 		}
 		m.mu.Unlock()
 		t.Reset(every)
 	}
 }
 
-// Last returns the last pass's statistics and error.
-func (m *Maintainer) Last() (PassStats, error) {
+// Last returns the last pass's statistics and error, and the number of
+// passes this maintainer has run.
+func (m *Maintainer) Last() (PassStats, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.last, m.err
+	return m.last, m.passes, m.err
 }

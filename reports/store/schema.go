@@ -116,3 +116,10 @@ func recordThresholds(tx *gorm.DB, q uint32, t Thresholds) error {
 }
 
 var errNotBuilt = errors.New("store: not built")
+
+// Built reports whether the store is built for the current declaration
+// of measures.
+func Built(ctx context.Context, db *gorm.DB) (bool, error) {
+	st, err := state(db.WithContext(ctx))
+	return st.Built && st.Measures == Fingerprint(), err
+}
