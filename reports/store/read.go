@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +22,11 @@ type Query struct {
 	Start, Stop time.Time
 	Zone        *time.Location
 	Interval    Interval
+	// Measures names the measures to read (all of Attr's when empty).
+	Measures []string
+	// Raw computes everything from raw rows, as if the store were empty:
+	// the reference the store-backed answer equals.
+	Raw bool
 }
 
 // Result holds one row of values per bucket, in the order of Measures:
@@ -68,6 +74,16 @@ func Read(ctx context.Context, db *gorm.DB, q Query) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Buckets: buckets, Measures: Of(q.Attr), Values: make([][]sql.NullInt64, len(buckets))}
+	if len(q.Measures) > 0 {
+		res.Measures = nil
+		for _, name := range q.Measures {
+			i := slices.IndexFunc(Of(q.Attr), func(m Measure) bool { return m.Name == name })
+			if i < 0 {
+				return nil, fmt.Errorf("store: no measure %q attributed by %s", name, q.Attr)
+			}
+			res.Measures = append(res.Measures, Of(q.Attr)[i])
+		}
+	}
 	for i := range res.Values {
 		res.Values[i] = make([]sql.NullInt64, len(res.Measures))
 		for j, m := range res.Measures {
@@ -103,7 +119,7 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 	lo, hi := q.Start.UnixMilli()/IntervalMs, q.Stop.UnixMilli()/IntervalMs
 	var storeQ, rawQ []uint32
 	raw := map[uint32]map[int64]bool{}
-	if st.Built && st.Measures == Fingerprint() {
+	if st.Built && st.Measures == Fingerprint() && !q.Raw {
 		rec, err := recordedThresholds(tx)
 		if err != nil {
 			return err
@@ -165,7 +181,7 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 		return rows.Err()
 	}
 	if len(storeQ) > 0 {
-		stmt, args := storeSQL(q, storeQ, raw, lo, hi, key("iv"))
+		stmt, args := storeSQL(q, res.Measures, storeQ, raw, lo, hi, key("iv"))
 		rows, err := tx.Raw(stmt, args...).Rows()
 		if err != nil {
 			return err
@@ -174,7 +190,7 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 			return err
 		}
 	}
-	if stmt, args, ok := rawSQL(d, q, rawQ, raw, key(d.iv(q.Attr.source().timeCol))); ok {
+	if stmt, args, ok := rawSQL(d, q, res.Measures, rawQ, raw, key(d.iv(q.Attr.source().timeCol))); ok {
 		rows, err := tx.Raw(stmt, args...).Rows()
 		if err != nil {
 			return err
@@ -310,8 +326,7 @@ func bucketKey(d dialect, q Query, buckets []Bucket) (func(iv string) string, fu
 
 // storeSQL sums the stored intervals of queues in [lo, hi) per bucket,
 // leaving out each queue's raw intervals.
-func storeSQL(q Query, queues []uint32, raw map[uint32]map[int64]bool, lo, hi int64, key string) (string, []any) {
-	ms := Of(q.Attr)
+func storeSQL(q Query, ms []Measure, queues []uint32, raw map[uint32]map[int64]bool, lo, hi int64, key string) (string, []any) {
 	sels := make([]string, len(ms))
 	for i, m := range ms {
 		sels[i] = m.combine(m.Name)
@@ -335,7 +350,7 @@ func storeSQL(q Query, queues []uint32, raw map[uint32]map[int64]bool, lo, hi in
 
 // rawSQL aggregates the raw rows of the whole range for the queues in
 // all, and of their raw intervals for the others, per bucket.
-func rawSQL(d dialect, q Query, all []uint32, raw map[uint32]map[int64]bool, key string) (string, []any, bool) {
+func rawSQL(d dialect, q Query, ms []Measure, all []uint32, raw map[uint32]map[int64]bool, key string) (string, []any, bool) {
 	src := q.Attr.source()
 	var ors []string
 	var args []any
@@ -368,11 +383,10 @@ func rawSQL(d dialect, q Query, all []uint32, raw map[uint32]map[int64]bool, key
 			i = j
 		}
 		ors = append(ors, "("+src.queueCol+" = "+strconv.Itoa(id)+" AND ("+strings.Join(rs, " OR ")+"))")
-		_ = args
 	}
 	if len(ors) == 0 {
 		return "", nil, false
 	}
-	return "SELECT " + key + " AS k, " + d.aggregates(Of(q.Attr)) + " FROM " + src.from + " WHERE " + src.where +
+	return "SELECT " + key + " AS k, " + d.aggregates(ms) + " FROM " + src.from + " WHERE " + src.where +
 		" AND (" + strings.Join(ors, " OR ") + ") GROUP BY k", args, true
 }
