@@ -73,6 +73,31 @@ func migrations() []*gormigrate.Migration {
 			}
 			return nil
 		},
+	}, {
+		// The interval store (reports/store): its bookkeeping tables, and the
+		// indexes its maintenance loop finds changed sessions and late
+		// ratings by. The interval tables follow the store's declaration of
+		// measures and are created by the store itself.
+		ID: "2026112601_interval_store",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.AutoMigrate(storeModels()...); err != nil {
+				return err
+			}
+			for _, ix := range []struct{ name, table, col string }{
+				{"ix_cs_updated", "chat_sessions", "updated_at"},
+				{"ix_sr_submitted", "session_ratings", "submitted_at"},
+			} {
+				if !tx.Migrator().HasIndex(ix.table, ix.name) {
+					if err := tx.Exec("CREATE INDEX " + ix.name + " ON " + ix.table + " (" + ix.col + ")").Error; err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error {
+			return tx.Migrator().DropTable(storeModels()...)
+		},
 	}}
 }
 

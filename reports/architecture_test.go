@@ -49,6 +49,8 @@ var rules = []rule{
 		Deny: []string{depGin, depHTTP, mod + "/odata", mod + "/keys", mod + "/cmd", mod + "/reports/native", mod + "/reports/query"}},
 	{Pattern: "reports/textindex", Why: "a store below the engine",
 		Deny: []string{depGin, depHTTP, mod + "/odata", mod + "/keys", mod + "/cmd", mod + "/reports"}},
+	{Pattern: "reports/store", Why: "the interval store sits below the engine, which reads it: it knows tables, not reports",
+		Deny: []string{depGin, depHTTP, mod + "/odata", mod + "/keys", mod + "/cmd", mod + "/reports"}},
 	{Pattern: "reports/httpcache", Why: "an HTTP helper of the surfaces: it knows no report",
 		Deny: []string{depGin, depGorm, mod}},
 	{Pattern: "reports/apierror", Why: "the error shape is a leaf every layer may use",

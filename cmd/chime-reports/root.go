@@ -36,6 +36,8 @@ type config struct {
 	RateBurst       int
 	MaxURLBytes     int
 	MaxBodyBytes    int64
+	// StoreEvery is the time between interval store maintenance passes.
+	StoreEvery time.Duration
 }
 
 // envFlags maps flags to the environment variables that set them when the
@@ -68,7 +70,7 @@ Configuration: flags win over the environment (CHIME_DB, CHIME_ADDR).`,
 	root.PersistentFlags().StringVar(&cfg.DB, "db", "sqlite:chime.db", "database: sqlite:PATH or a MySQL DSN such as 'mysql://root@tcp(127.0.0.1:3306)/chime' (env CHIME_DB)")
 	root.PersistentFlags().StringVar(&cfg.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	root.PersistentFlags().StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newServeCmd(cfg), newMigrateCmd(cfg), newKeysCmd(cfg), newUsersCmd(cfg), newFixturesCmd(cfg), newKeywordsCmd(cfg))
+	root.AddCommand(newServeCmd(cfg), newMigrateCmd(cfg), newKeysCmd(cfg), newUsersCmd(cfg), newFixturesCmd(cfg), newKeywordsCmd(cfg), newRollupCmd(cfg))
 	return root
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 func newServeCmd(cfg *config) *cobra.Command {
@@ -41,6 +42,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", server.DefaultMaxURLBytes, "longest request URL (414 above it)")
 	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body (413 above it)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
+	c.Flags().DurationVar(&cfg.StoreEvery, "store-every", 5*time.Second, "time between maintenance passes of the interval store (docs/operations.md)")
 	return c
 }
 
@@ -88,6 +90,15 @@ func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 		}
 		slog.Info("demo data ready", "sessions", st.Sessions, "messages", st.Messages)
 	}
+	// The interval store is built (in the background on an existing
+	// database) and kept current by one serve process at a time.
+	mctx, stopMaintainer := context.WithCancel(ctx)
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		(&store.Maintainer{DB: db, Every: cfg.StoreEvery, Log: slog.Default()}).Run(mctx)
+	}()
+	defer func() { stopMaintainer(); <-maintained }() // before the database closes
 	// Audit records are queued and written in batches; the deferred Close
 	// runs after server.Serve has shut down and before closeDB, so the
 	// records of the last requests are written before exit.

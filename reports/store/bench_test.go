@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/chime-reports/chime-reports/models/dbtest"
+	"github.com/chime-reports/chime-reports/reports"
+)
+
+// BenchmarkStore measures, on a database loaded with a year of fixtures
+// (CHIME_BENCH_STORE_SQLITE=PATH and/or CHIME_BENCH_STORE_MYSQL_DSN, e.g.
+// `chime-reports fixtures load --start 2021-01-01 --end 2021-12-31
+// --sessions 100000 --seed 7`): the full rebuild of the store (it WRITES
+// the store's tables), and a queue-year per-day read in New York time of
+// every queued-at measure from the store, from raw rows, and the
+// ServiceLevelByDay report on the raw engine. docs/benchmarks.md.
+func BenchmarkStore(b *testing.B) {
+	backends := []struct{ name, env, prefix string }{
+		{"mysql", "CHIME_BENCH_STORE_MYSQL_DSN", ""},
+		{"sqlite", "CHIME_BENCH_STORE_SQLITE", "sqlite:"},
+	}
+	ran := false
+	for _, be := range backends {
+		v := os.Getenv(be.env)
+		if v == "" {
+			continue
+		}
+		ran = true
+		b.Run(be.name, func(b *testing.B) { benchStore(b, dbtest.Bench(b, be.prefix+v)) })
+	}
+	if !ran {
+		b.Skip("set CHIME_BENCH_STORE_MYSQL_DSN and/or CHIME_BENCH_STORE_SQLITE to databases holding a year of fixtures")
+	}
+}
+
+func benchStore(b *testing.B, db *gorm.DB) {
+	ctx := context.Background()
+	b.Run("rebuild", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := Rebuild(ctx, db, time.Minute, BuildOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if ok, err := Built(ctx, db); err != nil || !ok {
+		if _, err := Rebuild(ctx, db, time.Minute, BuildOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	start, stop := time.Date(2021, 1, 1, 0, 0, 0, 0, ny).UTC(), time.Date(2022, 1, 1, 0, 0, 0, 0, ny).UTC()
+	// The columns of ServiceLevelByDay.
+	sl := []string{"inbound", "sl_met", "answered", "long_abandoned", "short_abandoned", "timed_out", "flowed_out", "sl_offered"}
+	for _, c := range []struct {
+		name     string
+		raw      bool
+		measures []string
+	}{{"queue-year-day/store/all", false, nil}, {"queue-year-day/raw/all", true, nil},
+		{"queue-year-day/store/service-level", false, sl}, {"queue-year-day/raw/service-level", true, sl}} {
+		b.Run(c.name, func(b *testing.B) {
+			q := Query{Attr: Queued, Queues: []uint32{1}, Start: start, Stop: stop, Zone: ny, Interval: P1D, Raw: c.raw, Measures: c.measures}
+			for i := 0; i < b.N; i++ {
+				res, err := Read(ctx, db, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if c.raw == (res.StoreQueues > 0) {
+					b.Fatalf("store queues %d, raw queues %d", res.StoreQueues, res.RawQueues)
+				}
+			}
+		})
+	}
+	b.Run("queue-year-day/ServiceLevelByDay-raw-engine", func(b *testing.B) {
+		e := reports.NewEngine(db, func() time.Time { return stop })
+		var r *reports.Report
+		for _, x := range reports.All() {
+			if x.Name == "ServiceLevelByDay" {
+				r = x
+			}
+		}
+		for i := 0; i < b.N; i++ {
+			res, err := e.Run(ctx, reports.Query{Report: r, QueueID: 1, Window: reports.Window{Start: start, Stop: stop, Zone: ny}, Visible: []uint32{1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for res.Rows.Next() {
+			}
+			res.Rows.Close()
+		}
+	})
+}

@@ -1,0 +1,346 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/chime-reports/chime-reports/fixtures"
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/models/dbtest"
+	"github.com/chime-reports/chime-reports/reports"
+)
+
+var zones = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "UTC"}
+
+// The data: six weeks around the spring DST changes of New York (14
+// March), London (28 March) and Lord Howe (4 April, a 30-minute change),
+// with sessions still open at the end.
+var (
+	dataStart = time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+	dataEnd   = time.Date(2021, 4, 12, 0, 0, 0, 0, time.UTC)
+)
+
+func load(t *testing.T, db *gorm.DB, n int) {
+	t.Helper()
+	_, err := fixtures.Load(context.Background(), db, fixtures.Options{Start: dataStart, End: dataEnd, Sessions: n, Seed: 7,
+		Now: dataEnd.Add(-36 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// oracle computes q bucket by bucket straight from the raw rows: one
+// aggregate per bucket over its UTC range, no store, no bucket keys.
+func oracle(t *testing.T, db *gorm.DB, q Query, buckets []Bucket) [][]sql.NullInt64 {
+	t.Helper()
+	cur, err := currentThresholds(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDialect(db, cur)
+	src := q.Attr.source()
+	stmt := "SELECT " + d.aggregates(Of(q.Attr)) + " FROM " + src.from + " WHERE " + src.where + " AND " + src.queueCol + " IN ? AND " +
+		src.timeCol + " >= ? AND " + src.timeCol + " < ?"
+	out := make([][]sql.NullInt64, len(buckets))
+	for i, b := range buckets {
+		v := make([]sql.NullInt64, len(Of(q.Attr)))
+		dest := make([]any, len(v))
+		for j := range v {
+			dest[j] = &v[j]
+		}
+		if err := db.Raw(stmt, q.Queues, b.Start, b.End).Row().Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func randomQuery(r *rand.Rand) Query {
+	zone, _ := time.LoadLocation(zones[r.IntN(len(zones))])
+	iv := Intervals[r.IntN(len(Intervals))]
+	span := 6 * time.Hour
+	switch iv {
+	case P1D, P1W, P1M, Total:
+		span = time.Duration(1+r.IntN(40)) * 24 * time.Hour
+	case PT1H, PT30M:
+		span = time.Duration(1+r.IntN(4)) * 24 * time.Hour
+	}
+	from := dataStart.Add(-24 * time.Hour).Add(time.Duration(r.IntN(46*96)) * 15 * time.Minute)
+	stop := from.Add(span).Add(time.Duration(r.IntN(96)) * 15 * time.Minute)
+	var queues []uint32
+	for id := uint32(1); id <= 5; id++ {
+		if r.IntN(2) == 0 {
+			queues = append(queues, id)
+		}
+	}
+	if len(queues) == 0 {
+		queues = []uint32{1 + uint32(r.IntN(5))}
+	}
+	return Query{Attr: Attrs[r.IntN(len(Attrs))], Queues: queues, Start: from, Stop: stop, Zone: zone, Interval: iv}
+}
+
+// check compares n random reads with the oracle, and returns how many
+// intervals they read raw and how many queues they read wholly raw.
+func check(t *testing.T, db *gorm.DB, r *rand.Rand, n int, what string) (raw, rawQueues int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		q := randomQuery(r)
+		res, err := Read(context.Background(), db, q)
+		if err != nil {
+			t.Fatalf("%s: %+v: %v", what, q, err)
+		}
+		want := oracle(t, db, q, res.Buckets)
+		for b := range want {
+			for j, m := range res.Measures {
+				g, w := res.Values[b][j], want[b][j]
+				if g != w {
+					t.Fatalf("%s: %s %s %s %v queues %v, bucket %s–%s: %s = %v, raw computation %v (store queues %d, raw queues %d, raw intervals %d)",
+						what, q.Attr, q.Interval, q.Zone, q.Start, q.Queues, res.Buckets[b].Start, res.Buckets[b].End, m.Name, g, w,
+						res.StoreQueues, res.RawQueues, res.RawIntervals)
+				}
+			}
+		}
+		raw += res.RawIntervals
+		rawQueues += res.RawQueues
+	}
+	return raw, rawQueues
+}
+
+func TestStoreEqualsRaw(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		db := b.DB
+		load(t, db, 1500)
+		r := rand.New(rand.NewPCG(1, 2))
+		// Not built yet: everything raw, still exact.
+		check(t, db, r, 10, "before the build")
+		if _, err := Rebuild(ctx, db, time.Second, BuildOptions{BatchSize: 700}); err != nil {
+			t.Fatal(err)
+		}
+		// Only the sessions within Margin of the newest updated_at are
+		// read raw.
+		if raw, rawQueues := check(t, db, r, 60, "after the build"); rawQueues != 0 || raw > 20 {
+			t.Errorf("a fresh store read %d queues and %d intervals raw", rawQueues, raw)
+		}
+		rebuildIsIdempotent(t, db)
+
+		// Changes the maintenance loop has not seen yet: reads stay exact
+		// by computing the touched intervals raw.
+		mutate(t, db, r, false)
+		if raw, _ := check(t, db, r, 60, "changes pending"); raw == 0 {
+			t.Error("no read took the changed intervals raw")
+		}
+		// Captured but not recomputed: dirty intervals pending.
+		st, _ := state(db)
+		if _, err := pass(ctx, db, PassOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		mutate(t, db, r, false)
+		cur, _ := currentThresholds(db)
+		captureOnly(t, db, cur, st)
+		var dirty int64
+		db.Model(&models.ReportStoreDirty{}).Count(&dirty)
+		if dirty == 0 {
+			t.Fatal("capture left no dirty interval")
+		}
+		check(t, db, r, 60, "dirty intervals pending")
+
+		// Deletes are seen by the sweep.
+		mutate(t, db, r, true)
+		ps, err := Pass(ctx, db, time.Second, PassOptions{Sweep: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps.Deleted == 0 || ps.DirtyLeft != 0 {
+			t.Errorf("pass after deletes: %+v", ps)
+		}
+		check(t, db, r, 60, "after a pass with deletes")
+		sameAsRebuild(t, db)
+
+		// A queue whose thresholds change is read raw, then rebuilt.
+		if err := db.Exec("UPDATE queues SET sla_threshold_seconds = 17, short_abandon_seconds = 3, updated_at = ? WHERE id = 1", time.Now()).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, rawQueues := check(t, db, r, 30, "thresholds changed"); rawQueues == 0 {
+			t.Error("no read took the queue whose thresholds changed raw")
+		}
+		if ps, err := Pass(ctx, db, time.Second, PassOptions{}); err != nil || ps.QueuesRebuilt != 1 {
+			t.Fatalf("pass after a threshold change: %+v, %v", ps, err)
+		}
+		check(t, db, r, 30, "queue rebuilt")
+		sameAsRebuild(t, db)
+	})
+}
+
+// captureOnly runs a pass's capture without the recompute: the changed
+// sessions' intervals are dirty, the watermarks have moved past them.
+func captureOnly(t *testing.T, db *gorm.DB, cur map[uint32]Thresholds, st models.ReportStoreState) {
+	t.Helper()
+	var ids []uint64
+	if err := db.Raw("SELECT id FROM chat_sessions WHERE updated_at >= ? OR id > ?", st.SessionWatermark, st.MaxSessionID).Scan(&ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	var rated []uint64
+	db.Raw("SELECT session_id FROM session_ratings WHERE submitted_at >= ?", st.RatingWatermark).Scan(&rated)
+	if err := capture(db, newDialect(db, cur), append(ids, rated...)); err != nil {
+		t.Fatal(err)
+	}
+	var top struct {
+		MaxUpd time.Time
+		MaxID  uint64
+	}
+	db.Raw("SELECT MAX(updated_at) AS max_upd, MAX(id) AS max_id FROM chat_sessions").Scan(&top)
+	var maxRate time.Time
+	db.Raw("SELECT MAX(submitted_at) FROM session_ratings").Row().Scan(&maxRate)
+	st.SessionWatermark, st.MaxSessionID, st.RatingWatermark = top.MaxUpd.Add(-Margin), top.MaxID, maxRate.Add(-Margin)
+	if err := saveState(db, st); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mutate changes sessions the way the write side does: answers, re-opens,
+// re-queues (to another queue and day), closes, late ratings (without
+// touching the session), new sessions with old timestamps and, when del
+// is set, deletes.
+func mutate(t *testing.T, db *gorm.DB, r *rand.Rand, del bool) {
+	t.Helper()
+	var ids []uint
+	db.Model(&models.ChatSession{}).Order("id").Pluck("id", &ids)
+	pick := func() uint { return ids[r.IntN(len(ids))] }
+	now := func() time.Time { return models.UTC(time.Now()) }
+	exec := func(stmt string, args ...any) {
+		t.Helper()
+		if err := db.Exec(stmt, args...).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 8; i++ {
+		// Re-opened: back to waiting, in another queue, queued hours later.
+		exec("UPDATE chat_sessions SET state = 'Waiting', accepted_at = NULL, ended_at = NULL, end_reason = NULL, queue_id = ?, "+
+			"queued_at = ?, updated_at = ? WHERE id = ?", 1+r.IntN(5), dataStart.Add(time.Duration(r.IntN(40*24*60))*time.Minute), now(), pick())
+		// Answered late: a long wait and handle time.
+		exec("UPDATE chat_sessions SET state = 'Completed', accepted_at = ?, ended_at = ?, end_reason = 'agent_left', updated_at = ? "+
+			"WHERE id = ? AND queued_at IS NOT NULL", dataStart.Add(41*24*time.Hour), dataStart.Add(41*24*time.Hour+time.Hour), now(), pick())
+		// Abandoned quickly (short abandons depend on the threshold).
+		exec("UPDATE chat_sessions SET state = 'Abandoned', accepted_at = NULL, ended_at = queued_at, end_reason = 'seeker_left', updated_at = ? "+
+			"WHERE id = ? AND queued_at IS NOT NULL", now(), pick())
+		// Moved in time by started_at (and its bot interaction).
+		id := pick()
+		at := dataStart.Add(time.Duration(r.IntN(40*24*60)) * time.Minute)
+		exec("UPDATE chat_sessions SET started_at = ?, updated_at = ? WHERE id = ?", at, now(), id)
+		exec("UPDATE bot_interactions SET started_at = ?, outcome = 'deflected' WHERE session_id = ?", at, id)
+		// A late rating: the session is not touched.
+		id = pick()
+		exec("DELETE FROM session_ratings WHERE session_id = ?", id)
+		exec("INSERT INTO session_ratings (session_id, queue_id, rating, scale_max, submitted_at) SELECT id, queue_id, ?, 5, ? FROM chat_sessions WHERE id = ?",
+			1+r.IntN(5), now(), id)
+	}
+	// New sessions with historic timestamps (a bulk load): a larger id.
+	for i := 0; i < 3; i++ {
+		at := dataStart.Add(time.Duration(r.IntN(40*24*60)) * time.Minute)
+		s := models.ChatSession{SessionGUID: fmt.Sprintf("new-%d-%d", time.Now().UnixNano(), i), ConversationGUID: "c", QueueID: uint32(1 + r.IntN(5)),
+			SeekerID: 1, EntryPoint: "teams", State: "Completed", StartedAt: at, QueuedAt: &at, AcceptedAt: ptr(at.Add(40 * time.Second)),
+			EndedAt: ptr(at.Add(10 * time.Minute)), LastActivityAt: at, CreatedAt: at, UpdatedAt: at}
+		if err := db.Session(&gorm.Session{SkipHooks: true}).Create(&s).Error; err != nil {
+			t.Fatal(err)
+		}
+		exec("UPDATE chat_sessions SET updated_at = ? WHERE id = ?", at, s.ID) // GORM stamped it now
+	}
+	if del {
+		for i := 0; i < 5; i++ {
+			id := pick()
+			exec("DELETE FROM session_ratings WHERE session_id = ?", id)
+			exec("DELETE FROM bot_interactions WHERE session_id = ?", id)
+			exec("DELETE FROM chat_sessions WHERE id = ?", id)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// sameAsRebuild checks that the maintained interval tables equal a fresh
+// build's, row for row.
+func sameAsRebuild(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	before := dump(t, db)
+	if _, err := Rebuild(context.Background(), db, time.Second, BuildOptions{BatchSize: 500}); err != nil {
+		t.Fatal(err)
+	}
+	after := dump(t, db)
+	for k, v := range after {
+		if before[k] != v {
+			t.Fatalf("interval %s: maintained %q, rebuilt %q", k, before[k], v)
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			t.Fatalf("interval %s: maintained %q, absent from a rebuild", k, before[k])
+		}
+	}
+}
+
+func rebuildIsIdempotent(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	sameAsRebuild(t, db)
+}
+
+// dump reads every interval row as text, keyed by table, queue and
+// interval; an all-zero row (an interval whose sessions all left) counts
+// as absent.
+func dump(t *testing.T, db *gorm.DB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, a := range Attrs {
+		rows, err := db.Raw("SELECT queue_id, iv, " + names(Of(a)) + " FROM " + a.Table()).Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			v := make([]sql.NullInt64, len(Of(a))+2)
+			dest := make([]any, len(v))
+			for i := range v {
+				dest[i] = &v[i]
+			}
+			if err := rows.Scan(dest...); err != nil {
+				t.Fatal(err)
+			}
+			out[fmt.Sprintf("%s/%d/%d", a, v[0].Int64, v[1].Int64)] = fmt.Sprint(v[2:])
+		}
+		rows.Close()
+	}
+	return out
+}
+
+// The buckets are the reports' own: local days as reports.Window.Days,
+// hours as reports.Window.Hours, in every zone of the tests.
+func TestBucketsMatchReportWindows(t *testing.T) {
+	for _, name := range zones {
+		zone, _ := time.LoadLocation(name)
+		start, stop := time.Date(2021, 3, 1, 0, 0, 0, 0, zone).UTC(), time.Date(2021, 11, 10, 0, 0, 0, 0, zone).UTC()
+		w := reports.Window{Start: start, Stop: stop, Zone: zone}
+		for _, c := range []struct {
+			iv   Interval
+			want []reports.Bucket
+		}{{P1D, w.Days()}, {PT1H, w.Hours()}} {
+			got, err := Buckets(c.iv, start, stop, zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("%s %s: %d buckets, reports have %d", name, c.iv, len(got), len(c.want))
+			}
+			for i := range got {
+				if !got[i].Start.Equal(c.want[i].Start) || !got[i].End.Equal(c.want[i].End) || !got[i].Label.Equal(c.want[i].Label) {
+					t.Fatalf("%s %s bucket %d: %+v, reports %+v", name, c.iv, i, got[i], c.want[i])
+				}
+			}
+		}
+	}
+}
