@@ -276,13 +276,13 @@ func (b *builder) success(r native.Route) (*openapi3.Response, error) {
 func columnSchema(c reports.Column) (*openapi3.Schema, error) {
 	s := &openapi3.Schema{Description: c.Description}
 	if c.Unit != "" {
-		s.Description = strings.TrimSpace(s.Description + " Unit: " + c.Unit + ".")
+		s.Description = strings.TrimSuffix(s.Description, ".") + ". Unit: " + c.Unit + "."
 	}
 	switch c.Type {
 	case reports.Int:
 		s.Type, s.Format = types("integer", "null"), "int64"
 	case reports.Seconds, reports.Pct, reports.Decimal:
-		s.Type = types("number", "null")
+		s.Type, s.Format = types("number", "null"), "double"
 	case reports.String:
 		s.Type = types("string", "null")
 	case reports.Date:

@@ -100,7 +100,7 @@ func TestDocumentMatchesRegistry(t *testing.T) {
 		}
 	}
 	formats := map[reports.ColumnType][2]string{
-		reports.Int: {"integer", "int64"}, reports.Seconds: {"number", ""}, reports.Pct: {"number", ""}, reports.Decimal: {"number", ""},
+		reports.Int: {"integer", "int64"}, reports.Seconds: {"number", "double"}, reports.Pct: {"number", "double"}, reports.Decimal: {"number", "double"},
 		reports.String: {"string", ""}, reports.Date: {"string", "date"}, reports.DateTime: {"string", "date-time"},
 	}
 	for _, r := range reports.All() {
@@ -267,5 +267,40 @@ func TestEmbeddedAssets(t *testing.T) {
 	}
 	if n < 2 {
 		t.Fatalf("SHA256SUMS lists %d files", n)
+	}
+}
+
+// TestGeneratedClient fails when the committed client (chimeclient) is
+// not what oapi-codegen, the go.mod tool, makes from docs/api/openapi.json.
+func TestGeneratedClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds oapi-codegen")
+	}
+	// The committed configuration, writing elsewhere.
+	cfg, err := os.ReadFile("chimeclient/oapi-codegen.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "client.gen.go")
+	cfg = bytes.Replace(cfg, []byte("\noutput: client.gen.go\n"), []byte("\noutput: "+out+"\n"), 1)
+	if err := os.WriteFile(filepath.Join(dir, "cfg.yaml"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "tool", "oapi-codegen", "-config", filepath.Join(dir, "cfg.yaml"), "../../../../docs/api/openapi.json")
+	cmd.Dir = "chimeclient"
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("oapi-codegen: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := os.ReadFile("chimeclient/client.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, want) {
+		t.Fatal("chimeclient/client.gen.go is stale: run go generate ./reports/native/openapi/...")
 	}
 }
