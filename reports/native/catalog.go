@@ -35,11 +35,7 @@ type catalogBody struct {
 // take an optional queueId (it must be visible) that is carried into the
 // report URLs; the global catalog also lists the caller's queues.
 func (a *API) catalog(c *gin.Context, cat reports.Category) {
-	allowed := []string{"queueId"}
-	if cat == reports.Global {
-		allowed = nil
-	}
-	p, err := parseParams(c.Request.URL.RawQuery, allowed...)
+	p, err := parseParams(c.Request.URL.RawQuery, catalogParams(cat)...)
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -25,7 +25,7 @@ func (a *API) sessionDetails(c *gin.Context) {
 		a.fail(c, apierror.Invalid("SessionID", fmt.Sprintf("SessionID: not a session id: '%s' (a positive integer)", clip(raw))))
 		return
 	}
-	p, err := parseParams(c.Request.URL.RawQuery, "zone", "csv", "format", "bom")
+	p, err := parseParams(c.Request.URL.RawQuery, sessionParams...)
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -18,6 +18,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/export"
 	"github.com/chime-reports/chime-reports/reports/native"
+	"github.com/chime-reports/chime-reports/reports/native/openapi"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -126,6 +127,12 @@ func NewHandler(d Deps) http.Handler {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
 	}
+	// The API description and its reference page need no key.
+	apiDocs, err := openapi.NewHandler()
+	if err != nil {
+		panic(err) // built from the compiled-in registry: every test sees it
+	}
+	apiDocs.Register(r)
 	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies || d.TLS}).Register(r)
 
 	r.NoRoute(func(c *gin.Context) {

@@ -1,0 +1,162 @@
+package native
+
+import (
+	"fmt"
+
+	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/details"
+)
+
+// This file describes the routes this package serves, for the API
+// description (reports/native/openapi): their paths, the query parameters
+// each handler accepts (the same lists the handlers enforce), the
+// representations they negotiate and the error codes they give. Nothing
+// here is a second list of reports or columns: report routes come from
+// the registry.
+
+// Param documents one query parameter.
+type Param struct {
+	Name        string
+	Description string
+	// Type is the JSON Schema type of the value: string, integer or boolean.
+	Type string
+	// Enum lists the accepted values (empty: any value of Type).
+	Enum     []string
+	Example  string
+	Required bool
+}
+
+// Route is one GET route of the native API.
+type Route struct {
+	// Path is the route's path, with {SessionID} for the session id.
+	Path string
+	// Name is the route's last path segment: the report or catalog name,
+	// or SessionDetails.
+	Name        string
+	Summary     string
+	Description string
+	Params      []Param
+	// Formats are the representations the route negotiates, the default
+	// first: json, csv, xlsx.
+	Formats []string
+	// Errors are the codes the handler itself can answer with (the key
+	// middleware adds its own).
+	Errors []apierror.Code
+	// Report is the report a report route serves (nil otherwise).
+	Report *reports.Report
+	// Category is the category of a catalog or report route.
+	Category reports.Category
+	// Body is a value of the JSON body's Go type for catalog and session
+	// routes (report routes stream the envelope of their columns).
+	Body any
+}
+
+// MediaTypes maps a representation to the media type it is served as.
+func MediaTypes() map[string]string {
+	out := map[string]string{}
+	for f, name := range formatNames {
+		out[name] = mediaTypes[f]
+	}
+	return out
+}
+
+// sessionParams are the query parameters of SessionDetails.
+var sessionParams = []string{"zone", "csv", "format", "bom"}
+
+// catalogParams are the query parameters of a catalog route.
+func catalogParams(cat reports.Category) []string {
+	if cat == reports.Global {
+		return nil
+	}
+	return []string{"queueId"}
+}
+
+// reportParamsOf are the parameters report r takes: every report parameter
+// but queueId on a global report, which refuses it (see query).
+func reportParamsOf(r *reports.Report) []string {
+	var out []string
+	for _, p := range reportParams {
+		if p == "queueId" && !r.RequiresQueue() {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// paramDocs describes every parameter name any route accepts.
+var paramDocs = map[string]Param{
+	"start": {Type: "string", Example: "2020-11-01T04:00:00.000Z",
+		Description: "Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time " +
+			"(`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). " +
+			"Without `start` and `stop`: the last 30 local days, today included."},
+	"stop": {Type: "string", Example: "2020-12-01T04:59:59.999Z",
+		Description: "End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). " +
+			"A date-only `stop` means the whole of that local day. Same forms as `start`."},
+	"zone": {Type: "string", Example: "America/New_York",
+		Description: "IANA time zone of the local days and hours (default: the user's default zone, else `UTC`)."},
+	"queueId": {Type: "integer", Example: "1",
+		Description: "The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist)."},
+	"csv": {Type: "boolean",
+		Description: "`true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`."},
+	"format": {Type: "string",
+		Description: "The representation; `Accept` negotiation is used when neither `format` nor `csv` is given."},
+	"bom": {Type: "boolean",
+		Description: "`true` starts a CSV answer with a UTF-8 byte order mark, for Excel."},
+}
+
+// documented describes names; format's values are the route's formats.
+func documented(names []string, formats []string, required ...string) []Param {
+	out := make([]Param, 0, len(names))
+	for _, n := range names {
+		p, ok := paramDocs[n]
+		if !ok {
+			panic("native: parameter without a description: " + n)
+		}
+		p.Name = n
+		if n == "format" {
+			p.Enum = formats
+		}
+		for _, r := range required {
+			if r == n {
+				p.Required = true
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Routes lists every GET route of the native API: the catalog routes in
+// catalog order, every registered report, then SessionDetails.
+func Routes() []Route {
+	var out []Route
+	handlerErrors := []apierror.Code{apierror.InvalidParameter, apierror.NotFound, apierror.Unavailable, apierror.Timeout}
+	for _, c := range reports.Categories {
+		desc := "The implemented reports of this category with their typed, described columns and their URLs."
+		if c.Category == reports.Global {
+			desc += " Also lists the queues you can see."
+		} else {
+			desc += " With `queueId` (a queue you can see), the report URLs carry it."
+		}
+		out = append(out, Route{Path: "/Chime/Report/" + c.Route, Name: c.Route, Category: c.Category,
+			Summary: fmt.Sprintf("Catalog of the %s reports", c.Category), Description: desc,
+			Params: documented(catalogParams(c.Category), nil), Formats: []string{"json"}, Errors: handlerErrors,
+			Body: catalogBody{}})
+	}
+	reportFormats := []string{"json", "csv", "xlsx"}
+	for _, r := range reports.All() {
+		out = append(out, Route{Path: "/Chime/Report/" + r.Name, Name: r.Name, Category: r.Category, Report: r,
+			Summary: r.Title, Description: r.Description,
+			Params: documented(reportParamsOf(r), reportFormats, "queueId"), Formats: reportFormats,
+			Errors: append(handlerErrors, apierror.NotAcceptable)})
+	}
+	sessionFormats := []string{"json", "csv"}
+	out = append(out, Route{Path: "/Chime/Session/SessionDetails/{SessionID}", Name: "SessionDetails",
+		Summary:     "One chat: metadata and transcript",
+		Description: "Metadata, agents, offers, bot, transfers, rating, events and transcript of one chat session. As CSV: the transcript.",
+		Params:      documented(sessionParams, sessionFormats), Formats: sessionFormats,
+		Errors: append(handlerErrors, apierror.NotAcceptable), Body: details.SessionDetails{}})
+	return out
+}
