@@ -340,7 +340,7 @@ func periodStart(s *Set, cols []any, zone *time.Location) any {
 		switch {
 		case s.Bucket == GrainDay && c.Name == "Date":
 			if d, ok := cols[i].(time.Time); ok {
-				return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone).UTC()
+				return LocalMidnight(d.Year(), d.Month(), d.Day(), zone).UTC()
 			}
 		case s.Bucket == GrainHour && c.Type == DateTime:
 			if t, ok := cols[i].(time.Time); ok {

@@ -78,7 +78,7 @@ func (b buckets) floor(t time.Time) time.Time {
 	if b.grain == GrainHour {
 		return l.Add(-time.Duration(l.Minute())*time.Minute - time.Duration(l.Second())*time.Second - time.Duration(l.Nanosecond()))
 	}
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, b.zone)
+	return LocalMidnight(l.Year(), l.Month(), l.Day(), b.zone)
 }
 
 // next is the start of the bucket after the one holding t.
@@ -87,7 +87,7 @@ func (b buckets) next(t time.Time) time.Time {
 	if b.grain == GrainHour {
 		return f.Add(time.Hour)
 	}
-	return time.Date(f.Year(), f.Month(), f.Day()+1, 0, 0, 0, 0, b.zone)
+	return LocalMidnight(f.Year(), f.Month(), f.Day()+1, b.zone)
 }
 
 // ceil is the first bucket start at or after t.
@@ -143,8 +143,8 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 					op, to = "le", b.ceil(t)
 				}
 			case name == "Date" && lit.Kind == KindDate && s.Bucket == GrainDay:
-				from = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
-				to = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, zone)
+				from = LocalMidnight(t.Year(), t.Month(), t.Day(), zone)
+				to = LocalMidnight(t.Year(), t.Month(), t.Day()+1, zone)
 				if op == "gt" {
 					op, from = "ge", to
 				}
@@ -185,7 +185,7 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 		stop = base.Stop
 	default:
 		l := now.In(zone)
-		stop = time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, zone)
+		stop = LocalMidnight(l.Year(), l.Month(), l.Day()+1, zone)
 	}
 	switch {
 	case lo != nil:
@@ -194,7 +194,7 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 		start = base.Start
 	default:
 		l := stop.Add(-time.Millisecond).In(zone)
-		start = time.Date(l.Year(), l.Month(), l.Day()-(DefaultDays-1), 0, 0, 0, 0, zone)
+		start = LocalMidnight(l.Year(), l.Month(), l.Day()-(DefaultDays-1), zone)
 	}
 	if base != nil {
 		start, stop = maxTime(start, base.Start), minTime(stop, base.Stop)
@@ -208,7 +208,7 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w Window, empty bool, er
 		maxDays = DefaultMaxDays
 	}
 	ls := start.In(zone)
-	if limit := time.Date(ls.Year(), ls.Month(), ls.Day()+maxDays, ls.Hour(), ls.Minute(), ls.Second(), ls.Nanosecond(), zone); stop.After(limit) {
+	if limit := WallTime(ls.Year(), ls.Month(), ls.Day()+maxDays, ls.Hour(), ls.Minute(), ls.Second(), ls.Nanosecond(), zone); stop.After(limit) {
 		return Window{}, false, apierror.Invalid("$filter", fmt.Sprintf("the range covers more than %d days; split it (Power BI: use incremental refresh partitions)", maxDays))
 	}
 	return w, false, nil
