@@ -285,7 +285,7 @@ func (ev *evaluator) call(fn string, a []any) any {
 		}
 		switch fn {
 		case "round":
-			return math.Round(f)
+			return Round(f, 0)
 		case "floor":
 			return math.Floor(f)
 		}

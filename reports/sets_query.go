@@ -420,7 +420,7 @@ func normalise(c Column, v any) any {
 			return nil
 		}
 		if c.Type == Int {
-			return int64(math.Round(x))
+			return int64(Round(x, 0))
 		}
 		return Round(x, c.Decimals)
 	case time.Time:
