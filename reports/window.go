@@ -275,6 +275,12 @@ func Locate(b []Bucket, t time.Time) int {
 	return -1
 }
 
+// LastInstant is the window's inclusive end as a request states it: the
+// last millisecond before Stop (…T23:59:59.999-05:00 for a window that
+// ends with a local day). Every echo of a window (the JSON envelope, the
+// workbook's About sheet, file names) shows this, never the exclusive Stop.
+func (w Window) LastInstant() time.Time { return w.Stop.Add(-time.Millisecond) }
+
 // Contains reports whether t is inside the window.
 func (w Window) Contains(t time.Time) bool { return !t.Before(w.Start) && t.Before(w.Stop) }
 

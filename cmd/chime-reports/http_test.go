@@ -381,7 +381,7 @@ func TestJSONEnvelopeAndCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	if env.Report != "InboundVsAnsweredChats" || env.Queue.ID != 1 || env.Queue.Name != "IT Help Desk" ||
-		env.Start != "2024-11-03T00:00:00-04:00" || env.Stop != "2024-11-05T00:00:00-05:00" || env.Zone != "America/New_York" ||
+		env.Start != "2024-11-03T00:00:00-04:00" || env.Stop != "2024-11-04T23:59:59.999-05:00" || env.Zone != "America/New_York" ||
 		env.Grain != "day" || env.GeneratedAt != "2024-11-04T12:00:00Z" || env.Truncated == nil || *env.Truncated {
 		t.Errorf("envelope %+v", env)
 	}

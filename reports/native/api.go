@@ -195,7 +195,7 @@ func (a *API) etag(c *gin.Context, q reports.Query, f format, bom bool, principa
 func fileName(res *reports.Result) string {
 	loc := res.Window.Zone
 	first := res.Window.Start.In(loc).Format(time.DateOnly)
-	last := res.Window.Stop.Add(-time.Millisecond).In(loc).Format(time.DateOnly)
+	last := res.Window.LastInstant().In(loc).Format(time.DateOnly)
 	parts := []string{res.Report.Name}
 	if res.Queue != nil {
 		parts = append(parts, fmt.Sprintf("queue%d", res.Queue.ID))
