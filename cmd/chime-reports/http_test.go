@@ -264,7 +264,7 @@ func TestMalformedInputIsA4xx(t *testing.T) {
 		{"negative queue id", "/Chime/Report/InboundVsAnsweredChats?queueId=-1", nil, 400, "InvalidParameter", "queueId"},
 		{"huge queue id", "/Chime/Report/InboundVsAnsweredChats?queueId=99999999999999999999", nil, 400, "InvalidParameter", "queueId"},
 		{"missing queue id", "/Chime/Report/InboundVsAnsweredChats", nil, 400, "InvalidParameter", "queueId"},
-		{"queue id on a global report", "/Chime/Report/GlobalQueueSummary?queueId=1", nil, 400, "InvalidParameter", "queueId"},
+		{"unknown queue id on a global report", "/Chime/Report/GlobalQueueSummary?queueId=99", nil, 404, "NotFound", "queueId"},
 		{"repeated parameter", base + "&start=2024-01-01&start=2024-01-02", nil, 400, "InvalidParameter", "start"},
 		{"misspelt parameter", base + "&strat=2024-01-01", nil, 400, "InvalidParameter", "strat"},
 		{"bad percent-encoding", base + "&start=%zz", nil, 400, "InvalidParameter", "start"},
