@@ -44,7 +44,8 @@ func (e *Engine) Now() time.Time { return e.clock() }
 type Query struct {
 	Report *Report
 	Window Window
-	// QueueID is the queue of a per-queue report (0 for global reports).
+	// QueueID is the queue of a per-queue report; on a global report it
+	// narrows the answer to that queue (0: every visible queue).
 	QueueID uint32
 	// Visible is the set of queues the caller may see, resolved once per
 	// request by the authentication layer. The engine never returns a row,
@@ -76,7 +77,7 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	x := &execution{engine: e, db: e.db.WithContext(ctx), q: q, now: e.clock().UTC()}
 	res := &Result{Report: q.Report, Window: q.Window, GeneratedAt: x.now}
-	if q.Report.RequiresQueue() {
+	if q.Report.RequiresQueue() || q.QueueID != 0 { // a global report narrowed to one queue too
 		ref, err := e.visibleQueue(ctx, q.QueueID, q.Visible)
 		if err != nil {
 			return nil, err

@@ -60,7 +60,7 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 		return "", false, nil
 	}
 	queues := q.Visible
-	if q.Report.RequiresQueue() {
+	if q.Report.RequiresQueue() || q.QueueID != 0 {
 		if _, err := e.visibleQueue(ctx, q.QueueID, q.Visible); err != nil {
 			return "", false, err
 		}

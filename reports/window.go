@@ -51,7 +51,7 @@ type WindowSpec struct {
 	MaxDays     int // 0 = DefaultMaxDays
 }
 
-// ParseWindow applies the window rules of REPORTS.md: start inclusive; stop
+// ParseWindow applies the window rules of docs/api.md: start inclusive; stop
 // inclusive to the millisecond; a date-only value is local midnight in the
 // zone, and a date-only stop means the whole of that local day; a value
 // without offset is wall time in the zone; no window means the last 30
@@ -89,7 +89,8 @@ func ParseWindow(s WindowSpec) (Window, error) {
 	case !hasStop:
 		w.Stop = endOfToday
 	case stopDateOnly:
-		w.Stop = time.Date(stop.Year(), stop.Month(), stop.Day()+1, 0, 0, 0, 0, loc)
+		d, _ := time.Parse(time.DateOnly, s.Stop) // parseInstant accepted it
+		w.Stop = LocalMidnight(d.Year(), d.Month(), d.Day()+1, loc)
 	default:
 		w.Stop = stop.Add(time.Millisecond)
 	}
@@ -117,30 +118,89 @@ var (
 )
 
 // parseInstant reads one ISO-8601 value. Without an offset the value is
-// wall time in loc (a wall time skipped by a spring-forward gap moves
-// forward by the gap, a repeated one takes the first occurrence, as
-// time.Date does).
+// wall time in loc, resolved by WallTime: a wall time skipped by a
+// transition moves forward by the gap, a repeated one takes the first
+// occurrence.
 func parseInstant(v string, loc *time.Location) (t time.Time, dateOnly bool, err error) {
 	if m := spaceOffsetRE.FindStringSubmatch(v); m != nil {
 		v = m[1] + "+" + m[2]
 	}
 	bad := fmt.Errorf("not an ISO-8601 time: '%s' (use 2020-11-01, 2020-11-01T04:00:00, …Z or …+02:00)", clip(v))
 	if dateOnlyRE.MatchString(v) {
-		t, err := time.ParseInLocation("2006-01-02", v, loc)
+		d, err := time.Parse("2006-01-02", v) // validates the calendar date
 		if err != nil {
 			return time.Time{}, false, bad
 		}
-		return checkYear(t, true)
+		return checkYear(LocalMidnight(d.Year(), d.Month(), d.Day(), loc), true)
 	}
 	if !instantRE.MatchString(v) {
 		return time.Time{}, false, bad
 	}
-	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02T15:04"} {
-		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04Z07:00"} {
+		if t, err := time.Parse(layout, v); err == nil {
 			return checkYear(t, false)
 		}
 	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04"} {
+		// Parsed as UTC only to read the wall clock's fields.
+		if w, err := time.Parse(layout, v); err == nil {
+			return checkYear(WallTime(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), loc), false)
+		}
+	}
 	return time.Time{}, false, bad
+}
+
+// WallTime is the instant at which the wall clock of loc shows the given
+// date and time (fields out of range are normalised as time.Date does).
+// A wall time that a transition skips (spring forward) moves forward by
+// the gap: 02:30 on a day New York jumps from 02:00 to 03:00 is 03:30-04:00.
+// A wall time that happens twice (fall back) is its first occurrence:
+// 01:30 on a day London goes back from 02:00 to 01:00 is 01:30+01:00.
+// time.Date leaves both cases unspecified (in practice it can move a
+// skipped time backward and pick the second occurrence), so every local
+// time a window or bucket is built from goes through here.
+func WallTime(year int, month time.Month, day, hour, min, sec, nsec int, loc *time.Location) time.Time {
+	u := time.Date(year, month, day, hour, min, sec, nsec, time.UTC) // the wall clock read as UTC
+	if loc == time.UTC {
+		return u
+	}
+	// UTC offsets stay within ±26 hours, so every instant showing this wall
+	// time lies in [u-26h, u+26h]. Walk the zone's periods (spans of one
+	// offset) over that range in order: the first period that contains
+	// u-offset holds the first occurrence. If none does, the wall time
+	// falls into a gap between two periods and is read with the offset in
+	// effect before the gap, which moves it forward by the gap.
+	const reach = 26 * time.Hour
+	var gap time.Time
+	at := u.Add(-reach)
+	for !at.After(u.Add(reach)) {
+		l := at.In(loc)
+		_, off := l.Zone()
+		start, end := l.ZoneBounds()
+		c := u.Add(-time.Duration(off) * time.Second)
+		if (start.IsZero() || !c.Before(start)) && (end.IsZero() || c.Before(end)) {
+			return c.In(loc)
+		}
+		if end.IsZero() {
+			break
+		}
+		_, next := end.In(loc).Zone()
+		if gap.IsZero() && next > off && !c.Before(end) && u.Before(end.Add(time.Duration(next)*time.Second)) {
+			gap = c
+		}
+		at = end
+	}
+	if gap.IsZero() { // unreachable for real zones; keep Go's reading
+		return time.Date(year, month, day, hour, min, sec, nsec, loc)
+	}
+	return gap.In(loc)
+}
+
+// LocalMidnight is the start of a local calendar day: WallTime at 00:00,
+// so a day whose midnight is skipped starts when the clock jumps, and a
+// midnight that happens twice starts the day at its first occurrence.
+func LocalMidnight(year int, month time.Month, day int, loc *time.Location) time.Time {
+	return WallTime(year, month, day, 0, 0, 0, 0, loc)
 }
 
 func checkYear(t time.Time, dateOnly bool) (time.Time, bool, error) {
@@ -172,9 +232,11 @@ type Bucket struct {
 func (w Window) Days() []Bucket {
 	var out []Bucket
 	l := w.Start.In(w.Zone)
-	for d := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, w.Zone); d.Before(w.Stop); {
-		next := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, w.Zone)
-		out = append(out, Bucket{Start: maxTime(d, w.Start).UTC(), End: minTime(next, w.Stop).UTC(), Label: d})
+	for d := LocalMidnight(l.Year(), l.Month(), l.Day(), w.Zone); d.Before(w.Stop); {
+		next := LocalMidnight(d.Year(), d.Month(), d.Day()+1, w.Zone)
+		if b, e := maxTime(d, w.Start), minTime(next, w.Stop); b.Before(e) { // a fall-back at midnight can leave a day empty
+			out = append(out, Bucket{Start: b.UTC(), End: e.UTC(), Label: d})
+		}
 		d = next
 	}
 	return out
@@ -208,6 +270,12 @@ func Locate(b []Bucket, t time.Time) int {
 	}
 	return -1
 }
+
+// LastInstant is the window's inclusive end as a request states it: the
+// last millisecond before Stop (…T23:59:59.999-05:00 for a window that
+// ends with a local day). Every echo of a window (the JSON envelope, the
+// workbook's About sheet, file names) shows this, never the exclusive Stop.
+func (w Window) LastInstant() time.Time { return w.Stop.Add(-time.Millisecond) }
 
 // Contains reports whether t is inside the window.
 func (w Window) Contains(t time.Time) bool { return !t.Before(w.Start) && t.Before(w.Stop) }

@@ -10,14 +10,14 @@ import "time"
 // EndOfDay is the local midnight that ends the local day holding t.
 func EndOfDay(t time.Time, zone *time.Location) time.Time {
 	l := t.In(zone)
-	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, zone)
+	return LocalMidnight(l.Year(), l.Month(), l.Day()+1, zone)
 }
 
 // DefaultStart is the start of the default window ending at stop: local
 // midnight DefaultDays-1 local days before the last day of the window.
 func DefaultStart(stop time.Time, zone *time.Location) time.Time {
 	l := stop.Add(-time.Millisecond).In(zone)
-	return time.Date(l.Year(), l.Month(), l.Day()-(DefaultDays-1), 0, 0, 0, 0, zone)
+	return LocalMidnight(l.Year(), l.Month(), l.Day()-(DefaultDays-1), zone)
 }
 
 // TooLong reports whether [start, stop) covers more than maxDays local
@@ -27,7 +27,7 @@ func TooLong(start, stop time.Time, zone *time.Location, maxDays int) bool {
 		maxDays = DefaultMaxDays
 	}
 	ls := start.In(zone)
-	limit := time.Date(ls.Year(), ls.Month(), ls.Day()+maxDays, ls.Hour(), ls.Minute(), ls.Second(), ls.Nanosecond(), zone)
+	limit := WallTime(ls.Year(), ls.Month(), ls.Day()+maxDays, ls.Hour(), ls.Minute(), ls.Second(), ls.Nanosecond(), zone)
 	return stop.After(limit)
 }
 

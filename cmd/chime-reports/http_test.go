@@ -265,7 +265,7 @@ func TestMalformedInputIsA4xx(t *testing.T) {
 		{"negative queue id", "/Chime/Report/InboundVsAnsweredChats?queueId=-1", nil, 400, "InvalidParameter", "queueId"},
 		{"huge queue id", "/Chime/Report/InboundVsAnsweredChats?queueId=99999999999999999999", nil, 400, "InvalidParameter", "queueId"},
 		{"missing queue id", "/Chime/Report/InboundVsAnsweredChats", nil, 400, "InvalidParameter", "queueId"},
-		{"queue id on a global report", "/Chime/Report/GlobalQueueSummary?queueId=1", nil, 400, "InvalidParameter", "queueId"},
+		{"unknown queue id on a global report", "/Chime/Report/GlobalQueueSummary?queueId=99", nil, 404, "NotFound", "queueId"},
 		{"repeated parameter", base + "&start=2024-01-01&start=2024-01-02", nil, 400, "InvalidParameter", "start"},
 		{"misspelt parameter", base + "&strat=2024-01-01", nil, 400, "InvalidParameter", "strat"},
 		{"bad percent-encoding", base + "&start=%zz", nil, 400, "InvalidParameter", "start"},
@@ -382,7 +382,7 @@ func TestJSONEnvelopeAndCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	if env.Report != "InboundVsAnsweredChats" || env.Queue.ID != 1 || env.Queue.Name != "IT Help Desk" ||
-		env.Start != "2024-11-03T00:00:00-04:00" || env.Stop != "2024-11-05T00:00:00-05:00" || env.Zone != "America/New_York" ||
+		env.Start != "2024-11-03T00:00:00-04:00" || env.Stop != "2024-11-04T23:59:59.999-05:00" || env.Zone != "America/New_York" ||
 		env.Grain != "day" || env.GeneratedAt != "2024-11-04T12:00:00Z" || env.Truncated == nil || *env.Truncated {
 		t.Errorf("envelope %+v", env)
 	}

@@ -83,7 +83,7 @@ func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 		return err
 	}
 	if n == 0 {
-		slog.Info("empty database: seeding the demo data set (about 90 days)", "db", dsn.String())
+		slog.Info("empty database: seeding the demo data set (October-December 2020 and the last 90 days)", "db", dsn.String())
 		st, err := fixtures.Demo(ctx, db, time.Now(), nil)
 		if err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)

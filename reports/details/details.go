@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -416,6 +415,6 @@ func raw(s *string, def string) json.RawMessage {
 
 // secondsOut rounds a duration for output (1 decimal place, as everywhere).
 func secondsOut(v float64) *float64 {
-	r := math.Round(v*10) / 10
+	r := reports.Round(v, 1)
 	return &r
 }

@@ -47,7 +47,7 @@ func WriteJSON(w io.Writer, res *reports.Result) (int64, error) {
 		Grain       reports.Grain     `json:"grain"`
 		GeneratedAt string            `json:"generatedAt"`
 		Columns     []ColumnInfo      `json:"columns"`
-	}{res.Report.Name, res.Queue, reports.FormatTime(res.Window.Start.In(loc)), reports.FormatTime(res.Window.Stop.In(loc)),
+	}{res.Report.Name, res.Queue, reports.FormatTime(res.Window.Start.In(loc)), reports.FormatTime(res.Window.LastInstant().In(loc)),
 		loc.String(), res.Report.Grain, reports.FormatTime(res.GeneratedAt.UTC()), Columns(res.Report.Columns)}
 	b, err := json.Marshal(head)
 	if err != nil {

@@ -31,8 +31,8 @@ func (x *workbook) writeAbout() error {
 		queue = fmt.Sprintf("%d: %s", res.Queue.ID, res.Queue.Name)
 	}
 	first := res.Window.Start.In(loc).Format(time.DateOnly)
-	last := res.Window.Stop.Add(-time.Millisecond).In(loc).Format(time.DateOnly)
-	start, stop, days := reports.FormatTime(res.Window.Start.In(loc)), reports.FormatTime(res.Window.Stop.In(loc)), first+" to "+last
+	last := res.Window.LastInstant().In(loc).Format(time.DateOnly)
+	start, stop, days := reports.FormatTime(res.Window.Start.In(loc)), reports.FormatTime(res.Window.LastInstant().In(loc)), first+" to "+last
 	if res.Window.Start.IsZero() { // a raw set: the rows are what the filter selected
 		start, stop, days = "(none: every row the filter selects)", "(none)", "(none)"
 	}
@@ -73,7 +73,7 @@ func (x *workbook) writeAbout() error {
 		{"Queue", queue},
 		{"Zone", loc.String()},
 		{"Window start (inclusive)", start},
-		{"Window stop (exclusive)", stop},
+		{"Window stop (inclusive)", stop},
 		{"Local days", days},
 		{"Times", "Date and time cells are Excel dates holding the local wall-clock time in " + loc.String() +
 			". Excel stores no UTC offset: on the day the clocks go back an hour appears twice. CSV and JSON carry the offset."},

@@ -53,6 +53,8 @@ func (a *API) Register(r gin.IRoutes) {
 	r.HEAD("/Chime/Session/SessionDetails/:id", a.sessionDetails)
 }
 
+// reportParams are the parameters of every route: the shared start, stop,
+// csv, queueId and zone of the published API, and format and bom.
 var reportParams = []string{"start", "stop", "zone", "queueId", "csv", "format", "bom"}
 
 func (a *API) report(c *gin.Context) {
@@ -148,17 +150,11 @@ func (a *API) report(c *gin.Context) {
 	}
 }
 
-// query turns parameters into an engine query for rep.
+// query turns parameters into an engine query for rep. On a global report
+// a queueId narrows the answer to that queue (the engine answers 404 for
+// a queue the caller cannot see, as on a per-queue report).
 func (a *API) query(p params, rep *reports.Report, principal *keys.Principal) (reports.Query, error) {
-	zoneName := p["zone"]
-	if _, given := p["zone"]; !given {
-		zoneName = principal.DefaultZone
-	}
-	zone, err := reports.ParseZone(zoneName)
-	if err != nil {
-		return reports.Query{}, err
-	}
-	w, err := reports.ParseWindow(reports.WindowSpec{Start: p["start"], Stop: p["stop"], Zone: zone, Now: a.engine.Now(), MaxDays: a.maxDays})
+	w, err := a.window(p, principal)
 	if err != nil {
 		return reports.Query{}, err
 	}
@@ -166,13 +162,24 @@ func (a *API) query(p params, rep *reports.Report, principal *keys.Principal) (r
 	if err != nil {
 		return reports.Query{}, err
 	}
-	switch {
-	case rep.RequiresQueue() && !given:
+	if rep.RequiresQueue() && !given {
 		return reports.Query{}, apierror.Invalid("queueId", fmt.Sprintf("queueId is required for %s", rep.Name))
-	case !rep.RequiresQueue() && given:
-		return reports.Query{}, apierror.Invalid("queueId", fmt.Sprintf("%s covers every visible queue and takes no queueId", rep.Name))
 	}
 	return reports.Query{Report: rep, Window: w, QueueID: qid, Visible: principal.Visible}, nil
+}
+
+// window reads zone (default: the caller's zone), start and stop by the
+// rules of every route.
+func (a *API) window(p params, principal *keys.Principal) (reports.Window, error) {
+	zoneName, given := p["zone"]
+	if !given {
+		zoneName = principal.DefaultZone
+	}
+	zone, err := reports.ParseZone(zoneName)
+	if err != nil {
+		return reports.Window{}, err
+	}
+	return reports.ParseWindow(reports.WindowSpec{Start: p["start"], Stop: p["stop"], Zone: zone, Now: a.engine.Now(), MaxDays: a.maxDays})
 }
 
 // etag is the entity tag of a report answer, or "" when it has none (an
@@ -195,7 +202,7 @@ func (a *API) etag(c *gin.Context, q reports.Query, f format, bom bool, principa
 func fileName(res *reports.Result) string {
 	loc := res.Window.Zone
 	first := res.Window.Start.In(loc).Format(time.DateOnly)
-	last := res.Window.Stop.Add(-time.Millisecond).In(loc).Format(time.DateOnly)
+	last := res.Window.LastInstant().In(loc).Format(time.DateOnly)
 	parts := []string{res.Report.Name}
 	if res.Queue != nil {
 		parts = append(parts, fmt.Sprintf("queue%d", res.Queue.ID))

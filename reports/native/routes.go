@@ -61,28 +61,23 @@ func MediaTypes() map[string]string {
 	return out
 }
 
-// sessionParams are the query parameters of SessionDetails.
-var sessionParams = []string{"zone", "csv", "format", "bom"}
+// Every route takes the shared parameters (reportParams): a client may
+// template one query string for all of them. What each means per route is
+// in the handlers (catalog.go, session.go) and in paramDocs.
+var sessionParams = reportParams
 
 // catalogParams are the query parameters of a catalog route.
-func catalogParams(cat reports.Category) []string {
-	if cat == reports.Global {
-		return nil
-	}
-	return []string{"queueId"}
-}
+func catalogParams(reports.Category) []string { return reportParams }
 
-// reportParamsOf are the parameters report r takes: every report parameter
-// but queueId on a global report, which refuses it (see query).
-func reportParamsOf(r *reports.Report) []string {
-	var out []string
-	for _, p := range reportParams {
-		if p == "queueId" && !r.RequiresQueue() {
-			continue
-		}
-		out = append(out, p)
+// reportParamsOf are the parameters report r takes.
+func reportParamsOf(*reports.Report) []string { return reportParams }
+
+// requiredOf lists the parameters report r cannot do without.
+func requiredOf(r *reports.Report) []string {
+	if r.RequiresQueue() {
+		return []string{"queueId"}
 	}
-	return out
+	return nil
 }
 
 // paramDocs describes every parameter name any route accepts.
@@ -97,7 +92,8 @@ var paramDocs = map[string]Param{
 	"zone": {Type: "string", Example: "America/New_York",
 		Description: "IANA time zone of the local days and hours (default: the user's default zone, else `UTC`)."},
 	"queueId": {Type: "integer", Example: "1",
-		Description: "The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist)."},
+		Description: "The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows " +
+			"the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist)."},
 	"csv": {Type: "boolean",
 		Description: "`true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`."},
 	"format": {Type: "string",
@@ -132,6 +128,7 @@ func documented(names []string, formats []string, required ...string) []Param {
 // catalog order, every registered report, then SessionDetails.
 func Routes() []Route {
 	var out []Route
+	catalogFormats := []string{"json", "csv"}
 	handlerErrors := []apierror.Code{apierror.InvalidParameter, apierror.NotFound, apierror.Unavailable, apierror.Timeout}
 	for _, c := range reports.Categories {
 		desc := "The implemented reports of this category with their typed, described columns and their URLs."
@@ -142,14 +139,14 @@ func Routes() []Route {
 		}
 		out = append(out, Route{Path: "/Chime/Report/" + c.Route, Name: c.Route, Category: c.Category,
 			Summary: fmt.Sprintf("Catalog of the %s reports", c.Category), Description: desc,
-			Params: documented(catalogParams(c.Category), nil), Formats: []string{"json"}, Errors: handlerErrors,
+			Params: documented(catalogParams(c.Category), catalogFormats), Formats: catalogFormats, Errors: handlerErrors,
 			Body: catalogBody{}})
 	}
 	reportFormats := []string{"json", "csv", "xlsx"}
 	for _, r := range reports.All() {
 		out = append(out, Route{Path: "/Chime/Report/" + r.Name, Name: r.Name, Category: r.Category, Report: r,
 			Summary: r.Title, Description: r.Description,
-			Params: documented(reportParamsOf(r), reportFormats, "queueId"), Formats: reportFormats,
+			Params: documented(reportParamsOf(r), reportFormats, requiredOf(r)...), Formats: reportFormats,
 			Errors: append(handlerErrors, apierror.NotAcceptable)})
 	}
 	sessionFormats := []string{"json", "csv"}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/details"
 	"github.com/chime-reports/chime-reports/reports/export/cell"
@@ -25,17 +24,23 @@ func (a *API) sessionDetails(c *gin.Context) {
 		a.fail(c, apierror.Invalid("SessionID", fmt.Sprintf("SessionID: not a session id: '%s' (a positive integer)", clip(raw))))
 		return
 	}
+	// The parameters of every route: zone gives the session's times in that
+	// zone; a queueId narrows the answer to that queue (a session of another
+	// queue is not found); start and stop are checked by the rules of every
+	// route and leave one chat whole.
 	p, err := parseParams(c.Request.URL.RawQuery, sessionParams...)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
 	principal := mustPrincipal(c)
-	zoneName, given := p["zone"]
-	if !given {
-		zoneName = principal.DefaultZone
+	win, err := a.window(p, principal)
+	if err != nil {
+		a.fail(c, err)
+		return
 	}
-	zone, err := reports.ParseZone(zoneName)
+	zone := win.Zone
+	qid, narrowed, err := p.queueID()
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -53,6 +58,12 @@ func (a *API) sessionDetails(c *gin.Context) {
 	// Internal notes are for admins and the queue's managers, not reviewers.
 	d, err := details.Load(c.Request.Context(), a.engine, id, zone,
 		details.DetailsAccess{Reviewable: principal.Reviewable, Internal: principal.Visible})
+	if err == nil && narrowed && d.Queue.ID != qid {
+		// The same answer as for a session that does not exist.
+		nf := apierror.NotFoundf(fmt.Sprintf("session %d not found", id))
+		nf.Target = "SessionID"
+		err = nf
+	}
 	if err != nil {
 		a.fail(c, err)
 		return

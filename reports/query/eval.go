@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/chime-reports/chime-reports/reports"
 )
 
 // evaluator evaluates a checked expression over one row of a set in Go,
@@ -285,7 +287,7 @@ func (ev *evaluator) call(fn string, a []any) any {
 		}
 		switch fn {
 		case "round":
-			return math.Round(f)
+			return reports.Round(f, 0)
 		case "floor":
 			return math.Floor(f)
 		}

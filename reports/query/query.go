@@ -341,7 +341,7 @@ func periodStart(s *Set, cols []any, zone *time.Location) any {
 		switch {
 		case s.Bucket == reports.GrainDay && c.Name == "Date":
 			if d, ok := cols[i].(time.Time); ok {
-				return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone).UTC()
+				return reports.LocalMidnight(d.Year(), d.Month(), d.Day(), zone).UTC()
 			}
 		case s.Bucket == reports.GrainHour && c.Type == reports.DateTime:
 			if t, ok := cols[i].(time.Time); ok {
@@ -421,7 +421,7 @@ func normalise(c reports.Column, v any) any {
 			return nil
 		}
 		if c.Type == reports.Int {
-			return int64(math.Round(x))
+			return int64(reports.Round(x, 0))
 		}
 		return reports.Round(x, c.Decimals)
 	case time.Time:

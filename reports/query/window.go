@@ -130,7 +130,7 @@ func (s *Set) reportWindow(q *SetQuery, now time.Time) (w reports.Window, empty 
 					op, to = "le", b.ceil(t)
 				}
 			case name == "Date" && lit.Kind == KindDate && s.Bucket == reports.GrainDay:
-				day := reports.BucketAt(reports.GrainDay, time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone), zone)
+				day := reports.BucketAt(reports.GrainDay, reports.LocalMidnight(t.Year(), t.Month(), t.Day(), zone), zone)
 				from, to = day.Label, day.End
 				if op == "gt" {
 					op, from = "ge", to

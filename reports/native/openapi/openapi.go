@@ -328,8 +328,10 @@ func (b *builder) reportSchemas(r *reports.Report) *openapi3.SchemaRef {
 			"truncated": {Value: &openapi3.Schema{Type: types("boolean"), Const: false, Description: "Always false: nothing is ever cut."}},
 		},
 	}
+	// The queue reported on: always there on a per-queue report; on a
+	// global report only when queueId narrowed it to one queue.
+	env.Properties["queue"] = &openapi3.SchemaRef{Ref: ref("schemas", "Queue")}
 	if r.RequiresQueue() {
-		env.Properties["queue"] = &openapi3.SchemaRef{Ref: ref("schemas", "Queue")}
 		env.Required = append(env.Required, "queue")
 	}
 	b.doc.Components.Schemas[r.Name+"Report"] = &openapi3.SchemaRef{Value: env}

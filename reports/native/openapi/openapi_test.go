@@ -114,14 +114,13 @@ func TestDocumentMatchesRegistry(t *testing.T) {
 		var params []string
 		for _, p := range op.Parameters {
 			params = append(params, p.Name)
-			if p.Name == "queueId" && !p.Required {
-				t.Errorf("%s: queueId is not required", r.Name)
+			if p.Name == "queueId" && p.Required != r.RequiresQueue() {
+				t.Errorf("%s: queueId required = %v, want %v", r.Name, p.Required, r.RequiresQueue())
 			}
 		}
-		wantParams := []string{"start", "stop", "zone", "csv", "format", "bom"}
-		if r.RequiresQueue() {
-			wantParams = append(wantParams, "queueId")
-		}
+		// Every route takes the shared parameters; queueId is required
+		// only where the report needs a queue.
+		wantParams := []string{"start", "stop", "zone", "queueId", "csv", "format", "bom"}
 		sort.Strings(params)
 		sort.Strings(wantParams)
 		if !slices.Equal(params, wantParams) {
@@ -137,8 +136,8 @@ func TestDocumentMatchesRegistry(t *testing.T) {
 		if env.Properties["report"].Const != r.Name || env.Properties["grain"].Const != string(r.Grain) {
 			t.Errorf("%s: envelope %+v", r.Name, env.Properties["report"])
 		}
-		if _, has := env.Properties["queue"]; has != r.RequiresQueue() {
-			t.Errorf("%s: queue in envelope: %v", r.Name, has)
+		if _, has := env.Properties["queue"]; !has || slices.Contains(env.Required, "queue") != r.RequiresQueue() {
+			t.Errorf("%s: queue in envelope: %v, required %v", r.Name, has, env.Required)
 		}
 		row := d.Components.Schemas[strings.TrimPrefix(env.Properties["rows"].Items.Ref, "#/components/schemas/")]
 		var names []string

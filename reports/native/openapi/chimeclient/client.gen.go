@@ -1970,6 +1970,114 @@ func (e CustomerSatisfactionByDayParamsFormat) Valid() bool {
 	}
 }
 
+// Defines values for GetAvailableGlobalReportsParamsFormat.
+const (
+	GetAvailableGlobalReportsParamsFormatCsv  GetAvailableGlobalReportsParamsFormat = "csv"
+	GetAvailableGlobalReportsParamsFormatJson GetAvailableGlobalReportsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetAvailableGlobalReportsParamsFormat enum.
+func (e GetAvailableGlobalReportsParamsFormat) Valid() bool {
+	switch e {
+	case GetAvailableGlobalReportsParamsFormatCsv:
+		return true
+	case GetAvailableGlobalReportsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetQueueAgentReportsParamsFormat.
+const (
+	GetQueueAgentReportsParamsFormatCsv  GetQueueAgentReportsParamsFormat = "csv"
+	GetQueueAgentReportsParamsFormatJson GetQueueAgentReportsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetQueueAgentReportsParamsFormat enum.
+func (e GetQueueAgentReportsParamsFormat) Valid() bool {
+	switch e {
+	case GetQueueAgentReportsParamsFormatCsv:
+		return true
+	case GetQueueAgentReportsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetQueueBasicReportsParamsFormat.
+const (
+	GetQueueBasicReportsParamsFormatCsv  GetQueueBasicReportsParamsFormat = "csv"
+	GetQueueBasicReportsParamsFormatJson GetQueueBasicReportsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetQueueBasicReportsParamsFormat enum.
+func (e GetQueueBasicReportsParamsFormat) Valid() bool {
+	switch e {
+	case GetQueueBasicReportsParamsFormatCsv:
+		return true
+	case GetQueueBasicReportsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetQueueBotReportsParamsFormat.
+const (
+	GetQueueBotReportsParamsFormatCsv  GetQueueBotReportsParamsFormat = "csv"
+	GetQueueBotReportsParamsFormatJson GetQueueBotReportsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetQueueBotReportsParamsFormat enum.
+func (e GetQueueBotReportsParamsFormat) Valid() bool {
+	switch e {
+	case GetQueueBotReportsParamsFormatCsv:
+		return true
+	case GetQueueBotReportsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetQueuePerformanceReportsParamsFormat.
+const (
+	GetQueuePerformanceReportsParamsFormatCsv  GetQueuePerformanceReportsParamsFormat = "csv"
+	GetQueuePerformanceReportsParamsFormatJson GetQueuePerformanceReportsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetQueuePerformanceReportsParamsFormat enum.
+func (e GetQueuePerformanceReportsParamsFormat) Valid() bool {
+	switch e {
+	case GetQueuePerformanceReportsParamsFormatCsv:
+		return true
+	case GetQueuePerformanceReportsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetQueueTextAnalyticsReportsParamsFormat.
+const (
+	GetQueueTextAnalyticsReportsParamsFormatCsv  GetQueueTextAnalyticsReportsParamsFormat = "csv"
+	GetQueueTextAnalyticsReportsParamsFormatJson GetQueueTextAnalyticsReportsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetQueueTextAnalyticsReportsParamsFormat enum.
+func (e GetQueueTextAnalyticsReportsParamsFormat) Valid() bool {
+	switch e {
+	case GetQueueTextAnalyticsReportsParamsFormatCsv:
+		return true
+	case GetQueueTextAnalyticsReportsParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GlobalAgentActivityParamsFormat.
 const (
 	GlobalAgentActivityParamsFormatCsv  GlobalAgentActivityParamsFormat = "csv"
@@ -3540,6 +3648,7 @@ type GlobalAgentActivityReport struct {
 
 	// Grain What one row stands for.
 	Grain  GlobalAgentActivityReportGrain  `json:"grain"`
+	Queue  *Queue                          `json:"queue,omitempty"`
 	Report GlobalAgentActivityReportReport `json:"report"`
 	Rows   []GlobalAgentActivityRow        `json:"rows"`
 
@@ -3611,6 +3720,7 @@ type GlobalChatSessionLogReport struct {
 
 	// Grain What one row stands for.
 	Grain  GlobalChatSessionLogReportGrain  `json:"grain"`
+	Queue  *Queue                           `json:"queue,omitempty"`
 	Report GlobalChatSessionLogReportReport `json:"report"`
 	Rows   []GlobalChatSessionLogRow        `json:"rows"`
 
@@ -3715,6 +3825,7 @@ type GlobalChatsPerDayReport struct {
 
 	// Grain What one row stands for.
 	Grain  GlobalChatsPerDayReportGrain  `json:"grain"`
+	Queue  *Queue                        `json:"queue,omitempty"`
 	Report GlobalChatsPerDayReportReport `json:"report"`
 	Rows   []GlobalChatsPerDayRow        `json:"rows"`
 
@@ -3780,6 +3891,7 @@ type GlobalHourlyHeatmapReport struct {
 
 	// Grain What one row stands for.
 	Grain  GlobalHourlyHeatmapReportGrain  `json:"grain"`
+	Queue  *Queue                          `json:"queue,omitempty"`
 	Report GlobalHourlyHeatmapReportReport `json:"report"`
 	Rows   []GlobalHourlyHeatmapRow        `json:"rows"`
 
@@ -3839,6 +3951,7 @@ type GlobalQueueSummaryReport struct {
 
 	// Grain What one row stands for.
 	Grain  GlobalQueueSummaryReportGrain  `json:"grain"`
+	Queue  *Queue                         `json:"queue,omitempty"`
 	Report GlobalQueueSummaryReportReport `json:"report"`
 	Rows   []GlobalQueueSummaryRow        `json:"rows"`
 
@@ -4835,7 +4948,7 @@ type AbandonedChatsByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -4862,7 +4975,7 @@ type AgentChatsAnsweredParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -4889,7 +5002,7 @@ type AgentChatsPerDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -4916,7 +5029,7 @@ type AgentConcurrencyParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -4943,7 +5056,7 @@ type AgentOfferOutcomesParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -4970,7 +5083,7 @@ type AgentRatingsParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -4997,7 +5110,7 @@ type AgentResponseTimesParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5024,7 +5137,7 @@ type AgentUtilizationParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5051,7 +5164,7 @@ type BotContainmentByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5078,7 +5191,7 @@ type BotHandoffOutcomesParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5105,7 +5218,7 @@ type BotHandoffReasonsParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5132,7 +5245,7 @@ type BotTopIntentsParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5159,7 +5272,7 @@ type ChatDurationByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5186,7 +5299,7 @@ type ChatOutcomesByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5213,7 +5326,7 @@ type ChatsByDayOfWeekParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5240,7 +5353,7 @@ type ChatsByEntryPointParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5267,7 +5380,7 @@ type ChatsByHourOfDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5294,7 +5407,7 @@ type CustomerSatisfactionByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5310,35 +5423,167 @@ type CustomerSatisfactionByDayParams struct {
 // CustomerSatisfactionByDayParamsFormat defines parameters for CustomerSatisfactionByDay.
 type CustomerSatisfactionByDayParamsFormat string
 
+// GetAvailableGlobalReportsParams defines parameters for GetAvailableGlobalReports.
+type GetAvailableGlobalReportsParams struct {
+	// Start Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time (`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). Without `start` and `stop`: the last 30 local days, today included.
+	Start *string `form:"start,omitempty" json:"start,omitempty"`
+
+	// Stop End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). A date-only `stop` means the whole of that local day. Same forms as `start`.
+	Stop *string `form:"stop,omitempty" json:"stop,omitempty"`
+
+	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
+	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
+	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
+	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
+
+	// Format The representation; `Accept` negotiation is used when neither `format` nor `csv` is given.
+	Format *GetAvailableGlobalReportsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+}
+
+// GetAvailableGlobalReportsParamsFormat defines parameters for GetAvailableGlobalReports.
+type GetAvailableGlobalReportsParamsFormat string
+
 // GetQueueAgentReportsParams defines parameters for GetQueueAgentReports.
 type GetQueueAgentReportsParams struct {
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// Start Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time (`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). Without `start` and `stop`: the last 30 local days, today included.
+	Start *string `form:"start,omitempty" json:"start,omitempty"`
+
+	// Stop End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). A date-only `stop` means the whole of that local day. Same forms as `start`.
+	Stop *string `form:"stop,omitempty" json:"stop,omitempty"`
+
+	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
+	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
+	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
+	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
+
+	// Format The representation; `Accept` negotiation is used when neither `format` nor `csv` is given.
+	Format *GetQueueAgentReportsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
 }
+
+// GetQueueAgentReportsParamsFormat defines parameters for GetQueueAgentReports.
+type GetQueueAgentReportsParamsFormat string
 
 // GetQueueBasicReportsParams defines parameters for GetQueueBasicReports.
 type GetQueueBasicReportsParams struct {
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// Start Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time (`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). Without `start` and `stop`: the last 30 local days, today included.
+	Start *string `form:"start,omitempty" json:"start,omitempty"`
+
+	// Stop End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). A date-only `stop` means the whole of that local day. Same forms as `start`.
+	Stop *string `form:"stop,omitempty" json:"stop,omitempty"`
+
+	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
+	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
+	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
+	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
+
+	// Format The representation; `Accept` negotiation is used when neither `format` nor `csv` is given.
+	Format *GetQueueBasicReportsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
 }
+
+// GetQueueBasicReportsParamsFormat defines parameters for GetQueueBasicReports.
+type GetQueueBasicReportsParamsFormat string
 
 // GetQueueBotReportsParams defines parameters for GetQueueBotReports.
 type GetQueueBotReportsParams struct {
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// Start Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time (`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). Without `start` and `stop`: the last 30 local days, today included.
+	Start *string `form:"start,omitempty" json:"start,omitempty"`
+
+	// Stop End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). A date-only `stop` means the whole of that local day. Same forms as `start`.
+	Stop *string `form:"stop,omitempty" json:"stop,omitempty"`
+
+	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
+	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
+	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
+	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
+
+	// Format The representation; `Accept` negotiation is used when neither `format` nor `csv` is given.
+	Format *GetQueueBotReportsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
 }
+
+// GetQueueBotReportsParamsFormat defines parameters for GetQueueBotReports.
+type GetQueueBotReportsParamsFormat string
 
 // GetQueuePerformanceReportsParams defines parameters for GetQueuePerformanceReports.
 type GetQueuePerformanceReportsParams struct {
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// Start Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time (`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). Without `start` and `stop`: the last 30 local days, today included.
+	Start *string `form:"start,omitempty" json:"start,omitempty"`
+
+	// Stop End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). A date-only `stop` means the whole of that local day. Same forms as `start`.
+	Stop *string `form:"stop,omitempty" json:"stop,omitempty"`
+
+	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
+	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
+	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
+	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
+
+	// Format The representation; `Accept` negotiation is used when neither `format` nor `csv` is given.
+	Format *GetQueuePerformanceReportsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
 }
+
+// GetQueuePerformanceReportsParamsFormat defines parameters for GetQueuePerformanceReports.
+type GetQueuePerformanceReportsParamsFormat string
 
 // GetQueueTextAnalyticsReportsParams defines parameters for GetQueueTextAnalyticsReports.
 type GetQueueTextAnalyticsReportsParams struct {
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// Start Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time (`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). Without `start` and `stop`: the last 30 local days, today included.
+	Start *string `form:"start,omitempty" json:"start,omitempty"`
+
+	// Stop End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). A date-only `stop` means the whole of that local day. Same forms as `start`.
+	Stop *string `form:"stop,omitempty" json:"stop,omitempty"`
+
+	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
+	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
+	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
+	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
+
+	// Format The representation; `Accept` negotiation is used when neither `format` nor `csv` is given.
+	Format *GetQueueTextAnalyticsReportsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
 }
+
+// GetQueueTextAnalyticsReportsParamsFormat defines parameters for GetQueueTextAnalyticsReports.
+type GetQueueTextAnalyticsReportsParamsFormat string
 
 // GlobalAgentActivityParams defines parameters for GlobalAgentActivity.
 type GlobalAgentActivityParams struct {
@@ -5350,6 +5595,9 @@ type GlobalAgentActivityParams struct {
 
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
 	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
@@ -5375,6 +5623,9 @@ type GlobalChatSessionLogParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
 	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
 
@@ -5398,6 +5649,9 @@ type GlobalChatsPerDayParams struct {
 
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
 	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
@@ -5423,6 +5677,9 @@ type GlobalHourlyHeatmapParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
+
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
 	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
 
@@ -5446,6 +5703,9 @@ type GlobalQueueSummaryParams struct {
 
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
 	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
@@ -5471,7 +5731,7 @@ type InboundVsAnsweredChatsParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5498,7 +5758,7 @@ type KeywordTrendByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5525,7 +5785,7 @@ type QueueChatSessionLogParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5552,7 +5812,7 @@ type QueueDepthByHourParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5579,7 +5839,7 @@ type RatingCommentsParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5606,7 +5866,7 @@ type SentimentByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5633,7 +5893,7 @@ type ServiceLevelByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5660,7 +5920,7 @@ type SkillTagDistributionParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5687,7 +5947,7 @@ type TopKeywordsParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5714,7 +5974,7 @@ type TransfersByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5741,7 +6001,7 @@ type WaitTimeByDayParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5768,7 +6028,7 @@ type WaitTimeDistributionParams struct {
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
 
-	// QueueId The queue to report on; it must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
 	QueueId int32 `form:"queueId" json:"queueId"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
@@ -5786,8 +6046,17 @@ type WaitTimeDistributionParamsFormat string
 
 // SessionDetailsParams defines parameters for SessionDetails.
 type SessionDetailsParams struct {
+	// Start Start of the window, inclusive. ISO-8601: a date (`2020-11-01`, local midnight in `zone`), a local time (`2020-11-01T08:00`), or an instant with `Z` or an offset (`+02:00`, sent as `%2B02:00`; a raw `+` also works). Without `start` and `stop`: the last 30 local days, today included.
+	Start *string `form:"start,omitempty" json:"start,omitempty"`
+
+	// Stop End of the window, inclusive to the millisecond (`…04:59:59.999Z` ends the window at `05:00:00.000Z`). A date-only `stop` means the whole of that local day. Same forms as `start`.
+	Stop *string `form:"stop,omitempty" json:"stop,omitempty"`
+
 	// Zone IANA time zone of the local days and hours (default: the user's default zone, else `UTC`).
 	Zone *string `form:"zone,omitempty" json:"zone,omitempty"`
+
+	// QueueId The queue to report on: required on per-queue reports; on global reports, catalogs and SessionDetails it narrows the answer to that queue. It must be one you can see (otherwise 404, exactly as for a queue that does not exist).
+	QueueId *int32 `form:"queueId,omitempty" json:"queueId,omitempty"`
 
 	// Csv `true` answers as CSV (RFC 4180, UTF-8, CRLF), like `format=csv`.
 	Csv *bool `form:"csv,omitempty" json:"csv,omitempty"`
@@ -6007,7 +6276,7 @@ type ClientInterface interface {
 	// The implemented reports of this category with their typed, described columns and their URLs. Also lists the queues you can see.
 	//
 	// Corresponds with GET /Chime/Report/GetAvailableGlobalReports (the `GetAvailableGlobalReports` operationId).
-	GetAvailableGlobalReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAvailableGlobalReports(ctx context.Context, params *GetAvailableGlobalReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetQueueAgentReports Catalog of the QueueAgent reports
 	//
@@ -6482,8 +6751,8 @@ func (c *Client) CustomerSatisfactionByDay(ctx context.Context, params *Customer
 // The implemented reports of this category with their typed, described columns and their URLs. Also lists the queues you can see.
 //
 // Corresponds with GET /Chime/Report/GetAvailableGlobalReports (the `GetAvailableGlobalReports` operationId).
-func (c *Client) GetAvailableGlobalReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAvailableGlobalReportsRequest(c.Server)
+func (c *Client) GetAvailableGlobalReports(ctx context.Context, params *GetAvailableGlobalReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAvailableGlobalReportsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9082,7 +9351,7 @@ func NewCustomerSatisfactionByDayRequest(server string, params *CustomerSatisfac
 }
 
 // NewGetAvailableGlobalReportsRequest constructs an http.Request for the GetAvailableGlobalReports method
-func NewGetAvailableGlobalReportsRequest(server string) (*http.Request, error) {
+func NewGetAvailableGlobalReportsRequest(server string, params *GetAvailableGlobalReportsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9098,6 +9367,105 @@ func NewGetAvailableGlobalReportsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Start != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start", *params.Start, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stop != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stop", *params.Stop, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Zone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.QueueId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Csv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9136,9 +9504,81 @@ func NewGetQueueAgentReportsRequest(server string, params *GetQueueAgentReportsP
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Start != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start", *params.Start, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stop != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stop", *params.Stop, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Zone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.QueueId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Csv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9190,9 +9630,81 @@ func NewGetQueueBasicReportsRequest(server string, params *GetQueueBasicReportsP
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Start != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start", *params.Start, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stop != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stop", *params.Stop, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Zone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.QueueId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Csv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9244,9 +9756,81 @@ func NewGetQueueBotReportsRequest(server string, params *GetQueueBotReportsParam
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Start != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start", *params.Start, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stop != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stop", *params.Stop, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Zone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.QueueId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Csv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9298,9 +9882,81 @@ func NewGetQueuePerformanceReportsRequest(server string, params *GetQueuePerform
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Start != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start", *params.Start, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stop != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stop", *params.Stop, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Zone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.QueueId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Csv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9352,9 +10008,81 @@ func NewGetQueueTextAnalyticsReportsRequest(server string, params *GetQueueTextA
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Start != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start", *params.Start, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stop != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stop", *params.Stop, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Zone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.QueueId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Csv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9433,6 +10161,18 @@ func NewGlobalAgentActivityRequest(server string, params *GlobalAgentActivityPar
 		if params.Zone != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.QueueId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9556,6 +10296,18 @@ func NewGlobalChatSessionLogRequest(server string, params *GlobalChatSessionLogP
 
 		}
 
+		if params.QueueId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Csv != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
@@ -9661,6 +10413,18 @@ func NewGlobalChatsPerDayRequest(server string, params *GlobalChatsPerDayParams)
 		if params.Zone != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.QueueId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9784,6 +10548,18 @@ func NewGlobalHourlyHeatmapRequest(server string, params *GlobalHourlyHeatmapPar
 
 		}
 
+		if params.QueueId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Csv != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "csv", *params.Csv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
@@ -9889,6 +10665,18 @@ func NewGlobalQueueSummaryRequest(server string, params *GlobalQueueSummaryParam
 		if params.Zone != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.QueueId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11447,9 +12235,45 @@ func NewSessionDetailsRequest(server string, sessionID int64, params *SessionDet
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Start != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start", *params.Start, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stop != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stop", *params.Stop, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Zone != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "zone", *params.Zone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.QueueId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queueId", *params.QueueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11722,7 +12546,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /Chime/Report/GetAvailableGlobalReports (the `GetAvailableGlobalReports` operationId).
-	GetAvailableGlobalReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAvailableGlobalReportsResponse, error)
+	GetAvailableGlobalReportsWithResponse(ctx context.Context, params *GetAvailableGlobalReportsParams, reqEditors ...RequestEditorFn) (*GetAvailableGlobalReportsResponse, error)
 
 	// GetQueueAgentReportsWithResponse Catalog of the QueueAgent reports
 	//
@@ -14308,6 +15132,11 @@ func (r CustomerSatisfactionByDayResponse) ContentType() string {
 	return ""
 }
 
+// GetAvailableGlobalReportsResponse200Headers the declared response headers of an HTTP 200 response for GetAvailableGlobalReports
+type GetAvailableGlobalReportsResponse200Headers struct {
+	ContentDisposition *string
+}
+
 // GetAvailableGlobalReportsResponse401Headers the declared response headers of an HTTP 401 response for GetAvailableGlobalReports
 type GetAvailableGlobalReportsResponse401Headers struct {
 	WWWAuthenticate string
@@ -14344,6 +15173,8 @@ type GetAvailableGlobalReportsResponse struct {
 	JSON503 *ServiceUnavailable
 	// JSON504 the response for an HTTP 504 `application/json` response
 	JSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAvailableGlobalReportsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetAvailableGlobalReportsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14426,6 +15257,11 @@ func (r GetAvailableGlobalReportsResponse) ContentType() string {
 	return ""
 }
 
+// GetQueueAgentReportsResponse200Headers the declared response headers of an HTTP 200 response for GetQueueAgentReports
+type GetQueueAgentReportsResponse200Headers struct {
+	ContentDisposition *string
+}
+
 // GetQueueAgentReportsResponse401Headers the declared response headers of an HTTP 401 response for GetQueueAgentReports
 type GetQueueAgentReportsResponse401Headers struct {
 	WWWAuthenticate string
@@ -14462,6 +15298,8 @@ type GetQueueAgentReportsResponse struct {
 	JSON503 *ServiceUnavailable
 	// JSON504 the response for an HTTP 504 `application/json` response
 	JSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetQueueAgentReportsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetQueueAgentReportsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14544,6 +15382,11 @@ func (r GetQueueAgentReportsResponse) ContentType() string {
 	return ""
 }
 
+// GetQueueBasicReportsResponse200Headers the declared response headers of an HTTP 200 response for GetQueueBasicReports
+type GetQueueBasicReportsResponse200Headers struct {
+	ContentDisposition *string
+}
+
 // GetQueueBasicReportsResponse401Headers the declared response headers of an HTTP 401 response for GetQueueBasicReports
 type GetQueueBasicReportsResponse401Headers struct {
 	WWWAuthenticate string
@@ -14580,6 +15423,8 @@ type GetQueueBasicReportsResponse struct {
 	JSON503 *ServiceUnavailable
 	// JSON504 the response for an HTTP 504 `application/json` response
 	JSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetQueueBasicReportsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetQueueBasicReportsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14662,6 +15507,11 @@ func (r GetQueueBasicReportsResponse) ContentType() string {
 	return ""
 }
 
+// GetQueueBotReportsResponse200Headers the declared response headers of an HTTP 200 response for GetQueueBotReports
+type GetQueueBotReportsResponse200Headers struct {
+	ContentDisposition *string
+}
+
 // GetQueueBotReportsResponse401Headers the declared response headers of an HTTP 401 response for GetQueueBotReports
 type GetQueueBotReportsResponse401Headers struct {
 	WWWAuthenticate string
@@ -14698,6 +15548,8 @@ type GetQueueBotReportsResponse struct {
 	JSON503 *ServiceUnavailable
 	// JSON504 the response for an HTTP 504 `application/json` response
 	JSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetQueueBotReportsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetQueueBotReportsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14780,6 +15632,11 @@ func (r GetQueueBotReportsResponse) ContentType() string {
 	return ""
 }
 
+// GetQueuePerformanceReportsResponse200Headers the declared response headers of an HTTP 200 response for GetQueuePerformanceReports
+type GetQueuePerformanceReportsResponse200Headers struct {
+	ContentDisposition *string
+}
+
 // GetQueuePerformanceReportsResponse401Headers the declared response headers of an HTTP 401 response for GetQueuePerformanceReports
 type GetQueuePerformanceReportsResponse401Headers struct {
 	WWWAuthenticate string
@@ -14816,6 +15673,8 @@ type GetQueuePerformanceReportsResponse struct {
 	JSON503 *ServiceUnavailable
 	// JSON504 the response for an HTTP 504 `application/json` response
 	JSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetQueuePerformanceReportsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetQueuePerformanceReportsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14898,6 +15757,11 @@ func (r GetQueuePerformanceReportsResponse) ContentType() string {
 	return ""
 }
 
+// GetQueueTextAnalyticsReportsResponse200Headers the declared response headers of an HTTP 200 response for GetQueueTextAnalyticsReports
+type GetQueueTextAnalyticsReportsResponse200Headers struct {
+	ContentDisposition *string
+}
+
 // GetQueueTextAnalyticsReportsResponse401Headers the declared response headers of an HTTP 401 response for GetQueueTextAnalyticsReports
 type GetQueueTextAnalyticsReportsResponse401Headers struct {
 	WWWAuthenticate string
@@ -14934,6 +15798,8 @@ type GetQueueTextAnalyticsReportsResponse struct {
 	JSON503 *ServiceUnavailable
 	// JSON504 the response for an HTTP 504 `application/json` response
 	JSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetQueueTextAnalyticsReportsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetQueueTextAnalyticsReportsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -17669,8 +18535,8 @@ func (c *ClientWithResponses) CustomerSatisfactionByDayWithResponse(ctx context.
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /Chime/Report/GetAvailableGlobalReports (the `GetAvailableGlobalReports` operationId).
-func (c *ClientWithResponses) GetAvailableGlobalReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAvailableGlobalReportsResponse, error) {
-	rsp, err := c.GetAvailableGlobalReports(ctx, reqEditors...)
+func (c *ClientWithResponses) GetAvailableGlobalReportsWithResponse(ctx context.Context, params *GetAvailableGlobalReportsParams, reqEditors ...RequestEditorFn) (*GetAvailableGlobalReportsResponse, error) {
+	rsp, err := c.GetAvailableGlobalReports(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20529,9 +21395,22 @@ func ParseGetAvailableGlobalReportsResponse(rsp *http.Response) (*GetAvailableGl
 		}
 		response.JSON504 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAvailableGlobalReportsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetAvailableGlobalReportsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -20644,9 +21523,22 @@ func ParseGetQueueAgentReportsResponse(rsp *http.Response) (*GetQueueAgentReport
 		}
 		response.JSON504 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetQueueAgentReportsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetQueueAgentReportsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -20759,9 +21651,22 @@ func ParseGetQueueBasicReportsResponse(rsp *http.Response) (*GetQueueBasicReport
 		}
 		response.JSON504 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetQueueBasicReportsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetQueueBasicReportsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -20874,9 +21779,22 @@ func ParseGetQueueBotReportsResponse(rsp *http.Response) (*GetQueueBotReportsRes
 		}
 		response.JSON504 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetQueueBotReportsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetQueueBotReportsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -20989,9 +21907,22 @@ func ParseGetQueuePerformanceReportsResponse(rsp *http.Response) (*GetQueuePerfo
 		}
 		response.JSON504 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetQueuePerformanceReportsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetQueuePerformanceReportsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -21104,9 +22035,22 @@ func ParseGetQueueTextAnalyticsReportsResponse(rsp *http.Response) (*GetQueueTex
 		}
 		response.JSON504 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetQueueTextAnalyticsReportsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetQueueTextAnalyticsReportsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
