@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -114,8 +113,6 @@ func recordThresholds(tx *gorm.DB, q uint32, t Thresholds) error {
 	return tx.Clauses(clause.OnConflict{UpdateAll: true}).
 		Create(&models.ReportStoreQueue{QueueID: q, SLAMs: t.SLAMs, ShortAbandonMs: t.ShortAbandonMs}).Error
 }
-
-var errNotBuilt = errors.New("store: not built")
 
 // Built reports whether the store is built for the current declaration
 // of measures.
