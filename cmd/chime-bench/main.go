@@ -7,7 +7,7 @@
 // HTTP handlers, peak RSS, and the machine.
 //
 //	go run ./cmd/chime-bench --mysql 'root@tcp(127.0.0.1:3306)/chime_bench1m' \
-//	  --sqlite /work/bench/bench1m.db --load --out docs/benchmarks.md
+//	  --sqlite bench1m.db --load --out docs/benchmarks.md
 //
 // The databases are only read, except with --load when they hold no
 // sessions: then they are migrated and filled with fixtures.Load (seed 7,

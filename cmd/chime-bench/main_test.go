@@ -154,3 +154,19 @@ func checkFloorColumns(t *testing.T, ctx context.Context, runner floorRunner, b 
 		t.Errorf("%s: %d of the floor's %d days are report days", report, matched, len(floor))
 	}
 }
+
+// TestDisplayArgsNameNoMachinePath: the generated section shows the
+// command line without the directories of the machine that ran it.
+func TestDisplayArgsNameNoMachinePath(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []string{"--mysql", "root@tcp(127.0.0.1:3306)/chime_bench1m", "--sqlite", filepath.Join(wd, "data", "bench1m.db"),
+		"--out=" + filepath.Join(wd, "docs", "benchmarks.md"), "--sqlite", "/srv/elsewhere/bench.db", "--runs", "3"}
+	want := []string{"--mysql", "root@tcp(127.0.0.1:3306)/chime_bench1m", "--sqlite", filepath.Join("data", "bench1m.db"),
+		"--out=" + filepath.Join("docs", "benchmarks.md"), "--sqlite", "bench.db", "--runs", "3"}
+	if got := displayArgs(in); !slices.Equal(got, want) {
+		t.Errorf("displayArgs(%q)\n = %q\nwant %q", in, got, want)
+	}
+}

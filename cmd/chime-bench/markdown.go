@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -86,12 +87,12 @@ func (r *results) markdown() string {
 		p("**Incomplete** (%s).\n\n", r.Pending)
 	}
 	p("Regenerate with (about %s on this machine; `--load` creates the data when a database is empty):\n\n", r.Took.Round(time.Minute))
-	p("```sh\ngo run ./cmd/chime-bench --mysql 'root@tcp(127.0.0.1:3306)/chime_bench1m' \\\n  --sqlite /work/bench/bench1m.db --load --out docs/benchmarks.md\n```\n\n")
-	p("This run: `chime-bench %s`.\n\n", strings.Join(os.Args[1:], " "))
+	p("```sh\ngo run ./cmd/chime-bench --mysql 'root@tcp(127.0.0.1:3306)/chime_bench1m' \\\n  --sqlite bench1m.db --load --out docs/benchmarks.md\n```\n\n")
+	p("This run: `chime-bench %s`.\n\n", strings.Join(displayArgs(os.Args[1:]), " "))
 	m := r.Machine
-	p("Run %s. Machine: %s, %d CPUs, %.0f GiB, %s, %s, %s; load average at the end %s (the machine is shared: ",
+	p("Run %s. Machine: %s, %d CPUs, %.0f GiB, %s, %s, %s; load average at the end %s (",
 		r.Started.UTC().Format("2006-01-02 15:04 MST"), m.CPU, m.Cores, m.MemGiB, m.OS, m.Go, strings.Join(m.Versions, ", "), loadAverage())
-	p("numbers are the best of %d runs and still noisy).\n\n", r.Runs)
+	p("numbers are the best of %d runs).\n\n", r.Runs)
 	for _, be := range r.Backends {
 		p("Data (%s): %s sessions (chat_sessions rows) from %s to %s, queues %v (fixtures seed %d, %s conversations).\n",
 			be.Name, thousands(be.Sessions), dataStart.Format(time.DateOnly), dataStop.Add(-time.Hour).Format(time.DateOnly), be.Queues, dataSeed, thousands(dataSessions))
@@ -102,7 +103,7 @@ func (r *results) markdown() string {
 		if !r.Config.AllQueues {
 			p(", per-queue reports for queue 1 only")
 		}
-		p(" (`--only`, `--all-queues=false`), to fit the time available on the shared machine.\n\n")
+		p(" (`--only`, `--all-queues=false`).\n\n")
 	}
 	p("Each report over the whole year (zone UTC) through `reports.Engine.Run`, every row read; \"queue 1\" is one queue, ")
 	p("\"all queues\" is a per-queue report run once per queue (what its OData set does) or a global report over all queues. ")
@@ -275,4 +276,32 @@ func markerLine(b []byte, marker string) int {
 		}
 		off = end
 	}
+}
+
+// displayArgs is the command line as the generated section shows it: an
+// absolute path (alone or as --flag=path) becomes relative to the working
+// directory, or its base name outside it, so the document names no
+// machine's directories.
+func displayArgs(args []string) []string {
+	wd, _ := os.Getwd()
+	rel := func(p string) string {
+		if !filepath.IsAbs(p) {
+			return p
+		}
+		if wd != "" {
+			if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+				return r
+			}
+		}
+		return filepath.Base(p)
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		if name, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") {
+			out[i] = name + "=" + rel(val)
+			continue
+		}
+		out[i] = rel(a)
+	}
+	return out
 }
