@@ -213,7 +213,7 @@ func (s *Service) Check(ctx context.Context, presented, client string) (*Princip
 	return p, nil
 }
 
-// resolveACL fills Visible and Reviewable (REPORTS.md "ACL").
+// resolveACL fills Visible and Reviewable (docs/data-model.md "Access control").
 func (s *Service) resolveACL(ctx context.Context, p *Principal) error {
 	db := s.db.WithContext(ctx)
 	if p.IsAdmin {

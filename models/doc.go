@@ -1,5 +1,5 @@
 // Package models holds the storage layer of chime-reports: the GORM models of
-// every table in the relational model (shared/REPORTS.md), the versioned
+// every table in the relational model (docs/data-model.md), the versioned
 // migrations that create them on SQLite and MySQL/MariaDB, and Open, which
 // turns a DSN (sqlite:PATH or a MySQL DSN) into a configured *gorm.DB.
 //

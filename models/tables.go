@@ -109,7 +109,7 @@ type Seeker struct {
 	LastSeenAt      time.Time `gorm:"not null"`
 }
 
-// Session states and end reasons (REPORTS.md "Session lifecycle").
+// Session states and end reasons (docs/data-model.md "Session lifecycle").
 const (
 	StateBot          = "Bot"
 	StateWaiting      = "Waiting"

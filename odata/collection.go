@@ -92,7 +92,7 @@ func (s *Service) revalidate(w http.ResponseWriter, r *http.Request, p *keys.Pri
 	return false, nil
 }
 
-// count answers /Set/$count as text/plain (rule 10).
+// count answers /Set/$count as text/plain (docs/powerbi.md, rule 10).
 func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *query.Set) error {
 	req, err := s.parse(r, p, set)
 	if err != nil {

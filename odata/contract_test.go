@@ -24,7 +24,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports/query"
 )
 
-// Power Query's first request (shared/POWERQUERY.md "Requests Power Query sends").
+// Power Query's first request (docs/powerbi.md "What Power Query sends and what the feed guarantees").
 var firstRequest = []string{
 	"Accept", PowerQueryAccept,
 	"OData-MaxVersion", "4.0",
@@ -110,7 +110,7 @@ type csdl struct {
 
 // TestPowerQueryContract replays what Power BI Desktop sends when a user
 // connects to the feed, previews every table and refreshes, and checks
-// every answer rule of shared/POWERQUERY.md.
+// every rule of docs/powerbi.md "What Power Query sends and what the feed guarantees".
 func TestPowerQueryContract(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
 		e := newEnv(t, b, odata.Options{})

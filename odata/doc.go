@@ -17,7 +17,7 @@
 // the service document, $metadata (CSDL XML generated from the registry),
 // entity sets with server-driven keyset paging (@odata.nextLink with a
 // signed $skiptoken) and /$count. The Power Query contract it follows is
-// shared/POWERQUERY.md: one OData-Version header, JSON content types,
+// docs/powerbi.md (the numbered rules): one OData-Version header, JSON content types,
 // absolute context URLs, 400/501 OData errors for anything it does not
 // evaluate, and a connection cut (not a short table) when a stream fails.
 package odata

@@ -40,7 +40,7 @@ var (
 // Agents; keys of non-nullable properties; descriptions as
 // Core.Description; and, on the container, Aggregation.ApplySupported
 // naming the $apply transformations the feed evaluates. No other
-// capability is declared (rule 14).
+// capability is declared (docs/powerbi.md, rule 14).
 func Metadata() []byte {
 	metadataOnce.Do(func() { metadataDoc = buildMetadata() })
 	return metadataDoc
@@ -102,7 +102,7 @@ func attr(s string) string {
 	return b.String()
 }
 
-// metadata answers $metadata: CSDL XML whatever Accept prefers (rule 3).
+// metadata answers $metadata: CSDL XML whatever Accept prefers (docs/powerbi.md, rule 3).
 func (s *Service) metadata(w http.ResponseWriter, r *http.Request) error {
 	o, err := parseOptions(r.URL.RawQuery)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports/query"
 )
 
-// Content types of the feed (shared/POWERQUERY.md rules 2 and 3).
+// Content types of the feed (docs/powerbi.md, rules 2 and 3).
 const (
 	JSONType     = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 	MetadataType = "application/xml;charset=utf-8"
@@ -79,7 +79,7 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
 // ServeHTTP routes a request under Prefix: the service document, $metadata,
 // an entity set and its /$count.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Exactly one OData-Version header, in OData's spelling (rule 1): set
+	// Exactly one OData-Version header, in OData's spelling (docs/powerbi.md, rule 1): set
 	// by this map write only, never by Header().Set as well.
 	w.Header()["OData-Version"] = []string{"4.0"}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -201,7 +201,7 @@ func acceptsGzip(v string) bool {
 	return false
 }
 
-// serviceDocument lists the entity sets (rule 2: JSON, never Atom).
+// serviceDocument lists the entity sets (docs/powerbi.md, rule 2: JSON, never Atom).
 func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error {
 	o, err := parseOptions(r.URL.RawQuery)
 	if err != nil {

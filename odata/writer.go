@@ -21,7 +21,7 @@ import (
 // Rows are written as they come from the engine, through a 32 KB buffer.
 // If the row stream fails after the status was sent, the document is left
 // unterminated and the connection is cut (http.ErrAbortHandler), so the
-// client errors instead of loading a truncated table (rule 11).
+// client errors instead of loading a truncated table (docs/powerbi.md, rule 11).
 func (s *Service) write(w http.ResponseWriter, r *http.Request, req *request, res *query.SetResult, total int64) error {
 	props := res.Props
 	cols := req.selected
@@ -110,7 +110,7 @@ func (s *Service) abort(r *http.Request, set string, rows int, err error) {
 	panic(http.ErrAbortHandler)
 }
 
-// contextURL is the absolute 4.0 context URL (rule 5): …/$metadata#Set, or
+// contextURL is the absolute 4.0 context URL (docs/powerbi.md, rule 5): …/$metadata#Set, or
 // #Set(A,B) for a projection or an $apply result.
 func (s *Service) contextURL(r *http.Request, req *request, props []reports.Column) string {
 	u := s.base(r) + "/$metadata#" + req.set.Name

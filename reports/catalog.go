@@ -44,7 +44,7 @@ const (
 	GrainQueue     Grain = "queue"
 )
 
-// ColumnType is the type of a report column (REPORTS.md "Column types").
+// ColumnType is the type of a report column (docs/data-model.md "Column types").
 type ColumnType string
 
 // Column types. Values in rows are: int → int64; seconds, pct, decimal →

@@ -123,7 +123,7 @@ const fingerprintColumns = 7
 //
 // The ratings of a window's sessions are all in R because a rating carries
 // its session's queue and is submitted after the session started or was
-// queued (REPORTS.md write-side rules).
+// queued (docs/data-model.md "Write-side invariants").
 func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (string, []any) {
 	digest := func(cols ...string) string {
 		return "SUM(CRC32(CONCAT_WS('|', " + strings.Join(cols, ", ") + ")))"

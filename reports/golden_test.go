@@ -13,7 +13,7 @@ import (
 )
 
 // The expectations below are derived by hand from the comments on each
-// session in fixtures/golden and the formulas of shared/REPORTS.md. Rows are
+// session in fixtures/golden and the formulas of docs/data-model.md and docs/reports.md. Rows are
 // compared as their output text ("null" for null), so rounding at output is
 // part of what is checked.
 

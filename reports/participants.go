@@ -49,7 +49,7 @@ const participationColumns = "p.user_id, p.session_id, s.queue_id, p.join_reason
 	"p.first_message_at, s.first_agent_id, s.queued_at, s.accepted_at"
 
 // participations loads the participations in the run's queues whose
-// joined_at lies in the window (P_q of REPORTS.md).
+// joined_at lies in the window (the participation set of docs/data-model.md "Row sets").
 func (x *execution) participations() ([]participation, error) {
 	return x.loadParticipations("p.joined_at >= ? AND p.joined_at < ?", x.q.Window.Start, x.q.Window.Stop)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/chime-reports/chime-reports/models"
 )
 
-// sessionLogColumns are the columns of both session logs (G4, B6).
+// sessionLogColumns are the columns of both session logs (GlobalChatSessionLog, QueueChatSessionLog).
 var sessionLogColumns = []Column{
 	{Name: "SessionId", Type: Int, Description: "Session id (the SessionID of /Chime/Session/SessionDetails)"},
 	{Name: "SessionStarted", Type: DateTime, Description: "When the guest started the session (started_at), local with offset"},

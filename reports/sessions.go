@@ -9,7 +9,7 @@ import (
 )
 
 // facts is the narrow projection of one chat_sessions row that the queue
-// family of reports needs, with the session predicates of REPORTS.md.
+// family of reports needs, with the session predicates of docs/data-model.md.
 type facts struct {
 	ID                  int64
 	QueueID             uint32
@@ -123,7 +123,7 @@ func (f *facts) handle() (float64, bool) {
 }
 
 // serviceLevel returns whether the session is in the service-level
-// denominator and, if so, whether it met the threshold (P1): answered
+// denominator and, if so, whether it met the threshold (ServiceLevelByDay): answered
 // sessions count, answered within T meet it; long abandons and time-outs
 // are failures; short abandons, flow-outs and waiting sessions are out.
 func (f *facts) serviceLevel() (inDenominator, met bool) {

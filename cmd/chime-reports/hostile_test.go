@@ -16,7 +16,7 @@ import (
 	"github.com/chime-reports/chime-reports/models/dbtest"
 )
 
-// hostile is one request that must be refused with a 4xx (DESIGN §4.3: no
+// hostile is one request that must be refused with a 4xx (docs/api.md "Errors": no
 // input, however malformed, produces a 500).
 type hostile struct {
 	name   string

@@ -127,7 +127,7 @@ const seedPath = "/Chime/Report/InboundVsAnsweredChats?queueId=1&start=2020-11-0
 func TestSeedExample(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
 		e := newEnv(t, b)
-		// As written in the seed: UTC, so the window touches 31 UTC days.
+		// As written in the published API post: UTC, so the window touches 31 UTC days.
 		a := e.get(golden.Alice, seedPath+"&zone=UTC")
 		if a.status != 200 || a.header.Get("Content-Type") != "text/csv; charset=utf-8" {
 			t.Fatalf("status %d, type %q: %s", a.status, a.header.Get("Content-Type"), a.body)

@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "also write the screenshots of the brows
 const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives the admin pages in a real headless Chromium through
-// the acceptance scenario of issue 6: sign in, generate a key for alice,
+// the acceptance scenario of the admin pages: sign in, generate a key for alice,
 // confirm its regeneration, see the old key fail and the new one work,
 // revoke, read the audit trail, sign out. It saves a screenshot of each
 // page into $CHIME_ARTIFACTS (default: a new temporary folder, logged), and

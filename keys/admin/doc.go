@@ -1,4 +1,4 @@
-// Package admin serves the administration surface of shared/DESIGN.md §4.5:
+// Package admin serves the administration surface (docs/admin.md):
 // server-rendered pages under /Chime/Admin/ (sign-in, People, Settings ›
 // API Keys, Audit) and the same actions as JSON under /Chime/Admin/api/.
 //

@@ -9,7 +9,7 @@ import (
 // snippets are the ready-to-paste uses of a new key shown with it.
 type snippets struct {
 	Base        string
-	Curl        string // the seed's way: a Bearer header
+	Curl        string // the published API's way: a Bearer header
 	WebContents string // Power BI, native CSV route, key in the query
 	ODataFeed   string // Power BI, OData feed, key as a Web API credential
 }

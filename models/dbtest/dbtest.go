@@ -1,6 +1,6 @@
 // Package dbtest opens migrated test databases: always an embedded SQLite
 // file, and a fresh MariaDB/MySQL database when CHIME_TEST_MYSQL_DSN is set
-// (the gate of shared/DESIGN.md §9). Each call gets its own database, so
+// (the gate of docs/testing.md). Each call gets its own database, so
 // packages and tests never share state.
 package dbtest
 

@@ -23,7 +23,7 @@ type DetailsAccess struct {
 	Internal   []uint32
 }
 
-// SessionDetails is the API shape of one chat (REPORTS.md "SessionDetails").
+// SessionDetails is the API shape of one chat (docs/api.md "SessionDetails").
 // Times are rendered in the requested zone; durations are seconds.
 type SessionDetails struct {
 	SessionID        uint             `json:"sessionId"`
@@ -204,7 +204,7 @@ type DetailsMessage struct {
 	TextResource *string         `json:"textResource,omitempty"`
 }
 
-// SentimentLabel applies the cut-offs of REPORTS.md: Positive above 0.25,
+// SentimentLabel applies the cut-offs of docs/data-model.md: Positive above 0.25,
 // Negative below −0.25, otherwise Neutral.
 func SentimentLabel(score float64) string {
 	switch {

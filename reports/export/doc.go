@@ -6,7 +6,7 @@
 // constant memory (about 85 MB for a workbook). Package xlsxtest checks
 // workbooks with LibreOffice in tests.
 //
-// Values are rounded here and only here (REPORTS.md "Output values"):
+// Values are rounded here and only here (docs/data-model.md "Output values and rounding"):
 // seconds and percentages to 1 decimal place, decimals to 2 (or the
 // column's Decimals); null is JSON null and an empty CSV or workbook cell.
 package export

@@ -31,7 +31,7 @@ func Columns(cs []reports.Column) []ColumnInfo {
 	return out
 }
 
-// WriteJSON streams the native JSON envelope of REPORTS.md "API shapes". It
+// WriteJSON streams the native JSON envelope of docs/api.md "The JSON envelope". It
 // returns the number of rows written. On a row error it stops without
 // closing the document, so a client cannot mistake a broken answer for a
 // short one.

@@ -1,4 +1,4 @@
-// Package native serves the seed's HTTP contract over the reports engine:
+// Package native serves the published HTTP contract (docs/api.md) over the reports engine:
 // the six catalog routes, /Chime/Report/{ReportName} (JSON envelope or CSV)
 // and /Chime/Session/SessionDetails/{SessionID}.
 //

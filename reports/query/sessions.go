@@ -10,7 +10,7 @@ import (
 )
 
 // The columns of the session sets (Sessions and the two session logs) in
-// SQL. Durations are derived in Go (the shared rules of REPORTS.md) and are
+// SQL. Durations are derived in Go (the shared rules of docs/data-model.md) and are
 // not filterable; everything else is a column of the session-log query.
 var sessionSQL = map[string]sqlColumn{
 	"SessionId":      {expr: "s.id"},

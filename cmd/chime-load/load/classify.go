@@ -69,7 +69,7 @@ func (o Outcome) Failing() bool {
 	return true
 }
 
-// errorShape is the body of every error answer (DESIGN §4.3).
+// errorShape is the body of every error answer (docs/api.md "Errors").
 type errorShape struct {
 	Error *struct {
 		Code    string `json:"code"`
