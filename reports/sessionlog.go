@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,11 +77,28 @@ const sessionLogSelect = "s.id, s.started_at, s.queue_id, COALESCE(q.name, ''), 
 // 9 s per 5,000-row page on 1M sessions); driven from chat_sessions, a
 // keyset page is a primary-key range scan.
 func sessionLogFrom(db *gorm.DB) *gorm.DB {
-	return db.Table("chat_sessions AS s").
-		Joins("LEFT JOIN queues q ON q.id = s.queue_id").
-		Joins("LEFT JOIN seekers sk ON sk.id = s.seeker_id").
-		Joins("LEFT JOIN users u ON u.id = s.first_agent_id").
-		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id")
+	return sessionLogFromOnly(db, "q", "sk", "u", "r")
+}
+
+// sessionLogJoins are the joins of the session-log FROM clause by alias.
+// Each joins at most one row per session (by primary key), so a query
+// that reads none of a join's columns may leave it out and count the same.
+var sessionLogJoins = []struct{ alias, sql string }{
+	{"q", "LEFT JOIN queues q ON q.id = s.queue_id"},
+	{"sk", "LEFT JOIN seekers sk ON sk.id = s.seeker_id"},
+	{"u", "LEFT JOIN users u ON u.id = s.first_agent_id"},
+	{"r", "LEFT JOIN session_ratings r ON r.session_id = s.id"},
+}
+
+// sessionLogFromOnly is sessionLogFrom with only the joins named by alias.
+func sessionLogFromOnly(db *gorm.DB, aliases ...string) *gorm.DB {
+	db = db.Table("chat_sessions AS s")
+	for _, j := range sessionLogJoins {
+		if slices.Contains(aliases, j.alias) {
+			db = db.Joins(j.sql)
+		}
+	}
+	return db
 }
 
 func sessionLog(ctx context.Context, x *execution) (Rows, error) {
