@@ -72,7 +72,15 @@ func (l *SessionLogRead) DurationMillisSQL(name string) string {
 	return v.SQL(l.x)
 }
 
-// Rows converts rows selected with SessionLogSelect to session-log rows.
+// Select is the select list of a session-log query whose FROM clause is
+// FromJoins(joins...): the columns of a join left out come back null (the
+// queue name never needs its join). Rows reads what it selects.
+func (l *SessionLogRead) Select(joins ...string) string {
+	return sessionLogSelectOf(l.x.engine.mysql(), joins)
+}
+
+// Rows converts rows selected with SessionLogSelect or Select to
+// session-log rows.
 func (l *SessionLogRead) Rows(rows *sql.Rows) Rows {
 	return &sessionLogRows{rows: rows, x: l.x, row: make([]any, len(sessionLogColumns))}
 }

@@ -111,11 +111,7 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 		if where, err = a.c.pred(base.Filter); err != nil {
 			return nil, nil, err
 		}
-		for _, p := range Props(base.Filter) {
-			if j := sessionJoin[p]; j != "" && !slices.Contains(a.joins, j) {
-				a.joins = append(a.joins, j)
-			}
-		}
+		a.joins = joinsOf(Props(base.Filter))
 	}
 	for _, g := range st.GroupBy {
 		s, err := a.expr(g)

@@ -217,3 +217,115 @@ func TestDurationTenths(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectAndCountReadOnlyTheirJoins: a read with Select gives the
+// selected values of the full read, row for row, from a query without the
+// joins only the other properties need; a count joins only what its
+// filter reads; the queue name never needs its join.
+func TestSelectAndCountReadOnlyTheirJoins(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		now := time.Date(2024, 10, 14, 12, 0, 0, 0, time.UTC)
+		if _, err := fixtures.Load(ctx, b.DB, fixtures.Options{Start: now.AddDate(0, 0, -10), End: now, Sessions: 600, Seed: 3, Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		e := NewEngine(reports.NewEngine(b.DB, func() time.Time { return now }))
+		log := &sqlLog{}
+		log.attach(t, b.DB)
+		set, _ := LookupSet("Sessions")
+		visible := []uint32{1, 2, 3}
+		full, err := e.QuerySet(ctx, SetQuery{Set: set, Visible: visible, Top: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, _ := reports.Collect(full.Rows)
+		if len(all) < 100 {
+			t.Fatalf("only %d sessions", len(all))
+		}
+		joinsIn := func() []string {
+			var out []string
+			for _, s := range log.take() {
+				if !strings.Contains(s, "chat_sessions") {
+					continue
+				}
+				for _, tbl := range []string{"queues", "seekers", "users", "session_ratings"} {
+					if strings.Contains(s, "JOIN "+tbl+" ") {
+						out = append(out, tbl)
+					}
+				}
+			}
+			return out
+		}
+		cases := []struct {
+			sel    []string
+			filter Expr
+			joins  []string
+		}{
+			{[]string{"SessionId", "StartedAt", "QueueName", "WaitSeconds", "HandleSeconds", "DurationSeconds", "EndedAt"}, nil, nil},
+			{[]string{"SessionId", "GuestName", "Rating"}, nil, []string{"seekers", "session_ratings"}},
+			{[]string{"SessionId", "AgentName"}, bin("ge", p("Rating"), lit(4)), []string{"users", "session_ratings"}},
+			{[]string{"SessionId", "State"}, bin("ne", p("QueueName"), lit("")), []string{"queues"}},
+			{nil, nil, []string{"seekers", "users", "session_ratings"}},
+		}
+		for i, c := range cases {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				ev := &evaluator{index: set.index, now: now}
+				var want [][]any
+				for _, r := range all {
+					if c.filter == nil || ev.test(c.filter, r) {
+						want = append(want, r)
+					}
+				}
+				log.take()
+				res, err := e.QuerySet(ctx, SetQuery{Set: set, Visible: visible, Top: -1, Select: c.sel, Filter: c.filter})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := reports.Collect(res.Rows)
+				if joins := joinsIn(); !slices.Equal(joins, c.joins) {
+					t.Errorf("joins %v, want %v", joins, c.joins)
+				}
+				if len(got) != len(want) || len(want) < 10 {
+					t.Fatalf("%d rows, want %d (at least 10)", len(got), len(want))
+				}
+				names := c.sel
+				if names == nil {
+					names = set.propNames()
+				}
+				for k := range want {
+					for _, n := range names {
+						j := set.Index(n)
+						if !sameValue(got[k][j], want[k][j]) {
+							t.Fatalf("row %d %s: %v, want %v", k, n, got[k][j], want[k][j])
+						}
+					}
+				}
+			})
+		}
+		for _, c := range []struct {
+			filter Expr
+			joins  []string
+		}{
+			{nil, nil},
+			{bin("eq", p("State"), lit("Completed")), nil},
+			{call("contains", p("GuestName"), lit("a")), []string{"seekers"}},
+			{bin("eq", p("Rating"), lit(nil)), []string{"session_ratings"}},
+		} {
+			log.take()
+			n, err := e.CountSet(ctx, SetQuery{Set: set, Visible: visible, Filter: c.filter})
+			ev := &evaluator{index: set.index, now: now}
+			var want int64
+			for _, r := range all {
+				if c.filter == nil || ev.test(c.filter, r) {
+					want++
+				}
+			}
+			if err != nil || n != want {
+				t.Errorf("count %v: %d (%v), want %d", c.filter, n, err, want)
+			}
+			if joins := joinsIn(); !slices.Equal(joins, c.joins) {
+				t.Errorf("count %v joins %v, want %v", c.filter, joins, c.joins)
+			}
+		}
+	})
+}
