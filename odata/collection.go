@@ -190,6 +190,12 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 	if req.selected, err = parseSelect(set, o.system["$select"], q.Apply != nil); err != nil {
 		return nil, err
 	}
+	if req.selected != nil { // the engine may leave the rest out (and their joins)
+		q.Select = slices.Clone(set.Key)
+		for _, i := range req.selected {
+			q.Select = append(q.Select, set.Props[i].Name)
+		}
+	}
 	return req, nil
 }
 

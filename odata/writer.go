@@ -152,11 +152,28 @@ func (s *Service) nextLink(r *http.Request, req *request, last []any) string {
 
 // writeString writes a JSON string without HTML escaping (links keep "&").
 func writeString(w *bufio.Writer, s string) {
+	if plainJSON(s) { // most values: nothing to escape, no encoder
+		w.WriteByte('"')
+		w.WriteString(s)
+		w.WriteByte('"')
+		return
+	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.Encode(s)
 	w.WriteString(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// plainJSON reports whether s is printable ASCII without a quote or a backslash,
+// which JSON writes as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // writeValue writes one value in OData JSON (IEEE754Compatible=false):

@@ -52,7 +52,35 @@ func (l *SessionLogRead) From() *gorm.DB {
 	return sessionLogFrom(l.x.db).Where("s.queue_id IN ?", nonEmpty(l.x.queues))
 }
 
-// Rows converts rows selected with SessionLogSelect to session-log rows.
+// FromJoins is From with only the joins named by alias: q (queues), sk
+// (seekers), u (users, the first agent), r (session_ratings). Each joins
+// at most one row per session, so leaving one out changes no count.
+func (l *SessionLogRead) FromJoins(aliases ...string) *gorm.DB {
+	return sessionLogFromOnly(l.x.db, aliases...).Where("s.queue_id IN ?", nonEmpty(l.x.queues))
+}
+
+// DurationMillisSQL is the SQL over chat_sessions s of a derived duration
+// of the session log (WaitSeconds, HandleSeconds, DurationSeconds) in
+// whole milliseconds, NULL where the log shows none: the declared values
+// Wait, Handle and Duration, whose Go twins the log rows use. It is ""
+// for any other name.
+func (l *SessionLogRead) DurationMillisSQL(name string) string {
+	v := map[string]*Value{"WaitSeconds": Wait, "HandleSeconds": Handle, "DurationSeconds": Duration}[name]
+	if v == nil {
+		return ""
+	}
+	return v.SQL(l.x)
+}
+
+// Select is the select list of a session-log query whose FROM clause is
+// FromJoins(joins...): the columns of a join left out come back null (the
+// queue name never needs its join). Rows reads what it selects.
+func (l *SessionLogRead) Select(joins ...string) string {
+	return sessionLogSelectOf(l.x.engine.mysql(), joins)
+}
+
+// Rows converts rows selected with SessionLogSelect or Select to
+// session-log rows.
 func (l *SessionLogRead) Rows(rows *sql.Rows) Rows {
 	return &sessionLogRows{rows: rows, x: l.x, row: make([]any, len(sessionLogColumns))}
 }

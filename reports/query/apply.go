@@ -32,7 +32,9 @@ var aggregateMethods = []string{"sum", "min", "max", "average", "countdistinct",
 
 // applySet runs an $apply pipeline: leading filter() steps are the query's
 // filter (pushed into SQL for session sets, into the window for report
-// sets); grouping and aggregation run in Go over the streamed rows, with
+// sets). On session sets the first groupby/aggregate runs in SQL with the
+// filter (apply_sql.go); on report sets, and for the steps after the
+// first grouping, grouping and aggregation run in Go over the rows, with
 // at most MaxGroups groups.
 func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	steps := q.Apply
@@ -49,14 +51,27 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 		base.Filter = And(base.Filter, steps[0].Filter)
 		steps = steps[1:]
 	}
-	res, err := e.QuerySet(ctx, base)
-	if err != nil {
-		return nil, err
+	grouped := len(steps) > 0
+	var (
+		res       *SetResult
+		cur       *Set
+		rows      [][]any
+		streaming bool // rows still come from res.Rows
+		err       error
+	)
+	if q.Set.kind == sessionSet && grouped && !e.goApply {
+		// One SQL GROUP BY (apply_sql.go); later steps run over its rows.
+		if cur, rows, err = e.groupSessions(ctx, &base, steps[0]); err != nil {
+			return nil, err
+		}
+		res, steps = &SetResult{Rows: reports.NewSliceRows(nil)}, steps[1:]
+	} else {
+		if res, err = e.QuerySet(ctx, base); err != nil {
+			return nil, err
+		}
+		cur, streaming = &Set{Name: q.Set.Name, Props: res.Props, index: q.Set.index}, true
 	}
 	defer res.Rows.Close()
-	cur := &Set{Name: q.Set.Name, Props: res.Props, index: q.Set.index}
-	var rows [][]any
-	streaming := true // rows still come from res.Rows
 	for _, st := range steps {
 		if st.Filter != nil {
 			if err := cur.CheckPredicate(st.Filter); err != nil {
@@ -88,7 +103,7 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	// A total, deterministic order: the requested keys, then the set's key
 	// (filters only) or every property of the result (after grouping).
 	keys := q.Set.Sort(q.OrderBy)
-	if len(steps) > 0 {
+	if grouped {
 		keys = slices.Clone(q.OrderBy)
 		for _, c := range cur.Props {
 			keys = append(keys, SortKey{Prop: c.Name})
@@ -128,36 +143,47 @@ type accumulator struct {
 
 // group runs a groupby or aggregate step over rows of set cur.
 func group(cur *Set, rows reports.Rows, st Transform) (*Set, [][]any, error) {
-	gidx := make([]int, len(st.GroupBy))
-	out := &Set{Name: cur.Name, index: map[string]int{}}
+	out, gidx, aidx, err := groupShape(cur, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return groupRows(out, gidx, aidx, rows, st)
+}
+
+// groupShape checks a groupby or aggregate step over set cur and returns
+// the set of its result, and the positions in cur of its grouping keys
+// and of its aggregated properties.
+func groupShape(cur *Set, st Transform) (out *Set, gidx, aidx []int, err error) {
+	gidx = make([]int, len(st.GroupBy))
+	out = &Set{Name: cur.Name, index: map[string]int{}}
 	for i, g := range st.GroupBy {
 		j, ok := cur.index[g]
 		if !ok {
-			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby: no property %q", clip(g)))
+			return nil, nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby: no property %q", clip(g)))
 		}
 		if slices.Contains(st.GroupBy[:i], g) {
-			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby names %q twice", clip(g)))
+			return nil, nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby names %q twice", clip(g)))
 		}
 		gidx[i] = j
 		out.Props = append(out.Props, cur.Props[j])
 	}
-	aidx := make([]int, len(st.Aggregates))
+	aidx = make([]int, len(st.Aggregates))
 	for i, a := range st.Aggregates {
 		if !slices.Contains(aggregateMethods, a.Method) {
-			return nil, nil, &apierror.Error{Code: apierror.NotImplemented, Target: "apply", Message: fmt.Sprintf("aggregation method %q is not supported", clip(a.Method))}
+			return nil, nil, nil, &apierror.Error{Code: apierror.NotImplemented, Target: "apply", Message: fmt.Sprintf("aggregation method %q is not supported", clip(a.Method))}
 		}
 		col := reports.Column{Name: a.As, Type: reports.Int}
 		if a.Method != "count" {
 			j, ok := cur.index[a.Prop]
 			if !ok {
-				return nil, nil, apierror.Invalid("apply", fmt.Sprintf("aggregate: no property %q", clip(a.Prop)))
+				return nil, nil, nil, apierror.Invalid("apply", fmt.Sprintf("aggregate: no property %q", clip(a.Prop)))
 			}
 			aidx[i] = j
 			src := cur.Props[j]
 			switch a.Method {
 			case "sum", "average":
 				if src.Type != reports.Int && KindOf(src.Type) != KindFloat {
-					return nil, nil, apierror.Invalid("apply", fmt.Sprintf("%s of %s: not a number", a.Method, a.Prop))
+					return nil, nil, nil, apierror.Invalid("apply", fmt.Sprintf("%s of %s: not a number", a.Method, a.Prop))
 				}
 				if a.Method == "average" || src.Type != reports.Int {
 					col = reports.Column{Name: a.As, Type: reports.Decimal, Decimals: max(src.Decimals, 2)}
@@ -167,17 +193,24 @@ func group(cur *Set, rows reports.Rows, st Transform) (*Set, [][]any, error) {
 			}
 		}
 		if _, dup := out.index[a.As]; dup || slices.ContainsFunc(out.Props, func(c reports.Column) bool { return c.Name == a.As }) {
-			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("the alias %q is used twice", clip(a.As)))
+			return nil, nil, nil, apierror.Invalid("apply", fmt.Sprintf("the alias %q is used twice", clip(a.As)))
 		}
 		col.Description = fmt.Sprintf("%s of %s", a.Method, a.Prop)
 		out.Props = append(out.Props, col)
 	}
 	for i, c := range out.Props {
 		if _, dup := out.index[c.Name]; dup {
-			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("the name %q is used twice", clip(c.Name)))
+			return nil, nil, nil, apierror.Invalid("apply", fmt.Sprintf("the name %q is used twice", clip(c.Name)))
 		}
 		out.index[c.Name] = i
 	}
+	return out, gidx, aidx, nil
+}
+
+// groupRows groups and aggregates rows in Go (the evaluator of computed
+// sets, and the oracle the SQL compilation of session sets is tested
+// against).
+func groupRows(out *Set, gidx, aidx []int, rows reports.Rows, st Transform) (*Set, [][]any, error) {
 	type groupState struct {
 		key  []any
 		accs []accumulator

@@ -10,6 +10,9 @@ import (
 // run reports through it, session sets read the session log through it.
 type Engine struct {
 	*reports.Engine
+	// goApply makes $apply on session sets group in Go, not in SQL: the
+	// oracle the SQL compilation is tested against.
+	goApply bool
 }
 
 // NewEngine returns the set engine over a report engine.

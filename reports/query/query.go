@@ -44,6 +44,10 @@ type SetQuery struct {
 	MaxDays int
 	// Apply transforms the rows ($apply); nil for none.
 	Apply []Transform
+	// Select names the properties the caller reads; nil reads all. A
+	// session set leaves out the joins only the others need, and those
+	// others come back null.
+	Select []string
 }
 
 // SetResult is the answer to a SetQuery: its properties (those of the set,

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +68,21 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 		return nil, err
 	}
 	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
-	db := x.From().Select(reports.SessionLogSelect)
+	// The joins the filter, the order and the selected properties read;
+	// the queue name is read from the queues, not joined, unless filtered
+	// or ordered on.
+	read := append(Props(pred), sortProps(sort)...)
+	joins := joinsOf(read)
+	selected := q.Select
+	if selected == nil {
+		selected = q.Set.propNames()
+	}
+	for _, j := range joinsOf(selected) {
+		if j != "q" && !slices.Contains(joins, j) {
+			joins = append(joins, j)
+		}
+	}
+	db := x.FromJoins(joins...).Select(x.Select(joins...))
 	if pred != nil {
 		where, err := c.pred(pred)
 		if err != nil {
@@ -103,7 +118,7 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 		return 0, err
 	}
 	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
-	db := x.From()
+	db := x.FromJoins(joinsOf(Props(pred))...) // only the joins the filter reads
 	if pred != nil {
 		where, err := c.pred(pred)
 		if err != nil {
@@ -136,4 +151,32 @@ func (s *Set) compiler(mysql bool, now time.Time, zone *time.Location) *sqlCompi
 	}
 	zoned := s.zoned && zone != nil && zone != time.UTC && zone.String() != "UTC"
 	return &sqlCompiler{mysql: mysql, cols: s.columns, kinds: kinds, now: now, zoned: zoned}
+}
+
+// joinsOf lists the joins of the session-log FROM clause that the named
+// properties read.
+func joinsOf(props []string) []string {
+	var out []string
+	for _, p := range props {
+		if j := sessionJoin[p]; j != "" && !slices.Contains(out, j) {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+func sortProps(sort []SortKey) []string {
+	out := make([]string, len(sort))
+	for i, k := range sort {
+		out[i] = k.Prop
+	}
+	return out
+}
+
+func (s *Set) propNames() []string {
+	out := make([]string, len(s.Props))
+	for i, p := range s.Props {
+		out[i] = p.Name
+	}
+	return out
 }
