@@ -329,11 +329,8 @@ func (r *Report) AtInterval(iv store.Interval) (*Report, error) {
 	return &c, nil
 }
 
-// ParseInterval reads the interval parameter: "" is the report's own.
+// ParseInterval reads a given interval parameter.
 func ParseInterval(s string) (store.Interval, error) {
-	if s == "" {
-		return "", nil
-	}
 	iv, err := store.ParseInterval(s)
 	if err != nil {
 		return "", apierror.Invalid("interval", err.Error())
