@@ -422,12 +422,15 @@ func (r *Report) runMeasured(ctx context.Context, x *execution) (Rows, error) {
 	}
 	useStore := r.By.series != "" && !x.engine.raw && storeAligned(x.q.Window)
 	for _, at := range order {
-		var stored, rest []*Measure
+		// The store serves an attribution time whose parts it holds all
+		// of; one that needs a raw scan anyway (a percentile, a distinct
+		// count) computes its other parts in that same scan, which costs
+		// less than a store read beside it.
+		stored, rest := byAt[at], []*Measure(nil)
 		for _, p := range byAt[at] {
-			if _, ok := r.stored[p]; ok && useStore {
-				stored = append(stored, p)
-			} else {
-				rest = append(rest, p)
+			if _, ok := r.stored[p]; !ok || !useStore {
+				stored, rest = nil, byAt[at]
+				break
 			}
 		}
 		if len(stored) > 0 {

@@ -103,10 +103,11 @@ func storedSQL(m *Measure) func(store.Dialect) string {
 var storedAgg = map[MeasureKind]store.Agg{KindCount: store.Count, KindSum: store.Sum, KindMin: store.Min, KindMax: store.Max}
 
 // declareStored declares the parts of a time-series report the store can
-// hold exactly, and records them on the report. A part is stored when it
-// is additive, attributed by a time the store keys, reads no join the
+// hold exactly, and records them on the report. A part can be stored when
+// it is additive, attributed by a time the store keys, reads no join the
 // store's source of that time lacks, and is not a sum shown as a nullable
-// column (the store keeps an empty sum as 0, SQL's SUM says NULL).
+// column (the store keeps an empty sum as 0, SQL's SUM says NULL); the
+// parts of an attribution time are stored when all of them can be.
 func (r *Report) declareStored() {
 	if r.By == nil || r.By.series == "" {
 		return
@@ -117,30 +118,45 @@ func (r *Report) declareStored() {
 			direct[c.Measure] = c.Type
 		}
 	}
+	type cand struct {
+		p    *Measure
+		decl store.Measure
+	}
+	byAt := map[string][]cand{}
+	whole := map[string]bool{}
+	var order []string // declaration order: the fingerprint depends on it
 	_, ms := r.measures()
 	for _, m := range ms {
 		for _, p := range m.parts() {
+			if _, seen := whole[p.At.Name]; !seen {
+				whole[p.At.Name] = true
+				order = append(order, p.At.Name)
+			}
 			agg, ok := storedAgg[p.Kind]
 			attr, keyed := storeAttr[p.At.Name]
-			if !ok || !keyed {
-				continue
-			}
-			if t, ok := direct[p]; ok && p.Kind == KindSum && t != Int {
-				continue
-			}
 			joins := p.Where.joins()
 			if p.Of != nil && p.Of.join != "" {
 				joins = append(joins, p.Of.join)
 			}
-			if len(joins) > 0 && attr != store.Queued { // only the queued source joins the ratings
+			t, isCol := direct[p]
+			if !ok || !keyed || isCol && p.Kind == KindSum && t != Int || len(joins) > 0 && attr != store.Queued { // only the queued source joins the ratings
+				whole[p.At.Name] = false
 				continue
 			}
-			name := storedName(p)
-			store.Declare(store.Measure{Name: name, Attr: attr, Agg: agg, SQL: storedSQL(p)})
+			byAt[p.At.Name] = append(byAt[p.At.Name], cand{p, store.Measure{Name: storedName(p), Attr: attr, Agg: agg, SQL: storedSQL(p)}})
+		}
+	}
+	// Only attribution times the store serves whole (runMeasured).
+	for _, at := range order {
+		if !whole[at] {
+			continue
+		}
+		for _, c := range byAt[at] {
+			store.Declare(c.decl)
 			if r.stored == nil {
 				r.stored = map[*Measure]string{}
 			}
-			r.stored[p] = name
+			r.stored[c.p] = c.decl.Name
 		}
 	}
 }
