@@ -107,7 +107,7 @@ var paramDocs = map[string]Param{
 		Description: "The representation; `Accept` negotiation is used when neither `format` nor `csv` is given."},
 	"bom": {Type: "boolean",
 		Description: "`true` starts a CSV answer with a UTF-8 byte order mark, for Excel."},
-	"interval": {Type: "string", Example: "PT1H",
+	"interval": {Type: "string",
 		Description: "Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local " +
 			"boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for " +
 			"the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the " +
