@@ -122,6 +122,9 @@ type Report struct {
 	// Measured reports over sessions derive it; every other report declares
 	// it, so none is left without an ETag by omission.
 	cover coverage
+	// stored names the measure parts read from the interval store
+	// (declareStored).
+	stored map[*Measure]string
 }
 
 // Keys of report rows by grain (a report set adds QueueId for per-queue
@@ -153,6 +156,7 @@ func register(r *Report) {
 	}
 	if r.By != nil {
 		r.checkMeasured()
+		r.declareStored()
 		r.run = r.runMeasured
 		if r.cover == coverUnset {
 			r.cover = sessionFacts // measures read sessions, their ratings and their queues' settings

@@ -33,7 +33,11 @@ type daySQL struct {
 }
 
 func (x *execution) daySQL() daySQL {
-	return daySQL{mysql: x.engine.mysql(), ref: x.q.Window.Start.UTC().Truncate(time.Second)}
+	mysql := x.storeMySQL
+	if x.engine != nil {
+		mysql = x.engine.mysql()
+	}
+	return daySQL{mysql: mysql, ref: x.q.Window.Start.UTC().Truncate(time.Second)}
 }
 
 // sinceRef is the milliseconds from ref to col.

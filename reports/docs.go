@@ -14,6 +14,9 @@ func WriteDocs(w io.Writer) error {
 	b.WriteString("Generated from the report registry (`go test ./reports -run TestDocs -update`); do not edit by hand.\n")
 	b.WriteString("Column types: `date` (YYYY-MM-DD local), `datetime` (RFC 3339 with offset in `zone`), `int`, `seconds` (decimal, 1 dp),\n")
 	b.WriteString("`pct` (0–100, 1 dp), `decimal` (2 dp), `string`. An empty ratio or average is null in JSON and an empty CSV cell.\n")
+	b.WriteString("\nTime-series reports (marked *takes `interval`*) accept `interval`: `PT15M`, `PT30M`, `PT1H`, `P1D`, `P1W` (ISO weeks, local),\n")
+	b.WriteString("`P1M` (local months) or `total`; without it they keep their own grain. With another interval the bucket column is\n")
+	b.WriteString("`PeriodStart` (datetime, the bucket's local start). Their additive columns are read from the interval store.\n")
 	for _, c := range Categories {
 		rs := InCategory(c.Category)
 		if len(rs) == 0 {
@@ -24,6 +27,9 @@ func WriteDocs(w io.Writer) error {
 			fmt.Fprintf(&b, "\n### %s\n\n%s. Grain: %s.", r.Name, r.Description, r.Grain)
 			if r.RequiresQueue() {
 				b.WriteString(" Requires `queueId`.")
+			}
+			if r.TakesInterval() {
+				fmt.Fprintf(&b, " Takes `interval` (default `%s`).", r.DefaultInterval())
 			}
 			fmt.Fprintf(&b, "\n\n%s\n\n| Column | Type | Description |\n|---|---|---|\n", r.Formula)
 			for _, col := range r.Columns {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // Clock returns "now"; injected so default windows and open sessions are
@@ -25,6 +26,8 @@ type Engine struct {
 	// a fingerprint and the report it stands for may come from different
 	// servers; no ETags then (Fingerprint).
 	replicas bool
+	// raw: never read the interval store (RawOnly).
+	raw bool
 }
 
 // NewEngine returns an engine over db. A nil clock means time.Now. The
@@ -37,6 +40,15 @@ func NewEngine(db *gorm.DB, clock Clock) *Engine {
 	return &Engine{db: models.Replicas(db), clock: clock, replicas: len(models.ReplicaStates(db)) > 0}
 }
 
+// RawOnly returns an engine over the same database that computes every
+// report from raw rows, never reading the interval store: the reference
+// a store-backed answer equals.
+func (e *Engine) RawOnly() *Engine {
+	c := *e
+	c.raw = true
+	return &c
+}
+
 // Now is the engine's clock.
 func (e *Engine) Now() time.Time { return e.clock() }
 
@@ -47,6 +59,8 @@ type Query struct {
 	// QueueID is the queue of a per-queue report; on a global report it
 	// narrows the answer to that queue (0: every visible queue).
 	QueueID uint32
+	// Interval is the grain of a time-series report ("" for its own).
+	Interval store.Interval
 	// Visible is the set of queues the caller may see, resolved once per
 	// request by the authentication layer. The engine never returns a row,
 	// count or existence signal from a queue outside it.
@@ -77,6 +91,13 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	x := &execution{engine: e, db: e.db.WithContext(ctx), q: q, now: e.clock().UTC()}
 	res := &Result{Report: q.Report, Window: q.Window, GeneratedAt: x.now}
+	if q.Interval != "" {
+		rep, err := q.Report.AtInterval(q.Interval)
+		if err != nil {
+			return nil, err
+		}
+		res.Report = rep
+	}
 	if q.Report.RequiresQueue() || q.QueueID != 0 { // a global report narrowed to one queue too
 		ref, err := e.visibleQueue(ctx, q.QueueID, q.Visible)
 		if err != nil {
@@ -146,6 +167,9 @@ type execution struct {
 	now    time.Time
 	queues []uint32 // the queues this run may read
 	info   map[uint32]queueInfo
+	// storeMySQL is the dialect of an execution without an engine: the
+	// one that renders the store's measure SQL (storeExecution).
+	storeMySQL bool
 }
 
 type queueInfo struct {

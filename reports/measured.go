@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // A measured report is declared by a Grouping (its rows) and columns
@@ -29,6 +31,10 @@ type Grouping struct {
 	// where, when set, limits the rows a key is computed for (the wait
 	// bands group only sessions that have a wait).
 	strict bool // a key outside rows is an error (time buckets)
+	// series, when set, makes the grouping a time series: one row per
+	// bucket of an interval (this one unless the query names another), its
+	// additive measures read from the interval store.
+	series store.Interval
 }
 
 type groupRow struct {
@@ -37,17 +43,11 @@ type groupRow struct {
 	days int   // local days the row covers (averages per day)
 }
 
-// ByDay: one row per local day of the window, every day listed.
-var ByDay = &Grouping{Keys: []string{"Date"}, strict: true,
-	key: func(x *execution, col string) string { w := x.q.Window; return x.daySQL().dayOf(col, w.Zone, w.Stop) },
-	rows: func(x *execution, _ *results) []groupRow {
-		days := x.q.Window.Days()
-		out := make([]groupRow, len(days))
-		for i, b := range days {
-			out[i] = groupRow{key: epochDay(b), keys: []any{b.Label}, days: 1}
-		}
-		return out
-	}}
+// ByDay: one row per local day of the window, every day listed; or, with
+// another interval, one row per bucket of that interval (seriesRows).
+var ByDay = &Grouping{Keys: []string{"Date"}, strict: true, series: store.P1D,
+	key:  func(x *execution, col string) string { return x.seriesKeySQL(col) },
+	rows: func(x *execution, _ *results) []groupRow { return x.seriesRows() }}
 
 // ByHourOfDay: one row per local hour of day (0–23).
 var ByHourOfDay = &Grouping{Keys: []string{"Hour"}, strict: true,
@@ -190,11 +190,14 @@ func (c Cells) SLASeconds() float64 { return c.x.info[c.x.q.QueueID].SLASeconds 
 // SLATarget is the queue's service-level target in percent.
 func (c Cells) SLATarget() float64 { return c.x.info[c.x.q.QueueID].SLATarget }
 
-// results are the aggregates of one run, per attribution time.
+// results are the aggregates of one run: per attribution time, the
+// aggregate query over raw rows and the read of the store, and for each
+// measure part the one that holds it.
 type results struct {
-	x       *execution
-	r       *Report
-	queries map[string]*attrQuery
+	x    *execution
+	r    *Report
+	all  []*attrQuery
+	from map[*Measure]*attrQuery
 }
 
 // attrQuery is the one aggregate query of an attribution time.
@@ -206,7 +209,7 @@ type attrQuery struct {
 }
 
 func (r *results) part(m *Measure, key any) sql.NullFloat64 {
-	a := r.queries[m.At.Name]
+	a := r.from[m]
 	if v, ok := a.vals[key]; ok {
 		return v[a.slot[m]]
 	}
@@ -241,7 +244,7 @@ func (r *results) value(m *Measure, t ColumnType, key any) any {
 // largest first, ties in byte order.
 func (r *results) ranked(name string) []string {
 	m := r.r.measure(name)
-	a := r.queries[m.At.Name]
+	a := r.from[m]
 	counts := make(map[string]int64, len(a.vals))
 	for k := range a.vals {
 		counts[k.(string)] = int64(r.part(m, k).Float64)
@@ -401,11 +404,12 @@ func compile(x *execution, parts []*Measure) *attrQuery {
 	return a
 }
 
-// runMeasured computes a measured report: one aggregate query per
-// attribution time, then its rows by column name.
-func (r *Report) runMeasured(_ context.Context, x *execution) (Rows, error) {
+// runMeasured computes a measured report: per attribution time, one
+// aggregate query over raw rows and, for a time series, one read of the
+// interval store for the parts it holds; then its rows by column name.
+func (r *Report) runMeasured(ctx context.Context, x *execution) (Rows, error) {
 	_, ms := r.measures()
-	res := &results{x: x, r: r, queries: map[string]*attrQuery{}}
+	res := &results{x: x, r: r, from: map[*Measure]*attrQuery{}}
 	var order []string
 	byAt := map[string][]*Measure{}
 	for _, m := range ms {
@@ -416,8 +420,30 @@ func (r *Report) runMeasured(_ context.Context, x *execution) (Rows, error) {
 			byAt[p.At.Name] = append(byAt[p.At.Name], p)
 		}
 	}
+	useStore := r.By.series != "" && !x.engine.raw && storeAligned(x.q.Window)
 	for _, at := range order {
-		a := compile(x, byAt[at])
+		// The store serves an attribution time whose parts it holds all
+		// of; one that needs a raw scan anyway (a percentile, a distinct
+		// count) computes its other parts in that same scan, which costs
+		// less than a store read beside it.
+		stored, rest := byAt[at], []*Measure(nil)
+		for _, p := range byAt[at] {
+			if _, ok := r.stored[p]; !ok || !useStore {
+				stored, rest = nil, byAt[at]
+				break
+			}
+		}
+		if len(stored) > 0 {
+			a, err := readStored(ctx, x, r, at, stored)
+			if err != nil {
+				return nil, err
+			}
+			res.add(a, stored)
+		}
+		if len(rest) == 0 {
+			continue
+		}
+		a := compile(x, rest)
 		a.vals = map[any][]sql.NullFloat64{}
 		key := r.By.key(x, a.q.timeCol)
 		var err error
@@ -429,7 +455,7 @@ func (r *Report) runMeasured(_ context.Context, x *execution) (Rows, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.queries[at] = a
+		res.add(a, rest)
 	}
 	groups := r.By.rows(x, res)
 	if r.By.strict {
@@ -437,10 +463,10 @@ func (r *Report) runMeasured(_ context.Context, x *execution) (Rows, error) {
 		for _, g := range groups {
 			known[g.key] = true
 		}
-		for at, a := range res.queries {
+		for _, a := range res.all {
 			for k := range a.vals {
 				if !known[k] {
-					return nil, fmt.Errorf("reports: %s key %v of %s is outside the report's rows", r.Name, k, at)
+					return nil, fmt.Errorf("reports: %s key %v is outside the report's rows", r.Name, k)
 				}
 			}
 		}
@@ -476,6 +502,14 @@ func (r *Report) runMeasured(_ context.Context, x *execution) (Rows, error) {
 		out[i] = row
 	}
 	return newSliceRows(out), nil
+}
+
+// add records the aggregates a holds for parts.
+func (r *results) add(a *attrQuery, parts []*Measure) {
+	r.all = append(r.all, a)
+	for _, p := range parts {
+		r.from[p] = a
+	}
 }
 
 // column finds a column by name.

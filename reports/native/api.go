@@ -71,7 +71,7 @@ func (a *API) report(c *gin.Context) {
 			Message: fmt.Sprintf("unknown report %q; details lists the valid names", clip(name)), Details: validNames()})
 		return
 	}
-	p, err := parseParams(c.Request.URL.RawQuery, reportParams...)
+	p, err := parseParams(c.Request.URL.RawQuery, reportParamsOf(rep)...)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -165,7 +165,13 @@ func (a *API) query(p params, rep *reports.Report, principal *keys.Principal) (r
 	if rep.RequiresQueue() && !given {
 		return reports.Query{}, apierror.Invalid("queueId", fmt.Sprintf("queueId is required for %s", rep.Name))
 	}
-	return reports.Query{Report: rep, Window: w, QueueID: qid, Visible: principal.Visible}, nil
+	q := reports.Query{Report: rep, Window: w, QueueID: qid, Visible: principal.Visible}
+	if v, given := p["interval"]; given {
+		if q.Interval, err = reports.ParseInterval(v); err != nil {
+			return reports.Query{}, err
+		}
+	}
+	return q, nil
 }
 
 // window reads zone (default: the caller's zone), start and stop by the
@@ -192,7 +198,11 @@ func (a *API) etag(c *gin.Context, q reports.Query, f format, bom bool, principa
 	if err != nil || !ok {
 		return "", err
 	}
-	return httpcache.Tag("native report", q.Report.Name, fmt.Sprint(q.QueueID),
+	name := q.Report.Name
+	if q.Interval != "" {
+		name += "@" + string(q.Interval)
+	}
+	return httpcache.Tag("native report", name, fmt.Sprint(q.QueueID),
 		q.Window.Start.UTC().Format(time.RFC3339Nano), q.Window.Stop.UTC().Format(time.RFC3339Nano), q.Window.Zone.String(),
 		formatNames[f], fmt.Sprint(bom), httpcache.Caller(principal.UserID, principal.Name(), principal.Visible), data), nil
 }

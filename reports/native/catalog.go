@@ -111,7 +111,7 @@ func (a *API) catalog(c *gin.Context, cat reports.Category) {
 	for _, r := range reports.InCategory(cat) {
 		body.Reports = append(body.Reports, catalogReport{Name: r.Name, Title: r.Title, Description: r.Description,
 			Category: r.Category, Grain: r.Grain, RequiresQueueID: r.RequiresQueue(), URL: "/Chime/Report/" + r.Name + query,
-			Parameters: slices.Clone(reportParams), Columns: export.Columns(r.Columns)})
+			Parameters: slices.Clone(reportParamsOf(r)), Columns: export.Columns(r.Columns)})
 	}
 	if f == formatCSV {
 		writeCatalogCSV(c, body, bom)

@@ -52,7 +52,11 @@ func TestSharedParametersOnEveryRoute(t *testing.T) {
 				if a.status != http.StatusBadRequest || code != "InvalidParameter" {
 					t.Errorf("%s?%s: %d %s", r, q, a.status, a.body)
 				}
-				if strings.HasPrefix(q, "strat") && !strings.HasSuffix(msg, "this route accepts start, stop, zone, queueId, csv, format, bom") {
+				accepts := "this route accepts start, stop, zone, queueId, csv, format, bom"
+				if rep, ok := reports.Lookup(strings.TrimPrefix(r, "/Chime/Report/")); ok && rep.TakesInterval() {
+					accepts += ", interval"
+				}
+				if strings.HasPrefix(q, "strat") && !strings.HasSuffix(msg, accepts) {
 					t.Errorf("%s?%s: message %q does not list what the route accepts", r, q, msg)
 				}
 			}

@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
@@ -69,8 +70,14 @@ var sessionParams = reportParams
 // catalogParams are the query parameters of a catalog route.
 func catalogParams(reports.Category) []string { return reportParams }
 
-// reportParamsOf are the parameters report r takes.
-func reportParamsOf(*reports.Report) []string { return reportParams }
+// reportParamsOf are the parameters report r takes: the shared ones, and
+// interval on a time series.
+func reportParamsOf(r *reports.Report) []string {
+	if r.TakesInterval() {
+		return append(slices.Clone(reportParams), "interval")
+	}
+	return reportParams
+}
 
 // requiredOf lists the parameters report r cannot do without.
 func requiredOf(r *reports.Report) []string {
@@ -100,6 +107,11 @@ var paramDocs = map[string]Param{
 		Description: "The representation; `Accept` negotiation is used when neither `format` nor `csv` is given."},
 	"bom": {Type: "boolean",
 		Description: "`true` starts a CSV answer with a UTF-8 byte order mark, for Excel."},
+	"interval": {Type: "string",
+		Description: "Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local " +
+			"boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for " +
+			"the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the " +
+			"bucket's local start."},
 }
 
 // documented describes names; format's values are the route's formats.

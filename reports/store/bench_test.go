@@ -9,7 +9,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chime-reports/chime-reports/models/dbtest"
-	"github.com/chime-reports/chime-reports/reports"
 )
 
 // BenchmarkStore measures, on a database loaded with a year of fixtures
@@ -17,8 +16,9 @@ import (
 // `chime-reports fixtures load --start 2021-01-01 --end 2021-12-31
 // --sessions 100000 --seed 7`): the full rebuild of the store (it WRITES
 // the store's tables), and a queue-year per-day read in New York time of
-// every queued-at measure from the store, from raw rows, and the
-// ServiceLevelByDay report on the raw engine. docs/benchmarks.md.
+// every queued-at measure from the store and from raw rows, on the store's
+// test declaration of measures (BenchmarkStoreReports in package reports
+// runs the reports themselves). docs/benchmarks.md.
 func BenchmarkStore(b *testing.B) {
 	backends := []struct{ name, env, prefix string }{
 		{"mysql", "CHIME_BENCH_STORE_MYSQL_DSN", ""},
@@ -75,22 +75,4 @@ func benchStore(b *testing.B, db *gorm.DB) {
 			}
 		})
 	}
-	b.Run("queue-year-day/ServiceLevelByDay-raw-engine", func(b *testing.B) {
-		e := reports.NewEngine(db, func() time.Time { return stop })
-		var r *reports.Report
-		for _, x := range reports.All() {
-			if x.Name == "ServiceLevelByDay" {
-				r = x
-			}
-		}
-		for i := 0; i < b.N; i++ {
-			res, err := e.Run(ctx, reports.Query{Report: r, QueueID: 1, Window: reports.Window{Start: start, Stop: stop, Zone: ny}, Visible: []uint32{1}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for res.Rows.Next() {
-			}
-			res.Rows.Close()
-		}
-	})
 }

@@ -53,13 +53,28 @@ func (i Interval) step() time.Duration {
 	return 0
 }
 
-// Buckets splits [start, stop) into the buckets of grain i in zone.
+// Buckets is Cut for a read of the store: every bucket must be made of
+// whole 15-minute intervals.
+func Buckets(i Interval, start, stop time.Time, zone *time.Location) ([]Bucket, error) {
+	out, err := Cut(i, start, stop, zone)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range out {
+		if b.Start.UnixMilli()%IntervalMs != 0 || b.End.UnixMilli()%IntervalMs != 0 {
+			return nil, fmt.Errorf("store: bucket %s–%s is not made of whole 15-minute intervals (zone %s)", b.Start, b.End, zone)
+		}
+	}
+	return out, nil
+}
+
+// Cut splits [start, stop) into the buckets of grain i in zone.
 // Sub-day buckets step by UTC time from the local boundary at or before
 // start (a fall-back day has two 01:00 hours, a spring-forward day none
 // for the skipped hour, as the reports' hours); days, ISO weeks and months
 // run between local midnights (23- or 25-hour days included). The first
 // and last buckets are clipped.
-func Buckets(i Interval, start, stop time.Time, zone *time.Location) ([]Bucket, error) {
+func Cut(i Interval, start, stop time.Time, zone *time.Location) ([]Bucket, error) {
 	if !start.Before(stop) {
 		return nil, fmt.Errorf("store: empty range %s–%s", start, stop)
 	}
@@ -100,11 +115,6 @@ func Buckets(i Interval, start, stop time.Time, zone *time.Location) ([]Bucket, 
 		}
 	default:
 		return nil, fmt.Errorf("store: unknown interval %q", i)
-	}
-	for _, b := range out {
-		if b.Start.UnixMilli()%IntervalMs != 0 || b.End.UnixMilli()%IntervalMs != 0 {
-			return nil, fmt.Errorf("store: bucket %s–%s is not made of whole 15-minute intervals (zone %s)", b.Start, b.End, zone)
-		}
 	}
 	return out, nil
 }

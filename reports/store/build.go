@@ -68,7 +68,11 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 	if err := saveState(db, st); err != nil {
 		return BuildStats{}, err
 	}
-	for _, t := range []string{Queued.Table(), Started.Table(), Bot.Table(), "report_store_sessions", "report_store_dirty", "report_store_queues"} {
+	tables := []string{"report_store_sessions", "report_store_dirty", "report_store_queues"}
+	for _, a := range attrs() {
+		tables = append(tables, a.Table())
+	}
+	for _, t := range tables {
 		if err := db.Exec("DELETE FROM " + t).Error; err != nil {
 			return BuildStats{}, err
 		}
@@ -140,7 +144,7 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 		return BuildStats{}, err
 	}
 	var rows int64
-	for _, a := range Attrs {
+	for _, a := range attrs() {
 		var n int64
 		db.Table(a.Table()).Count(&n)
 		rows += n
@@ -161,7 +165,7 @@ func addBatch(tx *gorm.DB, d dialect, lo, hi uint64) (int64, error) {
 		return 0, res.Error
 	}
 	n := res.RowsAffected
-	for _, a := range Attrs {
+	for _, a := range attrs() {
 		src := a.source()
 		if err := tx.Exec(addIntervals(d, a, src.idCol+" >= ? AND "+src.idCol+" < ?"), lo, hi).Error; err != nil {
 			return 0, err

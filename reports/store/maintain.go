@@ -222,7 +222,7 @@ func capture(db *gorm.DB, d dialect, ids []uint64) error {
 			return err
 		}
 		now := models.UTC(time.Now())
-		for _, a := range Attrs {
+		for _, a := range attrs() {
 			src := a.source()
 			stmt := d.insertIgnore() + " INTO report_store_dirty (queue_id, attr, iv, marked_at) SELECT DISTINCT " + src.queueCol + ", ?, " +
 				d.iv(src.timeCol) + ", ? FROM " + src.from + " WHERE " + src.where + " AND s.id IN ?"
@@ -242,6 +242,9 @@ func markRecorded(tx *gorm.DB, d dialect, cond string, args ...any) error {
 		a         Attr
 		queue, iv string
 	}{{Queued, "queue_id", "queued_iv"}, {Started, "queue_id", "started_iv"}, {Bot, "bot_queue_id", "bot_iv"}} {
+		if len(Of(c.a)) == 0 {
+			continue
+		}
 		stmt := d.insertIgnore() + " INTO report_store_dirty (queue_id, attr, iv, marked_at) SELECT DISTINCT " + c.queue + ", ?, " + c.iv +
 			", ? FROM report_store_sessions WHERE " + c.iv + " IS NOT NULL AND " + cond
 		if err := tx.Exec(stmt, append([]any{uint8(c.a), now}, args...)...).Error; err != nil {
@@ -383,7 +386,7 @@ func recomputeRange(tx *gorm.DB, d dialect, r ivRange) error {
 // thresholds t, then records t: until then reads take q from raw rows.
 func rebuildQueue(ctx context.Context, db *gorm.DB, d dialect, q uint32, t Thresholds) error {
 	d = newDialect(db, map[uint32]Thresholds{q: t})
-	for _, a := range Attrs {
+	for _, a := range attrs() {
 		if err := db.Exec("DELETE FROM "+a.Table()+" WHERE queue_id = ?", q).Error; err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -80,109 +81,73 @@ const (
 	Max              // greatest value
 )
 
+// Dialect is what a measure's SQL depends on: the database, and the
+// per-queue thresholds of the queues a statement reads (predicates such
+// as the short abandon and the service level compare with them).
+type Dialect struct {
+	MySQL      bool
+	Thresholds map[uint32]Thresholds
+}
+
 // Measure is one stored column: an aggregate of a per-row SQL expression
 // over the rows of its attribution time. For Count, SQL is the predicate;
-// otherwise an integer expression (milliseconds for durations). The SQL
-// uses the aliases of the source (s = chat_sessions, r = session_ratings,
-// b = bot_interactions) and the {placeholders} of the session predicates
-// (predicates in sql.go), which are the SQL of the reports' predicates.
+// otherwise an integer expression (whole milliseconds for durations). The
+// SQL uses the aliases of the source (s = chat_sessions, r =
+// session_ratings, b = bot_interactions).
 type Measure struct {
 	Name string
 	Attr Attr
 	Agg  Agg
-	SQL  string
+	SQL  func(d Dialect) string
 }
 
-// Measures is the declaration of every stored measure. Changing it
-// changes the fingerprint: the store drops its interval tables and is
-// rebuilt (reads stay exact meanwhile, from raw rows).
-var Measures = buildMeasures()
+// Measures is the declaration of every stored measure: the store holds
+// what its users declare (the reports declare their additive measures,
+// reports/stored.go). Changing it changes the fingerprint: the store drops
+// its interval tables and is rebuilt (reads stay exact meanwhile, from raw
+// rows).
+var Measures []Measure
 
-func buildMeasures() []Measure {
-	q := func(name string, agg Agg, sql string) Measure { return Measure{name, Queued, agg, sql} }
-	st := func(name string, agg Agg, sql string) Measure { return Measure{name, Started, agg, sql} }
-	bo := func(name string, agg Agg, sql string) Measure { return Measure{name, Bot, agg, sql} }
-	m := []Measure{
-		// Arrivals in the queue (the set O of the reports).
-		q("inbound", Count, "1 = 1"),
-		q("answered", Count, "{answered}"),
-		q("abandoned", Count, "{abandoned}"),
-		q("short_abandoned", Count, "{short_abandoned}"),
-		q("long_abandoned", Count, "{long_abandoned}"),
-		q("timed_out", Count, "{timed_out}"),
-		q("flowed_out", Count, "{flowed_out}"),
-		q("transferred_out", Count, "s.state = 'Transferred'"),
-		q("transferred_in", Count, "s.parent_session_id IS NOT NULL"),
-		q("agent_transfers", Sum, "s.agent_transfer_count"),
-		q("transfer_answered", Count, "{answered} AND (s.state = 'Transferred' OR s.agent_transfer_count > 0)"),
-		q("resolved", Count, "{resolved}"),
-		q("sl_offered", Count, "{sl_offered}"),
-		q("sl_met", Count, "{sl_met}"),
-		q("wait_answered_ms", Sum, "CASE WHEN {answered} THEN {wait} END"),
-		q("wait_min_ms", Min, "{wait}"),
-		q("wait_max_ms", Max, "{wait}"),
-		q("long_abandon_wait_ms", Sum, "CASE WHEN {long_abandoned} THEN COALESCE({wait}, 0) END"),
-		q("long_abandon_wait_max_ms", Max, "CASE WHEN {long_abandoned} THEN COALESCE({wait}, 0) END"),
-		q("first_response_n", Count, "{answered} AND s.first_agent_message_at IS NOT NULL"),
-		q("first_response_ms", Sum, "CASE WHEN {answered} AND s.first_agent_message_at IS NOT NULL THEN {ms:s.queued_at:s.first_agent_message_at} END"),
-		q("handled", Count, "{answered} AND {closed}"),
-		q("handle_ms", Sum, "{handle}"),
-		q("handle_min_ms", Min, "{handle}"),
-		q("handle_max_ms", Max, "{handle}"),
-		q("handled_messages", Sum, "CASE WHEN {answered} AND {closed} THEN s.message_count END"),
-		q("dropped", Count, "{answered} AND {closed} AND s.end_reason = 'connection_error'"),
-		q("ratings", Count, "r.rating IS NOT NULL"),
-		q("rating_sum", Sum, "r.rating"),
+var validName = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,62}$`)
+
+// Declare adds m to the declaration; declaring a measure again under the
+// same name is a no-op when its SQL is the same, and a panic otherwise
+// (one name, one definition).
+func Declare(m Measure) {
+	if !validName.MatchString(m.Name) || m.Name == "queue_id" || m.Name == "iv" {
+		panic("store: invalid measure name " + m.Name)
 	}
-	for k := 1; k <= 5; k++ {
-		m = append(m, q(fmt.Sprintf("rated_%d", k), Count, fmt.Sprintf("r.rating = %d", k)))
+	if m.Attr != Queued && m.Attr != Started && m.Attr != Bot {
+		panic(fmt.Sprintf("store: measure %s has no attribution time", m.Name))
 	}
-	// Wait bands of WaitTimeDistribution: [0,15), [15,30), [30,60), [60,120), [120,300), [300,∞) s.
-	for i, from := range WaitBands {
-		band := fmt.Sprintf("{band_wait} >= %d", from*1000)
-		if i+1 < len(WaitBands) {
-			band += fmt.Sprintf(" AND {band_wait} < %d", WaitBands[i+1]*1000)
+	for _, o := range Measures {
+		if strings.EqualFold(o.Name, m.Name) {
+			if o.Attr != m.Attr || o.Agg != m.Agg || canonical(o) != canonical(m) {
+				panic("store: measure " + m.Name + " declared twice with different definitions")
+			}
+			return
 		}
-		m = append(m,
-			q(fmt.Sprintf("answered_band_%d", i), Count, "{answered} AND {wait} IS NOT NULL AND "+band),
-			q(fmt.Sprintf("abandoned_band_%d", i), Count, "{abandoned} AND {wait} IS NOT NULL AND "+band))
 	}
-	m = append(m,
-		// Sessions by start (the set S).
-		st("sessions", Count, "1 = 1"),
-		st("deflected", Count, "s.state = 'Deflected'"),
-		st("bot_abandoned_state", Count, "s.state = 'BotAbandoned'"),
-		st("completed", Count, "s.state = 'Completed'"),
-		st("abandoned_state", Count, "s.state = 'Abandoned'"),
-		st("short_abandoned_started", Count, "{short_abandoned}"),
-		st("timed_out_state", Count, "s.state = 'TimedOut'"),
-		st("transferred_state", Count, "s.state = 'Transferred'"),
-		st("in_progress", Count, "s.state IN ('Bot', 'Waiting', 'Connected')"),
-		st("sentiment_n", Count, "s.sentiment_score IS NOT NULL"),
-		st("sentiment_milli", Sum, "{sentiment_milli}"),
-		st("sentiment_positive", Count, "s.sentiment_score > 0.25"),
-		st("sentiment_negative", Count, "s.sentiment_score < -0.25"),
-		// Bot interactions by their start.
-		bo("bot_sessions", Count, "1 = 1"),
-		bo("bot_deflected", Count, "b.outcome = 'deflected'"),
-		bo("bot_handoffs", Count, "b.outcome = 'handoff'"),
-		bo("bot_abandoned", Count, "b.outcome IN ('abandoned', 'timeout', 'error')"),
-		bo("bot_in_progress", Count, "b.outcome IS NULL OR b.outcome = ''"),
-		bo("bot_ended", Count, "b.ended_at IS NOT NULL"),
-		bo("bot_ms", Sum, "{ms:b.started_at:b.ended_at}"),
-		bo("bot_turns", Sum, "b.turns"),
-		bo("handoff_offered", Count, "s.queued_at IS NOT NULL"),
-		bo("handoff_answered", Count, "s.queued_at IS NOT NULL AND {answered}"),
-		bo("handoff_abandoned", Count, "s.queued_at IS NOT NULL AND {abandoned}"),
-		bo("handoff_timed_out", Count, "s.queued_at IS NOT NULL AND {timed_out}"),
-		bo("handoff_wait_answered_ms", Sum, "CASE WHEN s.queued_at IS NOT NULL AND {answered} THEN {wait} END"),
-	)
-	return m
+	Measures = append(Measures, m)
 }
 
-// WaitBands are the starts, in seconds, of the wait bands of the
-// answered_band_* and abandoned_band_* measures (Amazon Connect's).
-var WaitBands = []int64{0, 15, 30, 60, 120, 300}
+// canonical is m's SQL in a fixed dialect (SQLite, two queues with
+// distinct thresholds): what the fingerprint and Declare compare.
+func canonical(m Measure) string {
+	return m.SQL(Dialect{Thresholds: map[uint32]Thresholds{1: {SLAMs: 20000, ShortAbandonMs: 5000}, 2: {SLAMs: 30000, ShortAbandonMs: 7000}}})
+}
+
+// attrs lists the attribution times with at least one declared measure:
+// the ones with an interval table.
+func attrs() []Attr {
+	var out []Attr
+	for _, a := range Attrs {
+		if len(Of(a)) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // Of returns the measures of an attribution time, in declaration order.
 func Of(a Attr) []Measure {
@@ -200,14 +165,14 @@ func Of(a Attr) []Measure {
 func Fingerprint() string {
 	h := sha256.New()
 	for _, m := range Measures {
-		fmt.Fprintf(h, "%s|%d|%d|%s\n", m.Name, m.Attr, m.Agg, m.SQL)
+		fmt.Fprintf(h, "%s|%d|%d|%s\n", m.Name, m.Attr, m.Agg, canonical(m))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // aggregate is the SQL aggregate of m over rows, with d's predicates.
 func (m Measure) aggregate(d dialect) string {
-	e := d.expand(m.SQL)
+	e := m.SQL(Dialect{MySQL: d.mysql, Thresholds: d.thresh})
 	switch m.Agg {
 	case Count:
 		return "COALESCE(SUM(CASE WHEN " + e + " THEN 1 ELSE 0 END), 0)"

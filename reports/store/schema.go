@@ -60,7 +60,7 @@ func ensureSchema(ctx context.Context, db *gorm.DB) (fresh bool, err error) {
 		return false, err
 	}
 	ok := st.Measures == Fingerprint()
-	for _, a := range Attrs {
+	for _, a := range attrs() {
 		ok = ok && db.Migrator().HasTable(a.Table())
 	}
 	if ok {
@@ -70,9 +70,12 @@ func ensureSchema(ctx context.Context, db *gorm.DB) (fresh bool, err error) {
 	if err := saveState(db, st); err != nil {
 		return false, err
 	}
-	for _, a := range Attrs {
+	for _, a := range Attrs { // an attribution time without measures has no table
 		if err := db.Exec("DROP TABLE IF EXISTS " + a.Table()).Error; err != nil {
 			return false, err
+		}
+		if len(Of(a)) == 0 {
+			continue
 		}
 		if err := db.Exec(createTable(a)).Error; err != nil {
 			return false, fmt.Errorf("store: creating %s: %w", a.Table(), err)

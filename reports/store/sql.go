@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -25,13 +24,10 @@ type Thresholds struct {
 type dialect struct {
 	mysql  bool
 	thresh map[uint32]Thresholds
-	preds  map[string]string
 }
 
 func newDialect(db *gorm.DB, thresh map[uint32]Thresholds) dialect {
-	d := dialect{mysql: db.Dialector.Name() == "mysql", thresh: thresh}
-	d.preds = d.predicates()
-	return d
+	return dialect{mysql: db.Dialector.Name() == "mysql", thresh: thresh}
 }
 
 // iv is the 15-minute interval number (since the Unix epoch) of col.
@@ -76,55 +72,6 @@ func (d dialect) perQueue(col string, v func(Thresholds) int64) string {
 	}
 	b.WriteString(" END")
 	return b.String()
-}
-
-// predicates are the session predicates of the reports (reports/daily.go,
-// sessionPreds, and their Go twins in reports/sessions.go) as SQL over
-// chat_sessions s.
-func (d dialect) predicates() map[string]string {
-	unanswered := func(state string) string {
-		return "(s.queued_at IS NOT NULL AND s.accepted_at IS NULL AND s.state = '" + state + "')"
-	}
-	p := map[string]string{
-		"answered":   "(s.accepted_at IS NOT NULL)",
-		"closed":     "(s.ended_at IS NOT NULL)",
-		"abandoned":  unanswered("Abandoned"),
-		"timed_out":  unanswered("TimedOut"),
-		"flowed_out": unanswered("Transferred"),
-		"handle":     "(CASE WHEN s.accepted_at IS NOT NULL AND s.ended_at IS NOT NULL THEN " + d.ms("s.accepted_at", "s.ended_at") + " END)",
-		"resolved":   "(s.queued_at IS NOT NULL AND (s.accepted_at IS NOT NULL OR s.state IN ('Abandoned', 'TimedOut', 'Transferred')))",
-	}
-	p["wait"] = "(CASE WHEN " + p["resolved"] + " THEN " + d.ms("s.queued_at", "COALESCE(s.accepted_at, s.ended_at)") + " END)"
-	p["band_wait"] = p["wait"]
-	short := d.perQueue("s.queue_id", func(t Thresholds) int64 { return t.ShortAbandonMs })
-	p["short_abandoned"] = "(" + p["abandoned"] + " AND " + p["wait"] + " < " + short + ")"
-	p["long_abandoned"] = "(" + p["abandoned"] + " AND (" + p["wait"] + " IS NULL OR " + p["wait"] + " >= " + short + "))"
-	p["sl_offered"] = "(" + p["answered"] + " OR " + p["long_abandoned"] + " OR " + p["timed_out"] + ")"
-	p["sl_met"] = "(" + p["answered"] + " AND " + p["wait"] + " <= " + d.perQueue("s.queue_id", func(t Thresholds) int64 { return t.SLAMs }) + ")"
-	if d.mysql {
-		p["sentiment_milli"] = "CAST(ROUND(s.sentiment_score * 1000) AS SIGNED)"
-	} else {
-		p["sentiment_milli"] = "CAST(ROUND(s.sentiment_score * 1000) AS INTEGER)"
-	}
-	return p
-}
-
-var placeholder = regexp.MustCompile(`\{([a-z_]+)(?::([a-z_.]+):([a-z_.]+))?\}`)
-
-// expand replaces the {placeholders} of a measure's SQL: a predicate or
-// duration by name, or {ms:a:b} for b − a in milliseconds.
-func (d dialect) expand(sql string) string {
-	return placeholder.ReplaceAllStringFunc(sql, func(m string) string {
-		g := placeholder.FindStringSubmatch(m)
-		if g[1] == "ms" && g[2] != "" {
-			return d.ms(g[2], g[3])
-		}
-		v, ok := d.preds[g[1]]
-		if !ok {
-			panic("store: unknown placeholder " + m)
-		}
-		return v
-	})
 }
 
 // aggregates are the SQL aggregates of ms, in order.

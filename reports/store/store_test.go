@@ -13,7 +13,6 @@ import (
 	"github.com/chime-reports/chime-reports/fixtures"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
-	"github.com/chime-reports/chime-reports/reports"
 )
 
 var zones = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "UTC"}
@@ -316,31 +315,4 @@ func dump(t *testing.T, db *gorm.DB) map[string]string {
 		rows.Close()
 	}
 	return out
-}
-
-// The buckets are the reports' own: local days as reports.Window.Days,
-// hours as reports.Window.Hours, in every zone of the tests.
-func TestBucketsMatchReportWindows(t *testing.T) {
-	for _, name := range zones {
-		zone, _ := time.LoadLocation(name)
-		start, stop := time.Date(2021, 3, 1, 0, 0, 0, 0, zone).UTC(), time.Date(2021, 11, 10, 0, 0, 0, 0, zone).UTC()
-		w := reports.Window{Start: start, Stop: stop, Zone: zone}
-		for _, c := range []struct {
-			iv   Interval
-			want []reports.Bucket
-		}{{P1D, w.Days()}, {PT1H, w.Hours()}} {
-			got, err := Buckets(c.iv, start, stop, zone)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(c.want) {
-				t.Fatalf("%s %s: %d buckets, reports have %d", name, c.iv, len(got), len(c.want))
-			}
-			for i := range got {
-				if !got[i].Start.Equal(c.want[i].Start) || !got[i].End.Equal(c.want[i].End) || !got[i].Label.Equal(c.want[i].Label) {
-					t.Fatalf("%s %s bucket %d: %+v, reports %+v", name, c.iv, i, got[i], c.want[i])
-				}
-			}
-		}
-	}
 }

@@ -119,8 +119,11 @@ func TestDocumentMatchesRegistry(t *testing.T) {
 			}
 		}
 		// Every route takes the shared parameters; queueId is required
-		// only where the report needs a queue.
+		// only where the report needs a queue; time series take interval.
 		wantParams := []string{"start", "stop", "zone", "queueId", "csv", "format", "bom"}
+		if r.TakesInterval() {
+			wantParams = append(wantParams, "interval")
+		}
 		sort.Strings(params)
 		sort.Strings(wantParams)
 		if !slices.Equal(params, wantParams) {

@@ -4959,6 +4959,9 @@ type AbandonedChatsByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // AbandonedChatsByDayParamsFormat defines parameters for AbandonedChatsByDay.
@@ -5283,6 +5286,9 @@ type ChatDurationByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // ChatDurationByDayParamsFormat defines parameters for ChatDurationByDay.
@@ -5310,6 +5316,9 @@ type ChatOutcomesByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // ChatOutcomesByDayParamsFormat defines parameters for ChatOutcomesByDay.
@@ -5418,6 +5427,9 @@ type CustomerSatisfactionByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // CustomerSatisfactionByDayParamsFormat defines parameters for CustomerSatisfactionByDay.
@@ -5661,6 +5673,9 @@ type GlobalChatsPerDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // GlobalChatsPerDayParamsFormat defines parameters for GlobalChatsPerDay.
@@ -5742,6 +5757,9 @@ type InboundVsAnsweredChatsParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // InboundVsAnsweredChatsParamsFormat defines parameters for InboundVsAnsweredChats.
@@ -5877,6 +5895,9 @@ type SentimentByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // SentimentByDayParamsFormat defines parameters for SentimentByDay.
@@ -5904,6 +5925,9 @@ type ServiceLevelByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // ServiceLevelByDayParamsFormat defines parameters for ServiceLevelByDay.
@@ -5985,6 +6009,9 @@ type TransfersByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // TransfersByDayParamsFormat defines parameters for TransfersByDay.
@@ -6012,6 +6039,9 @@ type WaitTimeByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // WaitTimeByDayParamsFormat defines parameters for WaitTimeByDay.
@@ -7253,6 +7283,18 @@ func NewAbandonedChatsByDayRequest(server string, params *AbandonedChatsByDayPar
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8726,6 +8768,18 @@ func NewChatDurationByDayRequest(server string, params *ChatDurationByDayParams)
 
 		}
 
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -8839,6 +8893,18 @@ func NewChatOutcomesByDayRequest(server string, params *ChatOutcomesByDayParams)
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9327,6 +9393,18 @@ func NewCustomerSatisfactionByDayRequest(server string, params *CustomerSatisfac
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -10470,6 +10548,18 @@ func NewGlobalChatsPerDayRequest(server string, params *GlobalChatsPerDayParams)
 
 		}
 
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -10835,6 +10925,18 @@ func NewInboundVsAnsweredChatsRequest(server string, params *InboundVsAnsweredCh
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11454,6 +11556,18 @@ func NewSentimentByDayRequest(server string, params *SentimentByDayParams) (*htt
 
 		}
 
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -11567,6 +11681,18 @@ func NewServiceLevelByDayRequest(server string, params *ServiceLevelByDayParams)
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11942,6 +12068,18 @@ func NewTransfersByDayRequest(server string, params *TransfersByDayParams) (*htt
 
 		}
 
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -12055,6 +12193,18 @@ func NewWaitTimeByDayRequest(server string, params *WaitTimeByDayParams) (*http.
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
