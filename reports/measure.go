@@ -247,6 +247,15 @@ var (
 		}
 		return seconds(*f.QueuedAt, *f.FirstAgentMessageAt, f.ID), true
 	})
+	// Duration is start → end, for closed sessions.
+	Duration = msValue("duration", func(x *execution) string {
+		return "CASE WHEN s.ended_at IS NOT NULL THEN " + x.daySQL().ms("s.started_at", "s.ended_at") + " END"
+	}, func(f *facts) (float64, bool) {
+		if !f.closed() {
+			return 0, false
+		}
+		return seconds(f.StartedAt, *f.EndedAt, f.ID), true
+	})
 	Messages = &Value{Name: "messages", Scale: 1, sql: func(*execution) string { return "s.message_count" },
 		eval: func(f *facts) (any, bool) { return float64(f.Messages), true }}
 	AgentTransfers = &Value{Name: "agentTransfers", Scale: 1, sql: func(*execution) string { return "s.agent_transfer_count" },
@@ -278,7 +287,7 @@ var (
 		Deflected, BotAbandoned, Completed, StateAbandoned, StateTimedOut, StateTransferred, TransferredIn, TransferredAny,
 		ConnectionDropped, WaitBanded, Scored, Positive, Negative, Rated, RatedSatisfied,
 		RatedExactly(1), RatedExactly(2), RatedExactly(3), RatedExactly(4), RatedExactly(5)}
-	Values = []*Value{Wait, WaitOrZero, Handle, FirstResponse, Messages, AgentTransfers, Rating, Sentiment, Seeker, Conversation}
+	Values = []*Value{Wait, WaitOrZero, Handle, Duration, FirstResponse, Messages, AgentTransfers, Rating, Sentiment, Seeker, Conversation}
 )
 
 // MeasureKind is what a measure computes.

@@ -54,7 +54,7 @@ func (l *SessionLogRead) From() *gorm.DB {
 
 // Rows converts rows selected with SessionLogSelect to session-log rows.
 func (l *SessionLogRead) Rows(rows *sql.Rows) Rows {
-	return &sessionLogRows{rows: rows, x: l.x, row: make([]any, len(sessionLogColumns))}
+	return newSessionLogRows(rows, l.x)
 }
 
 // WindowFingerprint is Fingerprint for report r over queues and the
