@@ -139,8 +139,8 @@ func totalsByAgent(ps []participation) map[int64]*agentTotals {
 		t.sessions[p.SessionID] = struct{}{}
 		if p.answeredIt() {
 			t.answered++
-			if p.QueuedAt != nil && p.AcceptedAt != nil {
-				t.asa.add(seconds(*p.QueuedAt, *p.AcceptedAt, p.SessionID))
+			if w, ok := Wait.Eval(p.session()); ok { // queued → accepted
+				t.asa.add(w.(float64))
 			}
 		}
 		if h, ok := p.handle(); ok {
@@ -171,13 +171,14 @@ func agentChatsAnswered(_ context.Context, x *execution) (Rows, error) {
 	for _, t := range tot {
 		all += t.answered
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for _, id := range sortedKeys(tot) {
 		t := tot[id]
-		out = append(out, []any{id, names[id].Name, t.answered, ratio(t.answered, all), t.asa.value(), t.handled,
-			t.handle.value(), handleTotal(t), t.transfersOut})
+		out.add(byName{"AgentId": id, "AgentName": names[id].Name, "ChatsAnswered": t.answered, "SharePct": ratio(t.answered, all),
+			"AvgSpeedOfAnswerSeconds": t.asa.value(), "ChatsHandled": t.handled, "AvgHandleSeconds": t.handle.value(),
+			"TotalHandleSeconds": handleTotal(t), "TransfersOut": t.transfersOut})
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 // handleTotal is the summed handle time, null when no participation closed.
@@ -231,14 +232,15 @@ func agentChatsPerDay(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for d, b := range days {
 		for _, id := range sortedKeys(grid) {
 			c := grid[id][d]
-			out = append(out, []any{b.Label, id, names[id].Name, c.answered, c.handled, c.handle})
+			out.add(byName{"Date": b.Label, "AgentId": id, "AgentName": names[id].Name,
+				"ChatsAnswered": c.answered, "ChatsHandled": c.handled, "HandleSeconds": c.handle})
 		}
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 func agentResponseTimes(_ context.Context, x *execution) (Rows, error) {
@@ -341,16 +343,18 @@ func agentResponseTimes(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for _, id := range sortedKeys(tot) {
 		a := tot[id]
 		var perChat any
 		if a.handled > 0 {
 			perChat = float64(a.sent) / float64(a.handled)
 		}
-		out = append(out, []any{id, names[id].Name, a.handled, a.first.mean(), a.first.percentile(90), a.gaps.value(), a.sent, perChat})
+		out.add(byName{"AgentId": id, "AgentName": names[id].Name, "ChatsHandled": a.handled,
+			"AvgFirstResponseSeconds": a.first.mean(), "P90FirstResponseSeconds": a.first.percentile(90),
+			"AvgResponseSeconds": a.gaps.value(), "MessagesSent": a.sent, "AvgMessagesPerChat": perChat})
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 func agentOfferOutcomes(_ context.Context, x *execution) (Rows, error) {
@@ -394,18 +398,20 @@ func agentOfferOutcomes(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for _, id := range sortedKeys(tot) {
 		a := tot[id]
-		acc, dec, to, other, wd := a.by["accepted"], a.by["declined"], a.by["timeout"], a.by["taken_by_other"], a.by["withdrawn"]
-		out = append(out, []any{id, names[id].Name, a.offers, acc, dec, to, other, wd, ratio(acc, a.offers-other-wd), a.toAccept.value()})
+		acc, other, wd := a.by["accepted"], a.by["taken_by_other"], a.by["withdrawn"]
+		out.add(byName{"AgentId": id, "AgentName": names[id].Name, "Offers": a.offers, "Accepted": acc,
+			"Declined": a.by["declined"], "TimedOut": a.by["timeout"], "TakenByOther": other, "Withdrawn": wd,
+			"AcceptRatePct": ratio(acc, a.offers-other-wd), "AvgTimeToAcceptSeconds": a.toAccept.value()})
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 func agentRatings(_ context.Context, x *execution) (Rows, error) {
 	rows, err := x.db.Table("chat_sessions AS s").
-		Select("s.last_agent_id, s.accepted_at IS NOT NULL AND s.ended_at IS NOT NULL, r.rated_agent_id, r.rating").
+		Select("s.last_agent_id, "+AllOf(Answered, Closed).SQL(x)+", r.rated_agent_id, r.rating").
 		Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
 		Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
 		Where("s.queued_at >= ? AND s.queued_at < ?", x.q.Window.Start, x.q.Window.Stop).
@@ -454,16 +460,17 @@ func agentRatings(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for _, id := range sortedKeys(tot) {
 		a := tot[id]
 		if a.answered == 0 && a.ratings == 0 {
 			continue
 		}
-		out = append(out, []any{id, names[id].Name, a.answered, a.ratings, ratio(a.ratings, a.answered), a.rating.value(),
-			ratio(a.good, a.ratings), a.by[1], a.by[2], a.by[3], a.by[4], a.by[5]})
+		out.add(byName{"AgentId": id, "AgentName": names[id].Name, "ChatsAnswered": a.answered, "Ratings": a.ratings,
+			"ResponseRatePct": ratio(a.ratings, a.answered), "AvgRating": a.rating.value(), "CsatPct": ratio(a.good, a.ratings),
+			"Rated1": a.by[1], "Rated2": a.by[2], "Rated3": a.by[3], "Rated4": a.by[4], "Rated5": a.by[5]})
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 func globalAgentActivity(_ context.Context, x *execution) (Rows, error) {
@@ -498,15 +505,17 @@ func globalAgentActivity(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for _, id := range sortedKeys(tot) {
 		t, a := tot[id], names[id]
 		var email any
 		if a.Email != nil {
 			email = *a.Email
 		}
-		out = append(out, []any{id, a.Name, email, int64(len(t.queues)), t.answered, int64(len(t.sessions)), handleTotal(t),
-			t.handle.value(), t.firstResponse.value(), ratings[id].n, ratings[id].value()})
+		out.add(byName{"AgentId": id, "AgentName": a.Name, "Email": email, "Queues": int64(len(t.queues)),
+			"ChatsAnswered": t.answered, "ChatsHandled": int64(len(t.sessions)), "TotalHandleSeconds": handleTotal(t),
+			"AvgHandleSeconds": t.handle.value(), "AvgFirstResponseSeconds": t.firstResponse.value(),
+			"Ratings": ratings[id].n, "AvgRating": ratings[id].value()})
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }

@@ -72,18 +72,19 @@ func agentConcurrency(_ context.Context, x *execution) (Rows, error) {
 	for id, ivs := range byAgent {
 		stats[id] = sweep(ivs, days)
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for d, b := range days {
 		for _, id := range sortedKeys(byAgent) {
 			st := stats[id][d]
 			if st.Sum == 0 {
 				continue
 			}
-			out = append(out, []any{b.Label, id, names[id].Name, int64(len(chats[id][d])), st.Sum, st.Union,
-				st.Sum / st.Union, st.Peak, names[id].MaxConcurrent})
+			out.add(byName{"Date": b.Label, "AgentId": id, "AgentName": names[id].Name, "ChatsHandled": int64(len(chats[id][d])),
+				"ChatSeconds": st.Sum, "BusySeconds": st.Union, "AvgConcurrency": st.Sum / st.Union,
+				"PeakConcurrency": st.Peak, "MaxConcurrentLimit": names[id].MaxConcurrent})
 		}
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 func agentUtilization(_ context.Context, x *execution) (Rows, error) {
@@ -92,7 +93,7 @@ func agentUtilization(_ context.Context, x *execution) (Rows, error) {
 		return nil, err
 	}
 	if len(members) == 0 {
-		return newSliceRows(nil), nil
+		return x.rowsByName().result(), nil
 	}
 	w := x.q.Window
 	openEnd := minTime(x.now, w.Stop)
@@ -151,7 +152,7 @@ func agentUtilization(_ context.Context, x *execution) (Rows, error) {
 		onUnion := union(on)
 		st[id] = perAgent{online: sweep(onUnion, days), available: sweep(union(available[id]), days), chat: sweep(intersect(chats[id], onUnion), days)}
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for d, b := range days {
 		for _, id := range sortedKeys(online) {
 			a := st[id]
@@ -163,11 +164,12 @@ func agentUtilization(_ context.Context, x *execution) (Rows, error) {
 			if limit := names[id].MaxConcurrent; limit > 0 {
 				capacity = a.chat[d].Sum / (float64(limit) * on) * 100
 			}
-			out = append(out, []any{b.Label, id, names[id].Name, on, a.available[d].Union, a.chat[d].Union,
-				a.chat[d].Union / on * 100, capacity})
+			out.add(byName{"Date": b.Label, "AgentId": id, "AgentName": names[id].Name, "OnlineSeconds": on,
+				"AvailableSeconds": a.available[d].Union, "BusySeconds": a.chat[d].Union,
+				"OccupancyPct": a.chat[d].Union / on * 100, "CapacityUtilizationPct": capacity})
 		}
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 // union merges intervals into sorted, disjoint ones.

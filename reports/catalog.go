@@ -118,6 +118,8 @@ type Report struct {
 	// SessionLog marks a report that streams one row per session (the
 	// session logs): it is served as a session set, without ETags.
 	SessionLog bool
+	// columnIndex maps each column name to its position (rowBuilder).
+	columnIndex map[string]int
 	// cover says which data the report reads, for its ETag (fingerprint.go).
 	// Measured reports over sessions derive it; every other report declares
 	// it, so none is left without an ETag by omission.
@@ -171,8 +173,13 @@ func register(r *Report) {
 	if r.Keys == nil { // one row per entity of the window: its first column names it
 		r.Keys = []string{r.Columns[0].Name}
 	}
+	r.columnIndex = make(map[string]int, len(r.Columns))
 	for i := range r.Columns {
 		c := &r.Columns[i]
+		if _, dup := r.columnIndex[c.Name]; dup {
+			panic("reports: " + r.Name + " declares column " + c.Name + " twice")
+		}
+		r.columnIndex[c.Name] = i
 		switch c.Type {
 		case Seconds:
 			c.Unit, c.Decimals = "s", 1

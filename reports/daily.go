@@ -151,22 +151,6 @@ func (x *execution) perQueue(v func(q queueInfo) int64) string {
 	return b.String()
 }
 
-// dayValues holds one run of aggregateByDay: per day bucket, the value of
-// each aggregate (invalid for a day without rows or a NULL aggregate).
-type dayValues [][]sql.NullFloat64
-
-// n is an aggregate as a count or sum: 0 when absent.
-func (v dayValues) n(day, col int) int64 { return int64(v[day][col].Float64) }
-
-// meanOf is sum / n for two aggregates, nil when n is 0; scale divides
-// the sum (1000 for milliseconds to seconds).
-func (v dayValues) meanOf(day, sum, n int, scale float64) any {
-	if v.n(day, n) == 0 {
-		return nil
-	}
-	return v[day][sum].Float64 / scale / v[day][n].Float64
-}
-
 // dayQuery is one per-day aggregation over the sessions of the run's
 // queues whose timeCol lies in the window (chat_sessions s, plus join,
 // restricted by where when set).
@@ -186,26 +170,6 @@ type dayQuery struct {
 	rank   string
 	pcts   []int
 	values []string
-}
-
-// aggregateByDay runs q grouped by the local day of q.timeCol.
-func (x *execution) aggregateByDay(q dayQuery) ([]Bucket, dayValues, error) {
-	days := x.q.Window.Days()
-	at := dayIndex(days)
-	out := make(dayValues, len(days))
-	for i := range out {
-		out[i] = make([]sql.NullFloat64, len(q.sels)+len(q.pcts))
-	}
-	w := x.q.Window
-	err := aggregate(x, q, x.daySQL().dayOf(q.timeCol, w.Zone, w.Stop), func(key int64, v []sql.NullFloat64) error {
-		i, ok := at[key]
-		if !ok {
-			return fmt.Errorf("reports: day %d of %s is outside the window's days", key, q.timeCol)
-		}
-		out[i] = v
-		return nil
-	})
-	return days, out, err
 }
 
 // aggregate runs q grouped by the SQL expression key (a local day, hour
@@ -264,30 +228,4 @@ func (d daySQL) textKey(expr string) string {
 		return "(" + expr + ") COLLATE utf8mb4_bin"
 	}
 	return expr
-}
-
-// aggregateByText runs q grouped by the text expression expr and returns
-// the keys ranked by the first aggregate (a count), largest first, ties in
-// byte order (rankedKeys), with their values in that order.
-func (x *execution) aggregateByText(q dayQuery, expr string) ([]string, dayValues, error) {
-	m := map[string][]sql.NullFloat64{}
-	err := aggregate(x, q, x.daySQL().textKey(expr), func(k string, v []sql.NullFloat64) error {
-		m[k] = v
-		return nil
-	})
-	keys := rankedKeys(m, func(v []sql.NullFloat64) int64 { return int64(v[0].Float64) })
-	out := make(dayValues, len(keys))
-	for i, k := range keys {
-		out[i] = m[k]
-	}
-	return keys, out, err
-}
-
-// rows builds one row per day bucket from its values.
-func (v dayValues) rows(days []Bucket, row func(d Bucket, i int) []any) Rows {
-	out := make([][]any, len(days))
-	for i, d := range days {
-		out[i] = row(d, i)
-	}
-	return newSliceRows(out)
 }

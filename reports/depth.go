@@ -29,7 +29,7 @@ func queueDepthByHour(_ context.Context, x *execution) (Rows, error) {
 	rows, err := x.db.Table("chat_sessions AS s").
 		Select("s.queued_at, s.accepted_at, s.ended_at").
 		Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
-		Where("s.queued_at IS NOT NULL AND s.queued_at < ?", w.Stop).
+		Where(Offered.SQL(x)+" AND s.queued_at < ?", w.Stop).
 		Where("(s.ended_at IS NULL OR s.ended_at > ?)", w.Start).
 		Rows()
 	if err != nil {
@@ -65,9 +65,10 @@ func queueDepthByHour(_ context.Context, x *execution) (Rows, error) {
 		return nil, err
 	}
 	ws, cs := sweep(waiting, hours), sweep(connected, hours)
-	out := make([][]any, len(hours))
+	out := x.rowsByName()
 	for i, h := range hours {
-		out[i] = []any{h.Label, arrivals[i], ws[i].Peak, ws[i].Sum / h.End.Sub(h.Start).Seconds(), cs[i].Peak}
+		out.add(byName{"HourStart": h.Label, "Arrivals": arrivals[i], "PeakWaiting": ws[i].Peak,
+			"AvgWaiting": ws[i].Sum / h.End.Sub(h.Start).Seconds(), "PeakConnected": cs[i].Peak})
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }

@@ -23,19 +23,23 @@
 //
 // Most columns are measures over sessions (measure.go): count, sum, min,
 // max, mean, ratio, nearest-rank percentile and distinct count, each with
-// an attribution time (queued_at, started_at) and a predicate, where one
-// value carries both the SQL and the Go evaluation
-// (TestMeasuresMatchFacts compares them session by session). A measured
-// report declares a grouping (day, hour of day, weekday, weekday × hour,
-// queue, a text key, wait bands) and columns bound by name to measures or
-// to computations over the row (measured.go); the engine runs one
-// aggregate query per attribution time, grouped by the local day, hour or
-// weekday of an instant without time-zone tables in the database
-// (daily.go), and builds rows by column name. Reports that need every
-// session or message (sweep lines for concurrency and queue depth,
-// per-agent overlaps, message-level response times, keyword ranking, the
-// bot reports, the session logs) keep hand-written computations.
-// TestRowsMatchColumns checks every report's rows against its columns.
+// an attribution time (queued_at, started_at, or a bot interaction's
+// started_at) and a predicate, where one value carries both the SQL and
+// the Go evaluation (TestMeasuresMatchFacts compares them session by
+// session and interaction by interaction). A measured report declares a
+// grouping (day, hour of day, weekday, weekday × hour, queue, a text key,
+// wait bands) and columns bound by name to measures or to computations
+// over the row (measured.go); the engine runs one aggregate query per
+// attribution time, grouped by the local day, hour or weekday of an
+// instant without time-zone tables in the database (daily.go), and builds
+// rows by column name. Reports that need every interval, message or
+// keyword (sweep lines for concurrency and queue depth, per-agent
+// overlaps, message-level response times, keyword ranking, rating
+// comments, the session logs) keep hand-written computations, which use
+// the declared predicates and values where they need one and build their
+// rows by column name too (rowBuilder in rows.go: an unknown or missing
+// column panics). TestRowsMatchColumns checks every report's rows against
+// its columns.
 // docs/architecture.md ("Reports and measures") says how to add one.
 //
 // This package knows nothing about HTTP: errors it returns carry an

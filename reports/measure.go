@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,9 @@ import (
 type Attribution struct {
 	Name string // the column's name: queued_at, started_at
 	col  string // its SQL
+	// from and queueCol replace chat_sessions s and s.queue_id when the
+	// attributed rows are another table's (bot interactions).
+	from, queueCol string
 	// at is its Go twin; nil when the session has none.
 	at func(f *facts) *time.Time
 }
@@ -42,6 +47,8 @@ type Pred struct {
 	sql  func(x *execution) string
 	eval func(f *facts) bool
 	join string
+	// interaction: reads the bot interaction b (BotStartedAt only).
+	interaction bool
 	// parts, when set, make the predicate their conjunction (AllOf).
 	parts []*Pred
 }
@@ -117,6 +124,8 @@ type Value struct {
 	sql   func(x *execution) string
 	eval  func(f *facts) (any, bool) // float64 in output units, or a key (int64, string)
 	join  string
+	// interaction: reads the bot interaction b (BotStartedAt only).
+	interaction bool
 }
 
 // SQL is v for the run x.
@@ -146,6 +155,8 @@ func shortAbandonMs(x *execution) string {
 
 // The session predicates: each one's SQL and Go twin are its definition.
 var (
+	// Offered: the session entered the queue (after a bot: was handed off).
+	Offered  = &Pred{Name: "offered", sql: func(*execution) string { return "s.queued_at IS NOT NULL" }, eval: (*facts).offered}
 	Answered = &Pred{Name: "answered", sql: func(*execution) string { return "s.accepted_at IS NOT NULL" }, eval: (*facts).answered}
 	Closed   = &Pred{Name: "closed", sql: func(*execution) string { return "s.ended_at IS NOT NULL" }, eval: (*facts).closed}
 
@@ -273,7 +284,7 @@ var (
 
 // Predicates and Values list every declared one, for the twin test.
 var (
-	Predicates = []*Pred{Answered, Closed, Abandoned, TimedOut, TransferOut, ResolvedQ, ShortAbandon, LongAbandon, SLIn, SLMet,
+	Predicates = []*Pred{Offered, Answered, Closed, Abandoned, TimedOut, TransferOut, ResolvedQ, ShortAbandon, LongAbandon, SLIn, SLMet,
 		Deflected, BotAbandoned, Completed, StateAbandoned, StateTimedOut, StateTransferred, TransferredIn, TransferredAny,
 		ConnectionDropped, WaitBanded, Scored, Positive, Negative, Rated, RatedSatisfied,
 		RatedExactly(1), RatedExactly(2), RatedExactly(3), RatedExactly(4), RatedExactly(5)}
@@ -382,6 +393,16 @@ func Distinct(at Attribution, where *Pred, v *Value) *Measure {
 	return &Measure{Kind: KindDistinct, At: at, Where: where, Of: v}
 }
 
+// readsInteraction reports whether a part reads the bot interaction b.
+func (m *Measure) readsInteraction() bool {
+	for _, p := range m.Where.conjuncts() {
+		if p.interaction {
+			return true
+		}
+	}
+	return m.Of != nil && m.Of.interaction
+}
+
 // parts are the measures computed in SQL for m (itself, or the parts of a
 // mean or ratio).
 func (m *Measure) parts() []*Measure {
@@ -392,3 +413,106 @@ func (m *Measure) parts() []*Measure {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Bot interactions. A bot report's measures run over bot_interactions b
+// joined to their session s: an interaction counts only with its
+// session, and the session predicates and values above apply to it (its
+// queue wait after the hand-off, whether it was answered). Predicates and
+// values that read b are marked interaction: only measures attributed by
+// BotStartedAt may use them (registration checks it), and their Go twins
+// read facts.Bot, which a session read without its interaction lacks.
+
+// botFacts is the projection of the bot_interactions row of a session.
+type botFacts struct {
+	StartedAt     time.Time
+	EndedAt       *time.Time
+	Outcome       string // deflected | handoff | abandoned | timeout | error; "" while in the bot
+	HandoffReason string
+	TopIntent     string
+	Feedback      string // helpful | not_helpful | ""
+	Turns         int64
+}
+
+// botColumns select botFacts from bot_interactions b.
+const botColumns = "b.started_at, b.ended_at, b.outcome, b.handoff_reason, b.top_intent, b.feedback, b.turns"
+
+// botScanDest returns scan destinations for botColumns and a function
+// that fills f.Bot from them once scanned.
+func botScanDest(f *facts) ([]any, func()) {
+	var ended sql.NullTime
+	var outcome, reason, intent, feedback sql.NullString
+	b := &botFacts{}
+	dest := []any{&b.StartedAt, &ended, &outcome, &reason, &intent, &feedback, &b.Turns}
+	return dest, func() {
+		b.StartedAt = b.StartedAt.UTC()
+		b.EndedAt = nullTime(ended)
+		b.Outcome, b.HandoffReason, b.TopIntent, b.Feedback = outcome.String, reason.String, intent.String, feedback.String
+		f.Bot = b
+	}
+}
+
+// BotStartedAt attributes a bot interaction to its start.
+var BotStartedAt = Attribution{Name: "bot_interactions.started_at", col: "b.started_at",
+	from: "bot_interactions b JOIN chat_sessions s ON s.id = b.session_id", queueCol: "b.queue_id",
+	at: func(f *facts) *time.Time {
+		if f.Bot == nil {
+			return nil
+		}
+		return &f.Bot.StartedAt
+	}}
+
+// botPred is a predicate on the interaction of a session.
+func botPred(name, sql string, eval func(b *botFacts) bool) *Pred {
+	return &Pred{Name: name, interaction: true, sql: func(*execution) string { return sql },
+		eval: func(f *facts) bool { return f.Bot != nil && eval(f.Bot) }}
+}
+
+func botOutcome(name string, outcomes ...string) *Pred {
+	return botPred(name, "b.outcome IN ('"+strings.Join(outcomes, "', '")+"')", func(b *botFacts) bool {
+		return slices.Contains(outcomes, b.Outcome)
+	})
+}
+
+// The bot-interaction predicates and values.
+var (
+	BotDeflected = botOutcome("botDeflected", "deflected")
+	BotHandoff   = botOutcome("botHandoff", "handoff")
+	// BotLeft: the guest left, timed out or the bot failed.
+	BotLeft = botOutcome("botLeft", "abandoned", "timeout", "error")
+	// InBot: still with the bot at query time (no outcome yet); BotDone is
+	// its complement, the denominator of the bot's percentages.
+	InBot   = botPred("inBot", "b.outcome IS NULL OR b.outcome = ''", func(b *botFacts) bool { return b.Outcome == "" })
+	BotDone = botPred("botDone", "b.outcome IS NOT NULL AND b.outcome <> ''", func(b *botFacts) bool { return b.Outcome != "" })
+	// Helpful: the guest found the bot's answer helpful; FeedbackGiven:
+	// any feedback (helpful or not).
+	Helpful       = botPred("helpful", "b.feedback = 'helpful'", func(b *botFacts) bool { return b.Feedback == "helpful" })
+	FeedbackGiven = botPred("feedbackGiven", "b.feedback IN ('helpful', 'not_helpful')", func(b *botFacts) bool {
+		return b.Feedback == "helpful" || b.Feedback == "not_helpful"
+	})
+
+	// BotLength is the interaction's start → end, defined once it ended.
+	BotLength = &Value{Name: "botLength", Scale: 1000, interaction: true,
+		sql: func(x *execution) string { return x.daySQL().ms("b.started_at", "b.ended_at") },
+		eval: func(f *facts) (any, bool) {
+			if f.Bot == nil || f.Bot.EndedAt == nil {
+				return 0.0, false
+			}
+			return seconds(f.Bot.StartedAt, *f.Bot.EndedAt, f.ID), true
+		}}
+	// Turns counts a guest request and the bot's reply as one.
+	Turns = &Value{Name: "turns", Scale: 1, interaction: true, sql: func(*execution) string { return "b.turns" },
+		eval: func(f *facts) (any, bool) {
+			if f.Bot == nil {
+				return 0.0, false
+			}
+			return float64(f.Bot.Turns), true
+		}}
+)
+
+// BotPredicates and BotValues list the declared ones that read the
+// interaction, for the twin test (which also checks every session
+// predicate and value on the sessions of the interactions).
+var (
+	BotPredicates = []*Pred{BotDeflected, BotHandoff, BotLeft, InBot, BotDone, Helpful, FeedbackGiven}
+	BotValues     = []*Value{BotLength, Turns}
+)

@@ -50,7 +50,7 @@ func TestMeasuresMatchFacts(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, at := range Attributions {
+				for _, at := range append(slices.Clone(Attributions), BotStartedAt) {
 					checked := comparePreds(t, e, win, at)
 					if checked < 40 {
 						t.Errorf("%s: only %d sessions compared", at.Name, checked)
@@ -64,7 +64,7 @@ func TestMeasuresMatchFacts(t *testing.T) {
 // declaredTwins returns every declared predicate and value, with those
 // the registered reports' measures use (so none escapes the test).
 func declaredTwins() ([]*Pred, []*Value) {
-	preds, vals := slices.Clone(Predicates), slices.Clone(Values)
+	preds, vals := slices.Concat(Predicates, BotPredicates), slices.Concat(Values, BotValues)
 	addPred := func(p *Pred) {
 		for _, q := range p.conjuncts() {
 			if !slices.Contains(preds, q) {
@@ -89,7 +89,10 @@ func declaredTwins() ([]*Pred, []*Value) {
 }
 
 // comparePreds compares every session of queues 1–5 attributed by at to
-// win, and returns how many it compared.
+// win (every bot interaction, with its session, for BotStartedAt), and
+// returns how many it compared. Predicates and values that read the
+// interaction are compared under BotStartedAt only; the session ones
+// under every attribution.
 func comparePreds(t *testing.T, e *Engine, win Window, at Attribution) int {
 	t.Helper()
 	x := &execution{engine: e, db: e.db, q: Query{Window: win}, queues: []uint32{1, 2, 3, 4, 5}}
@@ -97,9 +100,18 @@ func comparePreds(t *testing.T, e *Engine, win Window, at Attribution) int {
 		t.Fatal(err)
 	}
 	preds, vals := declaredTwins()
+	bot := at.from != ""
+	if !bot {
+		preds = slices.DeleteFunc(preds, func(p *Pred) bool { return p.interaction })
+		vals = slices.DeleteFunc(vals, func(v *Value) bool { return v.interaction })
+	}
 	d := x.daySQL()
 	timeCol := at.col
-	sel := factsColumns + ", " + d.dayOf(timeCol, win.Zone, win.Stop) + ", " + d.hourOfDay(timeCol, win.Zone, win.Stop) + ", " +
+	sel := factsColumns
+	if bot {
+		sel += ", " + botColumns
+	}
+	sel += ", " + d.dayOf(timeCol, win.Zone, win.Stop) + ", " + d.hourOfDay(timeCol, win.Zone, win.Stop) + ", " +
 		d.weekday(timeCol, win.Zone, win.Stop) + ", " + d.hourOfWeek(timeCol, win.Zone, win.Stop)
 	for _, v := range vals {
 		sel += ", " + v.SQL(x)
@@ -107,7 +119,11 @@ func comparePreds(t *testing.T, e *Engine, win Window, at Attribution) int {
 	for _, p := range preds {
 		sel += ", CASE WHEN " + p.SQL(x) + " THEN 1 ELSE 0 END"
 	}
-	rows, err := x.db.Table("chat_sessions AS s").Joins(ratingsJoin).Select(sel).Where("s.queue_id IN ?", x.queueIDs()).
+	from, queueCol := "chat_sessions AS s", "s.queue_id"
+	if bot {
+		from, queueCol = at.from, at.queueCol
+	}
+	rows, err := x.db.Table(from).Joins(ratingsJoin).Select(sel).Where(queueCol+" IN ?", x.queueIDs()).
 		Where(timeCol+" >= ? AND "+timeCol+" < ?", win.Start, win.Stop).Rows()
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +136,12 @@ func comparePreds(t *testing.T, e *Engine, win Window, at Attribution) int {
 		var day, hour, weekday, hourOfWeek int64
 		gotV := make([]sql.NullString, len(vals))
 		got := make([]bool, len(preds))
-		extra := []any{&day, &hour, &weekday, &hourOfWeek}
+		var extra []any
+		fill := func() {}
+		if bot {
+			extra, fill = botScanDest(&f)
+		}
+		extra = append(extra, &day, &hour, &weekday, &hourOfWeek)
 		for i := range gotV {
 			extra = append(extra, &gotV[i])
 		}
@@ -130,6 +151,7 @@ func comparePreds(t *testing.T, e *Engine, win Window, at Attribution) int {
 		if err := f.scan(rows, extra...); err != nil {
 			t.Fatal(err)
 		}
+		fill()
 		f.q = x.info[f.QueueID]
 		when := *at.at(&f)
 		i := Locate(days, when)
@@ -180,4 +202,23 @@ func sameValue(got sql.NullString, want any, ok bool, scale float64) bool {
 	default:
 		return got.String == fmt.Sprint(w)
 	}
+}
+
+// TestInteractionNeedsBotAttribution: a measure over sessions attributed
+// by queued_at or started_at cannot read the bot interaction (its SQL
+// would name a table its query does not join).
+func TestInteractionNeedsBotAttribution(t *testing.T) {
+	for _, m := range []*Measure{Count(StartedAt, BotDeflected), Sum(QueuedAt, nil, Turns), Count(QueuedAt, AllOf(Answered, InBot))} {
+		r := &Report{Name: "Probe", By: ByDay, Columns: []Column{{Name: "Date", Type: Date}, {Name: "N", Type: Int, Measure: m}}}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("a measure at %s reading the interaction was accepted", m.At.Name)
+				}
+			}()
+			r.checkMeasured()
+		}()
+	}
+	ok := &Report{Name: "Probe", By: ByDay, Columns: []Column{{Name: "Date", Type: Date}, {Name: "N", Type: Int, Measure: Count(BotStartedAt, AllOf(Answered, InBot))}}}
+	ok.checkMeasured()
 }

@@ -112,6 +112,16 @@ func ByText(col, expr string, fixed []string, rankBy string) *Grouping {
 		}}
 }
 
+// Top keeps the first n rows of a ranked grouping.
+func (g *Grouping) Top(n int) *Grouping {
+	top := *g
+	top.rows = func(x *execution, r *results) []groupRow {
+		rows := g.rows(x, r)
+		return rows[:min(len(rows), n)]
+	}
+	return &top
+}
+
 // ByBands groups by the band of the value v (its SQL, in milliseconds):
 // bands start at each of from (seconds), the last is open.
 func ByBands(v func(x *execution) string, from []int64) *Grouping {
@@ -302,7 +312,8 @@ func compile(x *execution, parts []*Measure) *attrQuery {
 		}
 		return AllOf(ps...)
 	}
-	a := &attrQuery{q: dayQuery{timeCol: parts[0].At.col}, slot: map[*Measure]int{}}
+	at := parts[0].At
+	a := &attrQuery{q: dayQuery{timeCol: at.col, from: at.from, queueCol: at.queueCol}, slot: map[*Measure]int{}}
 	var joins []string
 	addJoins := func(js ...string) {
 		for _, j := range js {
@@ -552,6 +563,9 @@ func (r *Report) checkMeasured() {
 		for _, p := range m.parts() {
 			if p.At.Name != m.At.Name {
 				panic("reports: " + r.Name + " mixes attribution times within one measure")
+			}
+			if p.readsInteraction() && p.At.Name != BotStartedAt.Name {
+				panic("reports: " + r.Name + " reads the bot interaction in a measure attributed by " + p.At.Name)
 			}
 			if p.Kind != KindPercentile {
 				continue

@@ -29,6 +29,13 @@ func (p *participation) answeredIt() bool {
 	return p.JoinReason == "accepted" && p.FirstAgentID == p.UserID
 }
 
+// session is what the participation knows of its session's facts: the
+// declared session values that read only those (Wait of an answered
+// session) apply to it.
+func (p *participation) session() *facts {
+	return &facts{ID: p.SessionID, QueueID: p.QueueID, QueuedAt: p.QueuedAt, AcceptedAt: p.AcceptedAt}
+}
+
 // handle is the closed participation's length.
 func (p *participation) handle() (float64, bool) {
 	if p.LeftAt == nil {

@@ -82,7 +82,7 @@ func (l *SessionLogRead) Select(joins ...string) string {
 // Rows converts rows selected with SessionLogSelect or Select to
 // session-log rows.
 func (l *SessionLogRead) Rows(rows *sql.Rows) Rows {
-	return &sessionLogRows{rows: rows, x: l.x, row: make([]any, len(sessionLogColumns))}
+	return newSessionLogRows(rows, l.x)
 }
 
 // WindowFingerprint is Fingerprint for report r over queues and the

@@ -139,15 +139,30 @@ func sessionLog(ctx context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sessionLogRows{rows: rows, x: x, row: make([]any, len(sessionLogColumns))}, nil
+	return newSessionLogRows(rows, x), nil
+}
+
+// newSessionLogRows converts rows selected with sessionLogSelect (the
+// session logs and the OData session set, which share their columns).
+func newSessionLogRows(rows *sql.Rows, x *execution) *sessionLogRows {
+	return &sessionLogRows{rows: rows, x: x, b: newRowBuilder(registry["GlobalChatSessionLog"])}
 }
 
 // sessionLogRows converts database rows to log rows one at a time.
 type sessionLogRows struct {
 	rows *sql.Rows
 	x    *execution
+	b    *rowBuilder
 	row  []any
 	err  error
+}
+
+// defined is a declared value of f, nil where it is undefined.
+func defined(v *Value, f *facts) any {
+	if w, ok := v.Eval(f); ok {
+		return w
+	}
+	return nil
 }
 
 func (r *sessionLogRows) Next() bool {
@@ -178,23 +193,30 @@ func (r *sessionLogRows) Next() bool {
 	if guest == "" {
 		guest = strings.TrimSpace(guestFirst.String + " " + guestLast.String)
 	}
-	var wait, handle, duration any
-	if w, ok := f.wait(); ok {
-		wait = w
-	}
-	if h, ok := f.handle(); ok {
-		handle = h
-	}
-	if f.closed() {
-		duration = seconds(f.StartedAt, *f.EndedAt, f.ID)
-	}
-	row := r.row
-	row[0], row[1], row[2], row[3] = f.ID, f.StartedAt.In(loc), int64(f.QueueID), f.q.Name
-	row[4], row[5], row[6] = state, str(endReason), entry
-	row[7], row[8], row[9], row[10], row[11] = strOrNil(guest), str(guestEmail), str(question), str(skill), str(agent)
-	row[12], row[13], row[14] = local(f.QueuedAt, loc), local(f.AcceptedAt, loc), local(f.EndedAt, loc)
-	row[15], row[16], row[17] = wait, handle, duration
-	row[18], row[19], row[20], row[21] = messages, files, num(rating), num(parent)
+	b := r.b
+	b.put("SessionId", f.ID)
+	b.put("SessionStarted", f.StartedAt.In(loc))
+	b.put("QueueId", int64(f.QueueID))
+	b.put("QueueName", f.q.Name)
+	b.put("State", state)
+	b.put("EndReason", str(endReason))
+	b.put("EntryPoint", entry)
+	b.put("GuestName", strOrNil(guest))
+	b.put("GuestEmail", str(guestEmail))
+	b.put("Question", str(question))
+	b.put("SkillTag", str(skill))
+	b.put("AgentName", str(agent))
+	b.put("QueuedAt", local(f.QueuedAt, loc))
+	b.put("AcceptedAt", local(f.AcceptedAt, loc))
+	b.put("EndedAt", local(f.EndedAt, loc))
+	b.put("WaitSeconds", defined(Wait, &f))
+	b.put("HandleSeconds", defined(Handle, &f))
+	b.put("DurationSeconds", defined(Duration, &f))
+	b.put("Messages", messages)
+	b.put("Files", files)
+	b.put("Rating", num(rating))
+	b.put("ParentSessionId", num(parent))
+	r.row = b.finish()
 	return true
 }
 

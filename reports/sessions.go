@@ -29,7 +29,9 @@ type facts struct {
 	TransferredIn       bool
 	Rating              *int64
 	Sentiment           *float64
-	q                   queueInfo
+	// Bot is the session's bot interaction, when read with it.
+	Bot *botFacts
+	q   queueInfo
 }
 
 // factsColumns select facts from chat_sessions s LEFT JOIN session_ratings r.
@@ -54,7 +56,7 @@ func (f *facts) scan(rows *sql.Rows, extra ...any) error {
 	}
 	f.StartedAt = f.StartedAt.UTC()
 	f.QueuedAt, f.AcceptedAt, f.FirstAgentMessageAt, f.EndedAt = nullTime(queued), nullTime(accepted), nullTime(firstMsg), nullTime(ended)
-	f.EndReason, f.TransferredIn, f.SkillTag, f.Rating = endReason.String, parent.Valid, nil, nil
+	f.EndReason, f.TransferredIn, f.SkillTag, f.Rating, f.Bot = endReason.String, parent.Valid, nil, nil, nil
 	if skill.Valid {
 		f.SkillTag = &skill.String
 	}

@@ -192,15 +192,16 @@ func topKeywords(_ context.Context, x *execution) (Rows, error) {
 		return nil, err
 	}
 	stats = stats[:min(len(stats), 100)]
-	out := make([][]any, len(stats))
+	out := x.rowsByName()
 	for i, k := range stats {
 		var sent any
 		if k.sentN > 0 {
 			sent = k.sentSum / float64(k.sentN)
 		}
-		out[i] = []any{int64(i + 1), k.keyword, k.sessions, ratio(k.sessions, withAny), k.occ, sent}
+		out.add(byName{"Rank": int64(i + 1), "Keyword": k.keyword, "Sessions": k.sessions,
+			"SharePct": ratio(k.sessions, withAny), "Occurrences": k.occ, "AvgSentiment": sent})
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
@@ -247,13 +248,13 @@ func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
 			return nil, err
 		}
 	}
-	var out [][]any
+	out := x.rowsByName()
 	for d, b := range days {
 		for k, kw := range top {
-			out = append(out, []any{b.Label, kw, counts[d][k]})
+			out.add(byName{"Date": b.Label, "Keyword": kw, "Sessions": counts[d][k]})
 		}
 	}
-	return newSliceRows(out), nil
+	return out.result(), nil
 }
 
 func ratingComments(_ context.Context, x *execution) (Rows, error) {
@@ -270,7 +271,7 @@ func ratingComments(_ context.Context, x *execution) (Rows, error) {
 	}
 	defer rows.Close()
 	loc := x.q.Window.Zone
-	var out [][]any
+	out := x.rowsByName()
 	for rows.Next() {
 		var id, rating int64
 		var at time.Time
@@ -279,7 +280,8 @@ func ratingComments(_ context.Context, x *execution) (Rows, error) {
 		if err := rows.Scan(&id, &at, &rating, &comment, &agent, &question); err != nil {
 			return nil, err
 		}
-		out = append(out, []any{id, at.In(loc), rating, comment, str(agent), str(question)})
+		out.add(byName{"SessionId": id, "SubmittedAt": at.In(loc), "Rating": rating, "Comment": comment,
+			"AgentName": str(agent), "Question": str(question)})
 	}
-	return newSliceRows(out), rows.Err()
+	return out.result(), rows.Err()
 }
