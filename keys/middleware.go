@@ -130,17 +130,31 @@ func (s *Service) Authenticate() gin.HandlerFunc {
 		cl := &call{}
 		ctx := context.WithValue(WithPrincipal(r.Context(), p), callKey, cl)
 		c.Request = r.WithContext(ctx)
+		EndingFrom(ctx).setPrincipal(p)
+		// The record is written however the call ends: a stream cut
+		// half-way panics with http.ErrAbortHandler, which is re-raised
+		// once the record is out.
+		defer func() {
+			v := recover()
+			s.audit(p, c, cl, started, EndingFrom(ctx).Outcome(ctx, v))
+			if v != nil {
+				panic(v)
+			}
+		}()
 		c.Next()
-		s.audit(p, c, cl, started)
 	}
 }
 
 // audit records one call of the key middleware.
-func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Time) {
+func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Time, outcome string) {
 	r := c.Request
-	rec := models.AuditRecord{
+	status := c.Writer.Status()
+	if outcome == OutcomeServerError && !c.Writer.Written() {
+		status = 500 // what the recovery middleware answers
+	}
+	rec := models.AuditRecord{Outcome: outcome,
 		At: models.UTC(started), UserID: p.UserID, KeyHint: p.KeyHint, Method: r.Method, Route: r.URL.Path,
-		Query: StripKey(r.URL.RawQuery), Status: c.Writer.Status(), Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
+		Query: StripKey(r.URL.RawQuery), Status: status, Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
 		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: c.ClientIP(), UserAgent: r.UserAgent(),
 	}
 	s.Audit(r.Context(), rec)
@@ -174,6 +188,10 @@ func (s *Service) Audit(ctx context.Context, rec models.AuditRecord) {
 // column's size. A value MySQL refuses would fail its whole batch on every
 // retry of the audit writer.
 func fitRecord(r *models.AuditRecord) {
+	if r.Outcome == "" {
+		r.Outcome = OutcomeComplete
+	}
+	r.Outcome = fit(r.Outcome, 16)
 	r.KeyHint = fit(r.KeyHint, 4)
 	r.Method = fit(r.Method, 8)
 	r.Route = fit(r.Route, 200)

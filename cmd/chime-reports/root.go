@@ -31,6 +31,7 @@ type config struct {
 	TLSCert, TLSKey string
 	RequestTimeout  time.Duration
 	StallTimeout    time.Duration
+	ShutdownGrace   time.Duration
 	TrustedProxies  []string
 	RateLimit       float64
 	RateBurst       int

@@ -41,6 +41,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
 	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", DefaultMaxURLBytes, "longest request URL (414 above it)")
 	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body (413 above it)")
+	c.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", DefaultShutdownGrace, "on SIGTERM, how long requests in flight may run on before they are cut (their audit records say shutdown)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
 	return c
 }
@@ -93,8 +94,9 @@ func serve(ctx context.Context, cfg *config) error {
 			slog.Error("closing the audit trail", "err", err)
 		}
 	}()
+	life := &lifecycle{}
 	srv := &http.Server{
-		Handler: newHandler(deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
+		Handler: newHandler(deps{Life: life, DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
 			RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies, Audit: audit}),
@@ -128,14 +130,24 @@ Admin pages (sign in with the admin's key): %[1]s/Chime/Admin/
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down: finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	grace := cfg.ShutdownGrace
+	if grace <= 0 {
+		grace = DefaultShutdownGrace
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		// Requests still running after the grace period: cut their
 		// connections, which cancels their contexts (and queries), so they
-		// end before the audit trail and the database are closed.
+		// end before the audit trail and the database are closed. Their
+		// audit records say "shutdown"; wait (bounded) for the handlers to
+		// have queued them.
 		slog.Error("shutdown grace period over: cutting the requests still running", "err", err)
+		life.cut()
 		srv.Close()
+		if !life.wait(5 * time.Second) {
+			slog.Error("requests still running 5 s after they were cut; their audit records may be missing")
+		}
 		return err
 	}
 	return nil

@@ -52,6 +52,10 @@ type deps struct {
 	// X-Forwarded-For names the client; by default nobody's, so the audit
 	// trail's client address cannot be forged by a header.
 	TrustedProxies []string
+	// Life, when set, tracks requests in flight so that serve can cut
+	// them at the end of its shutdown grace period and wait for their
+	// audit records (nil: tests).
+	Life *lifecycle
 	// Audit, when set, takes the audit records off the request path
 	// (serve: it closes the writer after the server has stopped); nil
 	// writes each record while its request ends (tests).
@@ -87,6 +91,10 @@ func newHandler(d deps) http.Handler {
 		pool, _ = d.DB.DB()
 	}
 	m := newMetrics(pool)
+	if d.Life != nil {
+		r.Use(d.Life.track())
+	}
+	r.Use(keys.TrackEnding(d.Life.isCutting))
 	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS),
 		requestLimits(orDefault(d.MaxURLBytes, DefaultMaxURLBytes), orDefault(d.MaxBodyBytes, DefaultMaxBodyBytes)),
 		firstByteTimeout(orDefault(d.RequestTimeout, DefaultRequestTimeout), orDefault(d.StallTimeout, DefaultStallTimeout)))
@@ -160,15 +168,20 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// accessLog writes one structured line per request. The query string is
+// accessLog writes one structured line per request, however it ends (a
+// stream cut half-way included: the panic is re-raised after the line),
+// with the caller, the rows sent and the outcome. The query string is
 // logged without api_key.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
+		defer func() {
+			v := recover()
+			logRequest(log, c, start, v)
+			if v != nil {
+				panic(v)
+			}
+		}()
 		c.Next()
-		log.Info("request",
-			"method", c.Request.Method, "path", c.Request.URL.Path, "query", keys.StripKey(c.Request.URL.RawQuery),
-			"status", c.Writer.Status(), "bytes", max(c.Writer.Size(), 0), "ms", time.Since(start).Milliseconds(),
-			"client", c.ClientIP())
 	}
 }
