@@ -32,6 +32,8 @@ type config struct {
 	RequestTimeout  time.Duration
 	StallTimeout    time.Duration
 	ShutdownGrace   time.Duration
+	MaxPerKey       int
+	MaxConcurrent   int
 	TrustedProxies  []string
 	RateLimit       float64
 	RateBurst       int

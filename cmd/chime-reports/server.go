@@ -48,6 +48,11 @@ type deps struct {
 	// to DefaultRateLimit and DefaultRateBurst.
 	RateLimit float64
 	RateBurst int
+	// MaxPerKey and MaxConcurrent bound the authenticated requests
+	// running at once per key (429 above it) and in all (503); zero or
+	// negative: no bound (tests). serve's flags default to
+	// DefaultMaxPerKey and the database pool's size less poolReserve.
+	MaxPerKey, MaxConcurrent int
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For names the client; by default nobody's, so the audit
 	// trail's client address cannot be forged by a header.
@@ -125,6 +130,9 @@ func newHandler(d deps) http.Handler {
 	authed := r.Group("/", ks.Authenticate())
 	if d.RateLimit > 0 {
 		authed.Use(newKeyLimiter(d.RateLimit, d.RateBurst).middleware())
+	}
+	if d.MaxPerKey > 0 || d.MaxConcurrent > 0 {
+		authed.Use(newAdmission(d.MaxPerKey, d.MaxConcurrent).middleware())
 	}
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
