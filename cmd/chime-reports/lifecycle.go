@@ -54,7 +54,7 @@ func (l *lifecycle) wait(bound time.Duration) bool {
 func logRequest(log *slog.Logger, c *gin.Context, start time.Time, panicked any) {
 	ctx := c.Request.Context()
 	e := keys.EndingFrom(ctx)
-	attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "query", keys.StripKey(c.Request.URL.RawQuery),
+	attrs := []any{"method", c.Request.Method, "path", keys.RedactPath(c.Request.URL.Path), "query", keys.StripKey(c.Request.URL.RawQuery),
 		"status", c.Writer.Status(), "bytes", max(c.Writer.Size(), 0), "rows", keys.RowsWritten(ctx),
 		"ms", time.Since(start).Milliseconds(), "client", c.ClientIP(), "outcome", e.Outcome(ctx, panicked)}
 	if p := e.Principal(); p != nil {

@@ -236,7 +236,7 @@ func (a *Admin) audit(ctx context.Context, c *gin.Context, act *actor, started t
 	}
 	rec := models.AuditRecord{
 		At: models.UTC(started), UserID: act.UserID, KeyHint: act.KeyHint, Method: r.Method,
-		Route: r.URL.Path, Query: q, Status: c.Writer.Status(), Rows: c.GetInt64(rowsKey),
+		Route: keys.RedactPath(r.URL.Path), Query: q, Status: c.Writer.Status(), Rows: c.GetInt64(rowsKey),
 		Bytes: int64(max(c.Writer.Size(), 0)), DurationMS: a.clock().Sub(started).Milliseconds(),
 		ClientIP: c.ClientIP(), UserAgent: r.UserAgent(), Outcome: keys.EndingFrom(ctx).Outcome(ctx, nil),
 	}
