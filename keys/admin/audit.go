@@ -269,10 +269,10 @@ func (a *Admin) auditCSV(c *gin.Context) {
 	for {
 		for _, r := range recs {
 			e := auditEntry(r, logins)
-			w.Write([]string{utoa(e.ID), e.At.Format(time.RFC3339Nano), utoa(e.UserID), export.Neutralise(e.Login),
-				export.Neutralise(e.KeyHint), e.Method, export.Neutralise(e.Route), export.Neutralise(e.Query),
+			w.Write([]string{utoa(e.ID), e.At.Format(time.RFC3339Nano), utoa(e.UserID), export.NeutraliseCSV(e.Login),
+				export.NeutraliseCSV(e.KeyHint), e.Method, export.NeutraliseCSV(e.Route), export.NeutraliseCSV(e.Query),
 				strconv.Itoa(e.Status), strconv.FormatInt(e.Rows, 10), strconv.FormatInt(e.Bytes, 10),
-				strconv.FormatInt(e.DurationMS, 10), export.Neutralise(e.ClientIP), export.Neutralise(e.UserAgent), e.Outcome})
+				strconv.FormatInt(e.DurationMS, 10), export.NeutraliseCSV(e.ClientIP), export.NeutraliseCSV(e.UserAgent), e.Outcome})
 			n++
 		}
 		if !more || len(recs) == 0 {

@@ -40,7 +40,7 @@ func WriteCSV(w io.Writer, res *reports.Result, opt CSVOptions) (int64, error) {
 			case v == nil, !finiteValue(v):
 				rec[i] = "" // NaN and ±Inf are nulls, as in JSON
 			case cols[i].Type == reports.String:
-				rec[i] = Neutralise(Text(cols[i], v))
+				rec[i] = NeutraliseCSV(Text(cols[i], v))
 			default:
 				rec[i] = Text(cols[i], v)
 			}

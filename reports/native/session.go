@@ -85,8 +85,8 @@ func (a *API) sessionDetails(c *gin.Context) {
 	w.UseCRLF = true
 	w.Write([]string{"Seq", "SentAt", "SenderType", "SenderName", "ContentType", "Text", "Attachments"})
 	for _, m := range d.Transcript {
-		w.Write([]string{strconv.FormatUint(uint64(m.Seq), 10), deref(m.SentAt), m.SenderType, export.Neutralise(deref(m.SenderName)),
-			m.ContentType, export.Neutralise(deref(m.Text)), attachmentNames(m.Attachments)})
+		w.Write([]string{strconv.FormatUint(uint64(m.Seq), 10), deref(m.SentAt), m.SenderType, export.NeutraliseCSV(deref(m.SenderName)),
+			m.ContentType, export.NeutraliseCSV(deref(m.Text)), attachmentNames(m.Attachments)})
 	}
 	w.Flush()
 }
@@ -103,7 +103,7 @@ func attachmentNames(raw json.RawMessage) string {
 	for _, a := range as {
 		names = append(names, a.Name)
 	}
-	return export.Neutralise(strings.Join(names, "; "))
+	return export.NeutraliseCSV(strings.Join(names, "; "))
 }
 
 func deref(s *string) string {
