@@ -100,7 +100,7 @@ func newHandler(d deps) http.Handler {
 		r.Use(d.Life.track())
 	}
 	r.Use(keys.TrackEnding(d.Life.isCutting))
-	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS), odataVersion(),
+	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS), odataVersion(), adminThrottle(),
 		requestLimits(orDefault(d.MaxURLBytes, DefaultMaxURLBytes), orDefault(d.MaxBodyBytes, DefaultMaxBodyBytes)),
 		firstByteTimeout(orDefault(d.RequestTimeout, DefaultRequestTimeout), orDefault(d.StallTimeout, DefaultStallTimeout)))
 
