@@ -41,6 +41,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
 	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", DefaultMaxURLBytes, "longest request URL (414 above it)")
 	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body (413 above it)")
+	c.Flags().DurationVar(&cfg.BodyTimeout, "body-timeout", DefaultBodyTimeout, "longest time to receive a request body (the connection is cut after it); negative: no limit")
 	c.Flags().IntVar(&cfg.MaxPerKey, "max-per-key", DefaultMaxPerKey, "requests one API key may have running at once (429 with Retry-After above it); negative: no bound")
 	c.Flags().IntVar(&cfg.MaxConcurrent, "max-concurrent", 0, "authenticated requests running at once in all (503 with Retry-After above it); 0: the database pool's size less 2; negative: no bound")
 	c.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", DefaultShutdownGrace, "on SIGTERM, how long requests in flight may run on before they are cut (their audit records say shutdown)")
@@ -107,7 +108,7 @@ func serve(ctx context.Context, cfg *config) error {
 	srv := &http.Server{
 		Handler: newHandler(deps{Life: life, DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
-			RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
+			RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, Audit: audit}),
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -43,6 +43,9 @@ type deps struct {
 	StallTimeout time.Duration
 	MaxURLBytes  int
 	MaxBodyBytes int64
+	// BodyTimeout bounds the time to receive a request body (zero: the
+	// default, negative: none).
+	BodyTimeout time.Duration
 	// RateLimit is the per-key rate in requests per second with a burst of
 	// RateBurst; zero turns the limit off (tests), serve's flags default
 	// to DefaultRateLimit and DefaultRateBurst.
@@ -100,7 +103,7 @@ func newHandler(d deps) http.Handler {
 		r.Use(d.Life.track())
 	}
 	r.Use(keys.TrackEnding(d.Life.isCutting))
-	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS), odataVersion(), adminThrottle(),
+	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS), odataVersion(), adminThrottle(), bodyTimeout(orDefault(d.BodyTimeout, DefaultBodyTimeout)),
 		requestLimits(orDefault(d.MaxURLBytes, DefaultMaxURLBytes), orDefault(d.MaxBodyBytes, DefaultMaxBodyBytes)),
 		firstByteTimeout(orDefault(d.RequestTimeout, DefaultRequestTimeout), orDefault(d.StallTimeout, DefaultStallTimeout)))
 
