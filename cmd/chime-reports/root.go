@@ -35,6 +35,7 @@ type config struct {
 	MaxPerKey       int
 	MaxConcurrent   int
 	TrustedProxies  []string
+	PublicURL       string
 	BodyTimeout     time.Duration
 	RateLimit       float64
 	RateBurst       int

@@ -42,6 +42,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", DefaultMaxURLBytes, "longest request URL (414 above it)")
 	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body (413 above it)")
 	c.Flags().DurationVar(&cfg.BodyTimeout, "body-timeout", DefaultBodyTimeout, "longest time to receive a request body (the connection is cut after it); negative: no limit")
+	c.Flags().StringVar(&cfg.PublicURL, "public-url", "", "scheme://host[:port] clients reach the service at, for absolute links (OData @odata.context and nextLink); default: a trusted proxy's X-Forwarded-Proto/Host, else the address the connection came to (never the Host header of an untrusted client)")
 	c.Flags().IntVar(&cfg.MaxPerKey, "max-per-key", DefaultMaxPerKey, "requests one API key may have running at once (429 with Retry-After above it); negative: no bound")
 	c.Flags().IntVar(&cfg.MaxConcurrent, "max-concurrent", 0, "authenticated requests running at once in all (503 with Retry-After above it); 0: the database pool's size less 2; negative: no bound")
 	c.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", DefaultShutdownGrace, "on SIGTERM, how long requests in flight may run on before they are cut (their audit records say shutdown)")
@@ -52,6 +53,9 @@ func newServeCmd(cfg *config) *cobra.Command {
 func serve(ctx context.Context, cfg *config) error {
 	if err := gin.New().SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if _, err := newOrigins(cfg.PublicURL, cfg.TrustedProxies); err != nil {
+		return err
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -109,7 +113,7 @@ func serve(ctx context.Context, cfg *config) error {
 		Handler: newHandler(deps{Life: life, DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 			AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
 			RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
-			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, Audit: audit}),
+			RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, Audit: audit}),
 		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

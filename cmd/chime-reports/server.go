@@ -60,6 +60,9 @@ type deps struct {
 	// X-Forwarded-For names the client; by default nobody's, so the audit
 	// trail's client address cannot be forged by a header.
 	TrustedProxies []string
+	// PublicURL is scheme://host[:port] of the absolute links the service
+	// writes (OData links, admin snippets); empty: see origins.
+	PublicURL string
 	// Life, when set, tracks requests in flight so that serve can cut
 	// them at the end of its shutdown grace period and wait for their
 	// audit records (nil: tests).
@@ -92,6 +95,11 @@ func newHandler(d deps) http.Handler {
 	r.HandleMethodNotAllowed = true
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		// serve checks the flag before it builds the handler.
+		panic(err)
+	}
+	links, err := newOrigins(d.PublicURL, d.TrustedProxies)
+	if err != nil {
+		// serve checks the flags before it builds the handler.
 		panic(err)
 	}
 	var pool *sql.DB
@@ -140,12 +148,12 @@ func newHandler(d deps) http.Handler {
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
 	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}).Register(authed)
-	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks, TokenKey: skiptokenKey(d.AdminSecret)}))
+	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks, TokenKey: skiptokenKey(d.AdminSecret), Origin: links.origin}))
 	for _, p := range []string{"/odata", "/odata/*path"} {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
 	}
-	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies || d.TLS}).Register(r)
+	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies || d.TLS, BaseURL: links.public}).Register(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		apierror.Write(c.Writer, apierror.NotFoundf("no such route: "+c.Request.URL.Path))
