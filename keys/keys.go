@@ -28,6 +28,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	lastSeen map[uint]time.Time // key id → last last_used_at write
+
+	principals *principalCache
 }
 
 // lastUsedEvery bounds how often last_used_at is written for one key.
@@ -41,7 +43,7 @@ func New(db *gorm.DB, clock func() time.Time, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, clock: clock, log: log, lastSeen: map[uint]time.Time{}}
+	return &Service{db: db, clock: clock, log: log, lastSeen: map[uint]time.Time{}, principals: newPrincipalCache()}
 }
 
 // ErrUnknownUser is returned for a login that names no active user.
@@ -85,6 +87,7 @@ func Mask(hint string) string {
 func (s *Service) Generate(ctx context.Context, userID uint) (string, error) {
 	key := uuid.NewString()
 	now := models.UTC(s.clock())
+	defer invalidateAuth()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var u models.User
 		// Lock the user row so two concurrent generations serialise.
@@ -107,6 +110,7 @@ func (s *Service) Generate(ctx context.Context, userID uint) (string, error) {
 
 // Revoke revokes the user's active key; it reports how many were revoked.
 func (s *Service) Revoke(ctx context.Context, userID uint) (int64, error) {
+	defer invalidateAuth()
 	res := s.db.WithContext(ctx).Model(&models.APIKey{}).Where("user_id = ? AND revoked_at IS NULL", userID).
 		Update("revoked_at", models.UTC(s.clock()))
 	return res.RowsAffected, res.Error
@@ -189,9 +193,15 @@ func (s *Service) Check(ctx context.Context, presented, client string) (*Princip
 	if !ok {
 		return nil, ErrInvalidKey
 	}
+	hash := Hash(key)
+	if p, ok := s.principals.get(hash); ok {
+		s.touch(p.KeyID, client)
+		return p, nil
+	}
+	gen := authGeneration.Load()
 	db := s.db.WithContext(ctx)
 	var k models.APIKey
-	if err := db.Where("key_hash = ? AND revoked_at IS NULL", Hash(key)).First(&k).Error; err != nil {
+	if err := db.Where("key_hash = ? AND revoked_at IS NULL", hash).First(&k).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, ErrInvalidKey
 		}
@@ -209,6 +219,7 @@ func (s *Service) Check(ctx context.Context, presented, client string) (*Princip
 	if err := s.resolveACL(ctx, p); err != nil {
 		return nil, err
 	}
+	s.principals.put(hash, p, gen)
 	s.touch(k.ID, client)
 	return p, nil
 }
@@ -274,6 +285,7 @@ type NewUser struct {
 
 // AddUser creates a user and their queue memberships.
 func (s *Service) AddUser(ctx context.Context, n NewUser) (*models.User, error) {
+	defer invalidateAuth()
 	n.Login = strings.TrimSpace(n.Login)
 	if n.Login == "" {
 		return nil, fmt.Errorf("login is required")

@@ -76,7 +76,7 @@ func PresentedKey(authorization, rawQuery string) (string, bool) {
 	}
 	for _, pair := range strings.Split(rawQuery, "&") {
 		k, v, _ := strings.Cut(pair, "=")
-		if k == "api_key" {
+		if isKeyParam(k) {
 			if v, err := url.QueryUnescape(v); err == nil && v != "" {
 				return v, true
 			}
@@ -85,21 +85,11 @@ func PresentedKey(authorization, rawQuery string) (string, bool) {
 	return "", false
 }
 
-// StripKey removes every api_key pair from a raw query string, so the key is
-// never logged, audited or echoed into links.
-func StripKey(rawQuery string) string {
-	if !strings.Contains(rawQuery, "api_key") {
-		return rawQuery
-	}
-	parts := strings.Split(rawQuery, "&")
-	out := parts[:0]
-	for _, p := range parts {
-		if k, _, _ := strings.Cut(p, "="); k != "api_key" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, "&")
-}
+// StripKey removes every api_key pair from a raw query string (the name
+// compared once percent-decoded: api%5Fkey is api_key too) and redacts
+// anything else shaped like a key (keys.Redacted), so a key is never
+// logged, audited or echoed into links, even under a misspelt name.
+func StripKey(rawQuery string) string { return stripKey(rawQuery) }
 
 // Authenticate is the Gin middleware of every protected route: it checks
 // the presented key (401 with WWW-Authenticate otherwise), puts the
@@ -130,17 +120,31 @@ func (s *Service) Authenticate() gin.HandlerFunc {
 		cl := &call{}
 		ctx := context.WithValue(WithPrincipal(r.Context(), p), callKey, cl)
 		c.Request = r.WithContext(ctx)
+		EndingFrom(ctx).setPrincipal(p)
+		// The record is written however the call ends: a stream cut
+		// half-way panics with http.ErrAbortHandler, which is re-raised
+		// once the record is out.
+		defer func() {
+			v := recover()
+			s.audit(p, c, cl, started, EndingFrom(ctx).Outcome(ctx, v))
+			if v != nil {
+				panic(v)
+			}
+		}()
 		c.Next()
-		s.audit(p, c, cl, started)
 	}
 }
 
 // audit records one call of the key middleware.
-func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Time) {
+func (s *Service) audit(p *Principal, c *gin.Context, cl *call, started time.Time, outcome string) {
 	r := c.Request
-	rec := models.AuditRecord{
-		At: models.UTC(started), UserID: p.UserID, KeyHint: p.KeyHint, Method: r.Method, Route: r.URL.Path,
-		Query: StripKey(r.URL.RawQuery), Status: c.Writer.Status(), Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
+	status := c.Writer.Status()
+	if outcome == OutcomeServerError && !c.Writer.Written() {
+		status = 500 // what the recovery middleware answers
+	}
+	rec := models.AuditRecord{Outcome: outcome,
+		At: models.UTC(started), UserID: p.UserID, KeyHint: p.KeyHint, Method: r.Method, Route: RedactPath(r.URL.Path),
+		Query: StripKey(r.URL.RawQuery), Status: status, Rows: cl.rows.Load(), Bytes: int64(max(c.Writer.Size(), 0)),
 		DurationMS: s.clock().Sub(started).Milliseconds(), ClientIP: c.ClientIP(), UserAgent: r.UserAgent(),
 	}
 	s.Audit(r.Context(), rec)
@@ -174,6 +178,10 @@ func (s *Service) Audit(ctx context.Context, rec models.AuditRecord) {
 // column's size. A value MySQL refuses would fail its whole batch on every
 // retry of the audit writer.
 func fitRecord(r *models.AuditRecord) {
+	if r.Outcome == "" {
+		r.Outcome = OutcomeComplete
+	}
+	r.Outcome = fit(r.Outcome, 16)
 	r.KeyHint = fit(r.KeyHint, 4)
 	r.Method = fit(r.Method, 8)
 	r.Route = fit(r.Route, 200)

@@ -304,6 +304,9 @@ type AuditRecord struct {
 	DurationMS int64     `gorm:"column:duration_ms;not null;default:0"`
 	ClientIP   string    `gorm:"size:45;not null;default:''"`
 	UserAgent  string    `gorm:"size:300;not null;default:''"`
+	// Outcome is how the answer ended: complete, client_gone, stalled,
+	// db_error, shutdown or server_error (keys.Outcome*).
+	Outcome string `gorm:"size:16;not null;default:'complete'"`
 }
 
 // TableName keeps audit records in audit_log.

@@ -44,6 +44,10 @@ type Options struct {
 	// a nextLink does not survive a restart (the client then gets a 400
 	// and Power Query refreshes again).
 	TokenKey []byte
+	// Origin gives the scheme://host[:port] of absolute links for a
+	// request (the server's configured public URL or trusted proxy); nil:
+	// the request's own scheme and Host.
+	Origin func(*http.Request) string
 }
 
 // Service is the OData feed: an http.Handler to mount behind the key
@@ -112,6 +116,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // base is the absolute URL of the service root, without a trailing slash.
 func (s *Service) base(r *http.Request) string {
+	if s.opt.Origin != nil {
+		return s.opt.Origin(r) + s.opt.Prefix
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"

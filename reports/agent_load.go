@@ -29,11 +29,11 @@ func init() {
 		Columns: append([]Column{{Name: "Date", Type: Date, Description: "Local day"}}, agentCols(
 			Column{Name: "OnlineSeconds", Type: Seconds, Description: "Presence time with any status but offline"},
 			Column{Name: "AvailableSeconds", Type: Seconds, Description: "Presence time with status available"},
-			Column{Name: "BusySeconds", Type: Seconds, Description: "Online time with at least one chat, in any queue"},
+			Column{Name: "BusySeconds", Type: Seconds, Description: "Online time with at least one chat, in any queue the caller can see"},
 			Column{Name: "OccupancyPct", Type: Pct, Description: "BusySeconds / OnlineSeconds · 100"},
 			Column{Name: "CapacityUtilizationPct", Type: Pct, Description: "Online chat time (Σ over chats) / (max concurrent chats · OnlineSeconds) · 100"},
 		)...),
-		Formula: "Agents listed are the queue's members with role agent or manager; presence intervals (status ≠ offline) and participations in any queue are clipped to each local day and to online time. Agent-days without presence are left out, so the report is empty without presence data.",
+		Formula: "Agents listed are the queue's members with role agent or manager; presence intervals (status ≠ offline) and participations in any queue the caller can see are clipped to each local day and to online time. Agent-days without presence are left out, so the report is empty without presence data.",
 		run:     agentUtilization,
 		cover:   uncovered,
 	})
@@ -129,8 +129,9 @@ func agentUtilization(_ context.Context, x *execution) (Rows, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Participations in any queue: occupancy is about the person.
-	ps, err := x.overlappingParticipations(nil)
+	// Participations in any queue the caller can see: occupancy is about
+	// the person, but work in a hidden queue must not show through.
+	ps, err := x.overlappingParticipations(append([]uint32{}, x.q.Visible...))
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,12 @@ type config struct {
 	TLSCert, TLSKey string
 	RequestTimeout  time.Duration
 	StallTimeout    time.Duration
+	ShutdownGrace   time.Duration
+	MaxPerKey       int
+	MaxConcurrent   int
 	TrustedProxies  []string
+	PublicURL       string
+	BodyTimeout     time.Duration
 	RateLimit       float64
 	RateBurst       int
 	MaxURLBytes     int

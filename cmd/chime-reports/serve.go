@@ -41,6 +41,11 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().IntVar(&cfg.RateBurst, "rate-burst", server.DefaultRateBurst, "requests a key may send at once before --rate-limit applies")
 	c.Flags().IntVar(&cfg.MaxURLBytes, "max-url-bytes", server.DefaultMaxURLBytes, "longest request URL (414 above it)")
 	c.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body (413 above it)")
+	c.Flags().DurationVar(&cfg.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "longest time to receive a request body (the connection is cut after it); negative: no limit")
+	c.Flags().StringVar(&cfg.PublicURL, "public-url", "", "scheme://host[:port] clients reach the service at, for absolute links (OData @odata.context and nextLink); default: a trusted proxy's X-Forwarded-Proto/Host, else the address the connection came to (never the Host header of an untrusted client)")
+	c.Flags().IntVar(&cfg.MaxPerKey, "max-per-key", server.DefaultMaxPerKey, "requests one API key may have running at once (429 with Retry-After above it); negative: no bound")
+	c.Flags().IntVar(&cfg.MaxConcurrent, "max-concurrent", 0, "authenticated requests running at once in all (503 with Retry-After above it); 0: the database pool's size less 2; negative: no bound")
+	c.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", server.DefaultShutdownGrace, "on SIGTERM, how long requests in flight may run on before they are cut (their audit records say shutdown)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
 	c.Flags().DurationVar(&cfg.StoreEvery, "store-every", 5*time.Second, "time between maintenance passes of the interval store (docs/operations.md)")
 	return c
@@ -49,6 +54,9 @@ func newServeCmd(cfg *config) *cobra.Command {
 func serve(ctx context.Context, cfg *config) error {
 	if err := server.CheckTrustedProxies(cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if err := server.CheckPublicURL(cfg.PublicURL, cfg.TrustedProxies); err != nil {
+		return err
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -110,10 +118,16 @@ func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 			slog.Error("closing the audit trail", "err", err)
 		}
 	}()
-	h := server.NewHandler(server.Deps{DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
+	maxConcurrent := cfg.MaxConcurrent
+	if maxConcurrent == 0 {
+		pool, _ := db.DB()
+		maxConcurrent = server.DefaultMaxConcurrent(pool)
+	}
+	life := &server.Lifecycle{}
+	h := server.NewHandler(server.Deps{Life: life, DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 		AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
-		RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes,
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies, Audit: audit})
+		RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, Audit: audit})
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
@@ -128,7 +142,7 @@ Then:
   curl -H "Authorization: Bearer $KEY" '%[1]s/Chime/Report/GetQueueBasicReports?queueId=1'
 Admin pages (sign in with the admin's key): %[1]s/Chime/Admin/
 `, base, dsn.String())
-	return server.Serve(ctx, ln, h, tlsCfg)
+	return server.Serve(ctx, ln, h, tlsCfg, server.ServeOptions{Grace: cfg.ShutdownGrace, Life: life})
 }
 
 func displayAddr(a net.Addr) string {

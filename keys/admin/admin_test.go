@@ -588,8 +588,11 @@ func TestAuditPaging(t *testing.T) {
 			if len(lines) != 27 || !strings.HasPrefix(lines[0], "\uFEFFId,At,UserId,Login,") {
 				t.Fatalf("%d lines; header %q", len(lines), lines[0])
 			}
-			if !strings.Contains(a.body, ",'=cmd|' /C calc'!A0\r\n") {
-				t.Errorf("formula not neutralised:\n%s", a.body)
+			if !strings.Contains(a.body, ",'=cmd|' /C calc'!A0,complete\r\n") || !strings.HasSuffix(lines[0], ",UserAgent,Outcome") {
+				t.Errorf("formula not neutralised, or no outcome:\n%s", a.body)
+			}
+			if a := br.get("/Chime/Admin/audit.csv?user=bob&outcome=stalled"); a.status != 200 || strings.Count(a.body, "\r\n") != 1 {
+				t.Errorf("no record of bob's is stalled: %d\n%s", a.status, a.body)
 			}
 		})
 		t.Run("the page pages too", func(t *testing.T) {

@@ -5,12 +5,14 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports/apierror"
 	"github.com/chime-reports/chime-reports/reports/export/cell"
@@ -36,13 +38,14 @@ type auditFilter struct {
 	ToText   string
 	From     time.Time // inclusive; zero: open
 	To       time.Time // exclusive; zero: open
+	Outcome  string    // complete, client_gone, …; "": any
 	Before   uint      // the cursor: records older than this id
 	Limit    int
 	BOM      bool
 }
 
 var auditParams = map[string]bool{"user": true, "route": true, "status": true, "from": true, "to": true,
-	"cursor": true, "limit": true, "bom": true, "api_key": true}
+	"cursor": true, "limit": true, "bom": true, "api_key": true, "outcome": true}
 
 // auditQuery reads the audit filter of a request (users named by login).
 func (a *Admin) auditQuery(c *gin.Context) (auditFilter, map[uint]string, error) {
@@ -61,7 +64,7 @@ func parseAuditFilter(q url.Values, logins map[uint]string) (auditFilter, error)
 	f := auditFilter{Limit: defaultAuditLimit}
 	for k, v := range q {
 		if !auditParams[k] {
-			return f, apierror.Invalid(k, "unknown parameter '"+clip(k, 40)+"'; use user, route, status, from, to, cursor, limit")
+			return f, apierror.Invalid(k, "unknown parameter '"+clip(k, 40)+"'; use user, route, status, outcome, from, to, cursor, limit")
 		}
 		if len(v) > 1 && k != "api_key" {
 			return f, apierror.Invalid(k, "'"+k+"' is given more than once")
@@ -117,6 +120,9 @@ func parseAuditFilter(q url.Values, logins map[uint]string) (auditFilter, error)
 			return f, apierror.Invalid("limit", "limit: a number from 1 to "+strconv.Itoa(maxAuditLimit))
 		}
 		f.Limit = n
+	}
+	if f.Outcome = strings.TrimSpace(q.Get("outcome")); f.Outcome != "" && !slices.Contains(keys.Outcomes, f.Outcome) {
+		return f, apierror.Invalid("outcome", "outcome: one of "+strings.Join(keys.Outcomes, ", ")+", not '"+clip(f.Outcome, 20)+"'")
 	}
 	if b := q.Get("bom"); b != "" {
 		v, err := strconv.ParseBool(b)
@@ -203,12 +209,13 @@ type AuditEntry struct {
 	DurationMS int64     `json:"durationMs"`
 	ClientIP   string    `json:"clientIp"`
 	UserAgent  string    `json:"userAgent"`
+	Outcome    string    `json:"outcome"`
 }
 
 func auditEntry(r models.AuditRecord, logins map[uint]string) AuditEntry {
 	return AuditEntry{ID: r.ID, At: r.At.UTC(), UserID: r.UserID, Login: logins[r.UserID], KeyHint: r.KeyHint, Method: r.Method,
 		Route: r.Route, Query: r.Query, Status: r.Status, Rows: r.Rows, Bytes: r.Bytes, DurationMS: r.DurationMS,
-		ClientIP: r.ClientIP, UserAgent: r.UserAgent}
+		ClientIP: r.ClientIP, UserAgent: r.UserAgent, Outcome: r.Outcome}
 }
 
 // auditSlice reads a page of entries and the cursor of the next one ("":
@@ -229,7 +236,7 @@ func (a *Admin) auditSlice(ctx context.Context, f auditFilter, logins map[uint]s
 	return out, next, nil
 }
 
-var auditColumns = []string{"Id", "At", "UserId", "Login", "KeyHint", "Method", "Route", "Query", "Status", "Rows", "Bytes", "DurationMs", "ClientIp", "UserAgent"}
+var auditColumns = []string{"Id", "At", "UserId", "Login", "KeyHint", "Method", "Route", "Query", "Status", "Rows", "Bytes", "DurationMs", "ClientIp", "UserAgent", "Outcome"}
 
 // auditCSV streams every record the filter selects (the cursor and limit
 // are ignored), newest first, in keyset batches. Text cells are neutralised
@@ -262,10 +269,10 @@ func (a *Admin) auditCSV(c *gin.Context) {
 	for {
 		for _, r := range recs {
 			e := auditEntry(r, logins)
-			w.Write([]string{utoa(e.ID), e.At.Format(time.RFC3339Nano), utoa(e.UserID), cell.Neutralise(e.Login),
-				cell.Neutralise(e.KeyHint), e.Method, cell.Neutralise(e.Route), cell.Neutralise(e.Query),
+			w.Write([]string{utoa(e.ID), e.At.Format(time.RFC3339Nano), utoa(e.UserID), cell.NeutraliseCSV(e.Login),
+				cell.NeutraliseCSV(e.KeyHint), e.Method, cell.NeutraliseCSV(e.Route), cell.NeutraliseCSV(e.Query),
 				strconv.Itoa(e.Status), strconv.FormatInt(e.Rows, 10), strconv.FormatInt(e.Bytes, 10),
-				strconv.FormatInt(e.DurationMS, 10), cell.Neutralise(e.ClientIP), cell.Neutralise(e.UserAgent)})
+				strconv.FormatInt(e.DurationMS, 10), cell.NeutraliseCSV(e.ClientIP), cell.NeutraliseCSV(e.UserAgent), e.Outcome})
 			n++
 		}
 		if !more || len(recs) == 0 {

@@ -74,13 +74,13 @@ func (a *Admin) pageAuth(c *gin.Context) {
 		return
 	}
 	c.Set(actorKey, act)
+	defer a.auditOnExit(c, act, started)
 	if c.Request.Method == http.MethodPost && !a.sign.valid(c.PostForm("csrf"), "csrf", act.Session.ID) {
 		a.fail(c, &apierror.Error{Code: apierror.Forbidden, Target: "csrf",
 			Message: "the form's security token is missing or wrong: reload the page and try again"})
 	} else {
 		c.Next()
 	}
-	a.auditCall(c, act, started)
 }
 
 // apiAuth authenticates the JSON API with an API key (the keys middleware,
@@ -100,13 +100,13 @@ func (a *Admin) apiAuth(c *gin.Context) {
 		return
 	}
 	c.Set(actorKey, act)
+	defer a.auditOnExit(c, act, started)
 	if unsafeMethod(r.Method) && !a.sign.valid(r.Header.Get(csrfHeader), "csrf", act.Session.ID) {
 		a.fail(c, &apierror.Error{Code: apierror.Forbidden, Target: csrfHeader,
 			Message: "a request made with the session cookie needs the session's CSRF token in " + csrfHeader})
 	} else {
 		c.Next()
 	}
-	a.auditCall(c, act, started)
 }
 
 // requireAdmin lets only admins through. Session actors are admins by
@@ -200,8 +200,21 @@ func (a *Admin) clearCookie(c *gin.Context, name string) {
 		HttpOnly: true, Secure: a.secure || c.Request.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 
-// auditCall writes the record of a call made with a session, as the keys
+// auditOnExit, deferred, writes the record of a call made with a session
+// however the call ends (an export cut half-way panics with
+// http.ErrAbortHandler, re-raised once the record is out), as the keys
 // middleware does for calls made with a key.
+func (a *Admin) auditOnExit(c *gin.Context, act *actor, started time.Time) {
+	v := recover()
+	ctx := c.Request.Context()
+	keys.EndingFrom(ctx).Outcome(ctx, v)
+	a.auditCall(c, act, started)
+	if v != nil {
+		panic(v)
+	}
+}
+
+// auditCall writes the record of a call made with a session.
 func (a *Admin) auditCall(c *gin.Context, act *actor, started time.Time) {
 	detail, _ := c.Get(detailKey)
 	s, _ := detail.(string)
@@ -223,9 +236,9 @@ func (a *Admin) audit(ctx context.Context, c *gin.Context, act *actor, started t
 	}
 	rec := models.AuditRecord{
 		At: models.UTC(started), UserID: act.UserID, KeyHint: act.KeyHint, Method: r.Method,
-		Route: r.URL.Path, Query: q, Status: c.Writer.Status(), Rows: c.GetInt64(rowsKey),
+		Route: keys.RedactPath(r.URL.Path), Query: q, Status: c.Writer.Status(), Rows: c.GetInt64(rowsKey),
 		Bytes: int64(max(c.Writer.Size(), 0)), DurationMS: a.clock().Sub(started).Milliseconds(),
-		ClientIP: c.ClientIP(), UserAgent: r.UserAgent(),
+		ClientIP: c.ClientIP(), UserAgent: r.UserAgent(), Outcome: keys.EndingFrom(ctx).Outcome(ctx, nil),
 	}
 	// Audit fits every field to its column (valid UTF-8, cut on a
 	// character boundary).

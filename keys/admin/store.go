@@ -152,6 +152,9 @@ func (f auditFilter) apply(db *gorm.DB) *gorm.DB {
 	if !f.To.IsZero() {
 		q = q.Where("at < ?", models.UTC(f.To))
 	}
+	if f.Outcome != "" {
+		q = q.Where("outcome = ?", f.Outcome)
+	}
 	if f.Before != 0 {
 		q = q.Where("id < ?", f.Before)
 	}

@@ -385,6 +385,9 @@ func Load(ctx context.Context, e *reports.Engine, id uint64, zone *time.Location
 	for _, ev := range events {
 		d.Events = append(d.Events, DetailsEvent{At: t(&ev.At), Type: ev.Type, ActorType: ev.ActorType, ActorUserID: ev.ActorUserID, Data: raw(ev.Data, "")})
 	}
+	if err := redactEvents(db, d.Events, acc.Reviewable); err != nil {
+		return nil, models.Classify(err)
+	}
 
 	msgs := db.Where("session_id = ?", s.ID)
 	if !slices.Contains(acc.Internal, s.QueueID) {

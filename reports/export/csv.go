@@ -41,7 +41,7 @@ func WriteCSV(w io.Writer, res *reports.Result, opt CSVOptions) (int64, error) {
 			case v == nil, !finiteValue(v):
 				rec[i] = "" // NaN and ±Inf are nulls, as in JSON
 			case cols[i].Type == reports.String:
-				rec[i] = cell.Neutralise(Text(cols[i], v))
+				rec[i] = cell.NeutraliseCSV(Text(cols[i], v))
 			default:
 				rec[i] = Text(cols[i], v)
 			}

@@ -97,8 +97,8 @@ func (a *API) sessionDetails(c *gin.Context) {
 	w.UseCRLF = true
 	w.Write([]string{"Seq", "SentAt", "SenderType", "SenderName", "ContentType", "Text", "Attachments"})
 	for _, m := range d.Transcript {
-		w.Write([]string{strconv.FormatUint(uint64(m.Seq), 10), deref(m.SentAt), m.SenderType, cell.Neutralise(deref(m.SenderName)),
-			m.ContentType, cell.Neutralise(deref(m.Text)), attachmentNames(m.Attachments)})
+		w.Write([]string{strconv.FormatUint(uint64(m.Seq), 10), deref(m.SentAt), m.SenderType, cell.NeutraliseCSV(deref(m.SenderName)),
+			m.ContentType, cell.NeutraliseCSV(deref(m.Text)), attachmentNames(m.Attachments)})
 	}
 	w.Flush()
 }
@@ -115,7 +115,7 @@ func attachmentNames(raw json.RawMessage) string {
 	for _, a := range as {
 		names = append(names, a.Name)
 	}
-	return cell.Neutralise(strings.Join(names, "; "))
+	return cell.NeutraliseCSV(strings.Join(names, "; "))
 }
 
 func deref(s *string) string {

@@ -62,17 +62,23 @@ func (m *metrics) middleware() gin.HandlerFunc {
 		start := time.Now()
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
+		// Deferred: a stream cut half-way (a panic) is counted too.
+		defer m.observe(c, start)
 		c.Next()
-		route := c.FullPath()
-		if route == "" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(route, methodLabel(c.Request.Method), strconv.Itoa(c.Writer.Status())).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		m.bytes.WithLabelValues(route).Add(float64(max(c.Writer.Size(), 0)))
-		if n := keys.RowsWritten(c.Request.Context()); n > 0 {
-			m.rows.WithLabelValues(route).Add(float64(n))
-		}
+	}
+}
+
+// observe counts a request once it has ended.
+func (m *metrics) observe(c *gin.Context, start time.Time) {
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, methodLabel(c.Request.Method), strconv.Itoa(c.Writer.Status())).Inc()
+	m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	m.bytes.WithLabelValues(route).Add(float64(max(c.Writer.Size(), 0)))
+	if n := keys.RowsWritten(c.Request.Context()); n > 0 {
+		m.rows.WithLabelValues(route).Add(float64(n))
 	}
 }
 

@@ -24,17 +24,31 @@ func CheckTrustedProxies(proxies []string) error {
 	return gin.New().SetTrustedProxies(proxies)
 }
 
-// ShutdownGrace is how long Serve lets in-flight requests finish once its
-// context is cancelled.
-const ShutdownGrace = 20 * time.Second
+// ServeOptions tune how Serve shuts down.
+type ServeOptions struct {
+	// Grace is how long in-flight requests may run on once the context
+	// is cancelled (zero or negative: DefaultShutdownGrace).
+	Grace time.Duration
+	// Life is the Lifecycle the handler was built with (Deps.Life): the
+	// requests still running after Grace are marked as cut by shutdown
+	// and Serve waits, bounded by CutWait, for their audit records. Nil:
+	// they are cut without waiting.
+	Life *Lifecycle
+}
+
+// CutWait bounds how long Serve waits for the requests it cut at the end
+// of the grace period to end (and to have queued their audit records).
+const CutWait = 5 * time.Second
 
 // Serve answers HTTP requests on ln with h until ctx is cancelled, then
 // shuts down gracefully: the listener closes at once, in-flight requests
-// get ShutdownGrace to finish, and those still running after it are cut
-// (which cancels their contexts and queries). With tlsCfg set, ln is
-// wrapped to terminate TLS. The caller owns the listener's address, so
-// tests listen on 127.0.0.1:0 and read the port back.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg *tls.Config) error {
+// get opt.Grace to finish, and those still running after it are cut
+// (which cancels their contexts and queries; their audit records and
+// access log lines say "shutdown"), and Serve returns once they have
+// ended (at most CutWait later). With tlsCfg set, ln is wrapped to
+// terminate TLS. The caller owns the listener's address, so tests listen
+// on 127.0.0.1:0 and read the port back.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg *tls.Config, opt ServeOptions) error {
 	srv := &http.Server{
 		Handler:           h,
 		TLSConfig:         tlsCfg,
@@ -54,14 +68,26 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg *tls.Con
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down: finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	grace := opt.Grace
+	if grace <= 0 {
+		grace = DefaultShutdownGrace
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		// Requests still running after the grace period: cut their
 		// connections, which cancels their contexts (and queries), so they
-		// end before the audit trail and the database are closed.
+		// end before the audit trail and the database are closed. Their
+		// audit records say "shutdown"; wait (bounded) for the handlers to
+		// have queued them.
 		slog.Error("shutdown grace period over: cutting the requests still running", "err", err)
+		if opt.Life != nil {
+			opt.Life.cut()
+		}
 		srv.Close()
+		if opt.Life != nil && !opt.Life.wait(CutWait) {
+			slog.Error("requests still running after they were cut; their audit records may be missing", "waited", CutWait)
+		}
 		return err
 	}
 	return nil

@@ -44,15 +44,30 @@ type Deps struct {
 	StallTimeout time.Duration
 	MaxURLBytes  int
 	MaxBodyBytes int64
+	// BodyTimeout bounds the time to receive a request body (zero: the
+	// default, negative: none).
+	BodyTimeout time.Duration
 	// RateLimit is the per-key rate in requests per second with a burst of
 	// RateBurst; zero turns the limit off (tests), serve's flags default
 	// to DefaultRateLimit and DefaultRateBurst.
 	RateLimit float64
 	RateBurst int
+	// MaxPerKey and MaxConcurrent bound the authenticated requests
+	// running at once per key (429 above it) and in all (503); zero or
+	// negative: no bound (tests). serve's flags default to
+	// DefaultMaxPerKey and DefaultMaxConcurrent.
+	MaxPerKey, MaxConcurrent int
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For names the client; by default nobody's, so the audit
 	// trail's client address cannot be forged by a header.
 	TrustedProxies []string
+	// PublicURL is scheme://host[:port] of the absolute links the service
+	// writes (OData links, admin snippets); empty: see origins.
+	PublicURL string
+	// Life, when set, tracks requests in flight so that Serve (given the
+	// same Lifecycle) can cut them at the end of its shutdown grace period
+	// and wait for their audit records (nil: tests).
+	Life *Lifecycle
 	// Audit, when set, takes the audit records off the request path
 	// (serve: it closes the writer after the server has stopped); nil
 	// writes each record while its request ends (tests).
@@ -83,12 +98,21 @@ func NewHandler(d Deps) http.Handler {
 		// serve checks the flag before it builds the handler.
 		panic(err)
 	}
+	links, err := newOrigins(d.PublicURL, d.TrustedProxies)
+	if err != nil {
+		// serve checks the flags before it builds the handler.
+		panic(err)
+	}
 	var pool *sql.DB
 	if d.DB != nil {
 		pool, _ = d.DB.DB()
 	}
 	m := newMetrics(pool)
-	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS),
+	if d.Life != nil {
+		r.Use(d.Life.track())
+	}
+	r.Use(keys.TrackEnding(d.Life.isCutting))
+	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS), odataVersion(), adminThrottle(), bodyTimeout(orDefault(d.BodyTimeout, DefaultBodyTimeout)),
 		requestLimits(orDefault(d.MaxURLBytes, DefaultMaxURLBytes), orDefault(d.MaxBodyBytes, DefaultMaxBodyBytes)),
 		firstByteTimeout(orDefault(d.RequestTimeout, DefaultRequestTimeout), orDefault(d.StallTimeout, DefaultStallTimeout)))
 
@@ -119,10 +143,13 @@ func NewHandler(d Deps) http.Handler {
 	if d.RateLimit > 0 {
 		authed.Use(newKeyLimiter(d.RateLimit, d.RateBurst).middleware())
 	}
+	if d.MaxPerKey > 0 || d.MaxConcurrent > 0 {
+		authed.Use(newAdmission(d.MaxPerKey, d.MaxConcurrent).middleware())
+	}
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
 	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}).Register(authed)
-	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks, TokenKey: skiptokenKey(d.AdminSecret)}))
+	feed := gin.WrapH(odata.New(engine, d.Log, odata.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks, TokenKey: skiptokenKey(d.AdminSecret), Origin: links.origin}))
 	for _, p := range []string{"/odata", "/odata/*path"} {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
@@ -133,7 +160,7 @@ func NewHandler(d Deps) http.Handler {
 		panic(err) // built from the compiled-in registry: every test sees it
 	}
 	apiDocs.Register(r)
-	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies || d.TLS}).Register(r)
+	admin.New(ks, d.DB, admin.Options{Clock: d.Clock, Log: d.Log, Secret: d.AdminSecret, Secure: d.SecureCookies || d.TLS, BaseURL: links.public}).Register(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		apierror.Write(c.Writer, apierror.NotFoundf("no such route: "+c.Request.URL.Path))
@@ -167,15 +194,20 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// accessLog writes one structured line per request. The query string is
+// accessLog writes one structured line per request, however it ends (a
+// stream cut half-way included: the panic is re-raised after the line),
+// with the caller, the rows sent and the outcome. The query string is
 // logged without api_key.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
+		defer func() {
+			v := recover()
+			logRequest(log, c, start, v)
+			if v != nil {
+				panic(v)
+			}
+		}()
 		c.Next()
-		log.Info("request",
-			"method", c.Request.Method, "path", c.Request.URL.Path, "query", keys.StripKey(c.Request.URL.RawQuery),
-			"status", c.Writer.Status(), "bytes", max(c.Writer.Size(), 0), "ms", time.Since(start).Milliseconds(),
-			"client", c.ClientIP())
 	}
 }

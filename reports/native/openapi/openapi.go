@@ -382,8 +382,8 @@ var errorText = map[apierror.Code]string{
 	apierror.NotAcceptable:    "no representation the client accepts",
 	apierror.PayloadTooLarge:  "the request body is over the limit",
 	apierror.URITooLong:       "the URL is over the limit",
-	apierror.TooManyRequests:  "this key sent more requests than its rate limit allows",
-	apierror.Unavailable:      "the database is unreachable, or too many workbook exports run at once",
+	apierror.TooManyRequests:  "this key sent more requests than its rate limit allows, or already has as many requests running as it may",
+	apierror.Unavailable:      "the database is unreachable, the server already runs as many requests as it can, or too many workbook exports run at once",
 	apierror.Timeout:          "the query ran out of time",
 }
 

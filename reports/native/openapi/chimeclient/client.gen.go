@@ -2956,7 +2956,7 @@ type AgentUtilizationRow struct {
 	// AvailableSeconds Presence time with status available. Unit: s.
 	AvailableSeconds *float64 `json:"AvailableSeconds"`
 
-	// BusySeconds Online time with at least one chat, in any queue. Unit: s.
+	// BusySeconds Online time with at least one chat, in any queue the caller can see. Unit: s.
 	BusySeconds *float64 `json:"BusySeconds"`
 
 	// CapacityUtilizationPct Online chat time (Σ over chats) / (max concurrent chats · OnlineSeconds) · 100. Unit: %.
