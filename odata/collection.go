@@ -3,6 +3,7 @@ package odata
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,16 +32,26 @@ type request struct {
 
 // entitySet answers /Set and /Set/$count.
 func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Principal, path string) error {
-	name, rest, _ := strings.Cut(path, "/")
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		var err error
+		if segs[i], err = url.PathUnescape(seg); err != nil {
+			return apierror.Invalid("path", "malformed percent-encoding in the path")
+		}
+	}
+	name, keyText := segs[0], ""
 	if i := strings.IndexByte(name, '('); i >= 0 {
-		return notImplemented("", "addressing single entities by key is not supported; use $filter")
+		name, keyText = name[:i], name[i:]
 	}
 	set, ok := query.LookupSet(name)
 	if !ok {
 		return &apierror.Error{Code: apierror.NotFound, Target: "EntitySet",
 			Message: fmt.Sprintf("no entity set %q; the service document at %s/ lists them", clip(name), s.opt.Prefix)}
 	}
-	switch rest {
+	if keyText != "" {
+		return s.entity(w, r, p, set, keyText, segs[1:])
+	}
+	switch rest := strings.Join(segs[1:], "/"); rest {
 	case "":
 	case "$count":
 		return s.count(w, r, p, set)

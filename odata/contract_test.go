@@ -653,7 +653,7 @@ func TestErrors(t *testing.T) {
 		{"/odata/Sessions?$select=Nope", 400},
 		{"/odata/Sessions?$skiptoken=WzEwXQ.AAAAAAAAAAAAAAAAAAAAAA", 400},
 		{"/odata/Sessions?$skiptoken=garbage", 400},
-		{"/odata/Sessions(1)", 501},
+		{"/odata/Sessions(abc)", 400},
 		{"/odata/NoSuchSet", 404},
 		{"/odata/Sessions?zone=Mars/Olympus", 400},
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId),topcount(2,Messages))"), 501},

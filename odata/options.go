@@ -24,6 +24,9 @@ type options struct {
 	pairs  []pair
 	system map[string]string // $filter, $top, … (decoded)
 	custom map[string]string // zone, start, stop (decoded, "+" kept)
+	// aliases are parameter aliases (@p=value), decoded as expressions;
+	// $filter, $orderby and key predicates read them.
+	aliases map[string]string
 }
 
 // systemOptions are the system query options the feed evaluates; the rest
@@ -54,7 +57,7 @@ func parseOptions(rawQuery string) (*options, error) {
 	if len(rawQuery) > MaxQueryLength {
 		return nil, apierror.Invalid("", fmt.Sprintf("the query string is longer than %d bytes", MaxQueryLength))
 	}
-	o := &options{system: map[string]string{}, custom: map[string]string{}}
+	o := &options{system: map[string]string{}, custom: map[string]string{}, aliases: map[string]string{}}
 	for _, raw := range strings.Split(rawQuery, "&") {
 		if raw == "" {
 			continue
@@ -66,6 +69,18 @@ func parseOptions(rawQuery string) (*options, error) {
 		}
 		if name == "api_key" {
 			continue // consumed by authentication; never echoed
+		}
+		if strings.HasPrefix(name, "@") {
+			if _, dup := o.aliases[name]; dup {
+				return nil, apierror.Invalid(clip(name), clip(name)+" is given more than once")
+			}
+			val, err := url.QueryUnescape(v)
+			if err != nil {
+				return nil, apierror.Invalid(clip(name), clip(name)+": malformed percent-encoding")
+			}
+			o.aliases[name] = val
+			o.pairs = append(o.pairs, pair{name: name, raw: raw})
+			continue
 		}
 		if strings.HasPrefix(name, "$") {
 			name = strings.ToLower(name)

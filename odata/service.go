@@ -94,6 +94,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.TrimPrefix(r.URL.Path, s.opt.Prefix)
 	path = strings.TrimPrefix(path, "/")
+	// entitySet splits the escaped path, so that a "/" inside a quoted key
+	// stays in its segment, and decodes each segment.
+	escaped := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), s.opt.Prefix), "/")
 	var err error
 	switch {
 	case path == "":
@@ -103,7 +106,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "$"):
 		err = notImplemented("", clip(path)+" is not supported by this feed")
 	default:
-		err = s.entitySet(w, r, p, path)
+		err = s.entitySet(w, r, p, escaped)
 	}
 	if err != nil {
 		s.fail(w, r, err)

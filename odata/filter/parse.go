@@ -20,11 +20,16 @@ const (
 )
 
 // Parse parses a $filter expression.
-func Parse(text string) (query.Expr, error) {
+func Parse(text string) (query.Expr, error) { return ParseWith(text, nil) }
+
+// ParseWith parses a $filter expression whose parameter aliases ("@p")
+// take their values from aliases (the request's "@p=…" options).
+func ParseWith(text string, aliases map[string]string) (query.Expr, error) {
 	p, err := newParser(text, "$filter")
 	if err != nil {
 		return nil, err
 	}
+	p.aliases = aliases
 	x, err := p.expr()
 	if err != nil {
 		return nil, err
@@ -40,6 +45,12 @@ type parser struct {
 	tok   token
 	depth int
 	nodes int
+	// aliases are the parameter aliases of the request (@p=value), and
+	// shared counts the nodes of every parser of one expression, aliases
+	// included, so that an alias used many times stays within MaxNodes.
+	aliases map[string]string
+	shared  *int
+	using   map[string]bool // aliases being expanded (a cycle is a 400)
 }
 
 func newParser(text, target string) (*parser, error) {
@@ -83,6 +94,12 @@ func (p *parser) unexpected() error {
 
 func (p *parser) node() error {
 	p.nodes++
+	if p.shared != nil {
+		*p.shared++
+		if *p.shared > MaxNodes {
+			return p.errorf("the expression has more than %d terms", MaxNodes)
+		}
+	}
 	if p.nodes > MaxNodes {
 		return p.errorf("the expression has more than %d terms", MaxNodes)
 	}
@@ -277,10 +294,54 @@ func (p *parser) primary() (query.Expr, error) {
 		return query.Lit{Kind: query.KindGUID, V: t.text}, p.advance()
 	case tIdent:
 		return p.ident()
+	case tAlias:
+		x, err := p.alias(t.text)
+		if err != nil {
+			return nil, err
+		}
+		return x, p.advance()
 	case tEOF:
 		return nil, p.errorf("unexpected end of expression")
 	}
 	return nil, p.unexpected()
+}
+
+// alias expands a parameter alias: its value is parsed as an expression
+// of its own (OData: "@p" with "&@p=value"); an alias without a value is
+// null. Aliases may use other aliases, but not themselves.
+func (p *parser) alias(name string) (query.Expr, error) {
+	text, ok := p.aliases[name]
+	if !ok {
+		return query.Lit{Kind: query.KindNull}, nil
+	}
+	if p.using[name] {
+		return nil, p.errorf("the parameter alias %s refers to itself", clip(name))
+	}
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	sub, err := newParser(text, p.lex.target+" ("+clip(name)+")")
+	if err != nil {
+		return nil, err
+	}
+	if p.shared == nil {
+		n := p.nodes
+		p.shared = &n
+	}
+	sub.aliases, sub.shared, sub.depth = p.aliases, p.shared, p.depth
+	sub.using = map[string]bool{name: true}
+	for k := range p.using {
+		sub.using[k] = true
+	}
+	x, err := sub.expr()
+	if err != nil {
+		return nil, err
+	}
+	if sub.tok.kind != tEOF {
+		return nil, sub.unexpected()
+	}
+	return x, nil
 }
 
 func (p *parser) ident() (query.Expr, error) {
