@@ -28,6 +28,7 @@ type request struct {
 	applied  bool // Prefer odata.maxpagesize was honoured
 	sort     []query.SortKey
 	download string // "csv" or "xlsx" for $format downloads
+	format   format // of a JSON answer
 }
 
 // entitySet answers /Set and /Set/$count.
@@ -123,7 +124,7 @@ func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principa
 
 // parse turns the query options into a SetQuery for the caller.
 func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*request, error) {
-	o, err := parseOptions(r.URL.RawQuery)
+	o, err := requestOptions(r)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +133,11 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 		return nil, err
 	}
 	req := &request{set: set, opts: o, pageSize: s.opt.PageSize, download: download}
+	if download == "" && !textAnswer(r) {
+		if req.format, err = jsonFormat(r, o); err != nil {
+			return nil, err
+		}
+	}
 	q := &req.query
 	q.Set, q.Visible, q.MaxDays = set, p.Visible, s.opt.MaxWindowDays
 	zone := p.DefaultZone
@@ -145,7 +151,7 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 		q.Start, q.Stop = o.custom["start"], o.custom["stop"]
 	}
 	if text, ok := o.system["$filter"]; ok {
-		x, err := filter.Parse(text)
+		x, err := filter.ParseWith(text, o.aliases)
 		if err != nil {
 			return nil, err
 		}
@@ -294,4 +300,11 @@ func parseSelect(set *query.Set, text string, applied bool) ([]int, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// textAnswer reports whether the request is for a plain-text answer
+// (/$count, /$value): those are text/plain whatever Accept says, as
+// Power Query asks for /$count with its JSON Accept header.
+func textAnswer(r *http.Request) bool {
+	return strings.HasSuffix(r.URL.Path, "/$count") || strings.HasSuffix(r.URL.Path, "/$value")
 }

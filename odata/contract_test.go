@@ -642,7 +642,7 @@ func TestErrors(t *testing.T) {
 		{"/odata/Sessions?$filter=" + url.PathEscape("fractionalseconds(StartedAt) eq 0"), 501},
 		{"/odata/Sessions?$expand=Queue", 501},
 		{"/odata/Sessions?$search=vpn", 501},
-		{"/odata/Sessions?$format=atom", 501},
+		{"/odata/Sessions?$format=atom", 406},
 		{"/odata/$metadata?$format=json", 501},
 		{"/odata/Sessions?$nonsense=1", 400},
 		{"/odata/Sessions?filter=" + url.PathEscape("QueueId eq 3"), 400},

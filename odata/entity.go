@@ -34,7 +34,7 @@ func notFound(set *query.Set) error {
 // query as the collection (the caller's queues inside it; on report sets a
 // PeriodStart key is the report window).
 func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *query.Set, keyText string, rest []string) error {
-	o, err := parseOptions(r.URL.RawQuery)
+	o, err := requestOptions(r)
 	if err != nil {
 		return err
 	}
@@ -121,12 +121,19 @@ func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Princip
 		body.Write([]byte(rawValue(c.Type, row[i])))
 		return finish()
 	}
-	body, finish := start(w, r, JSONType)
+	body, finish := start(w, r, req.format.contentType())
 	bw := bufio.NewWriter(body)
-	bw.WriteString(`{"@odata.context":`)
-	writeString(bw, s.base(r)+"/$metadata#"+set.Name+keySegment(set, row)+"/"+c.Name)
-	bw.WriteString(`,"value":`)
-	writeValue(bw, c.Type, row[i])
+	bw.WriteByte('{')
+	if req.format.metadata != "none" {
+		bw.WriteString(`"@odata.context":`)
+		writeString(bw, s.base(r)+"/$metadata#"+set.Name+keySegment(set, row)+"/"+c.Name)
+		bw.WriteByte(',')
+	}
+	if t := EdmType(c.Type); req.format.metadata == "full" && t != "Edm.String" && t != "Edm.Double" {
+		bw.WriteString(`"@odata.type":"#` + strings.TrimPrefix(t, "Edm.") + `",`)
+	}
+	bw.WriteString(`"value":`)
+	writeFormatted(bw, c.Type, row[i], req.format.ieee754)
 	bw.WriteString("}\n")
 	bw.Flush()
 	return finish()
@@ -138,24 +145,27 @@ func (s *Service) writeEntity(w http.ResponseWriter, r *http.Request, req *reque
 	if cols == nil {
 		cols = allColumns(len(props))
 	}
-	body, finish := start(w, r, JSONType)
+	body, finish := start(w, r, req.format.contentType())
 	if r.Method == http.MethodHead {
 		return finish()
 	}
 	bw := bufio.NewWriter(body)
-	ctx := s.base(r) + "/$metadata#" + req.set.Name
-	if req.selected != nil {
-		ctx += "(" + strings.Join(propNames(props, cols), ",") + ")"
+	lead := ""
+	if req.format.metadata != "none" {
+		ctx := s.base(r) + "/$metadata#" + req.set.Name
+		if req.selected != nil {
+			ctx += "(" + strings.Join(propNames(props, cols), ",") + ")"
+		}
+		var b strings.Builder
+		b.WriteString(`"@odata.context":`)
+		lb := bufio.NewWriter(&b)
+		writeString(lb, ctx+"/$entity")
+		lb.Flush()
+		lead = b.String() + ","
 	}
-	bw.WriteString(`{"@odata.context":`)
-	writeString(bw, ctx+"/$entity")
-	for _, i := range cols {
-		bw.WriteByte(',')
-		writeString(bw, props[i].Name)
-		bw.WriteByte(':')
-		writeValue(bw, props[i].Type, row[i])
-	}
-	bw.WriteString("}\n")
+	ew := s.entityWriter(r, req, props, cols)
+	ew.write(bw, row, lead)
+	bw.WriteString("\n")
 	bw.Flush()
 	return finish()
 }

@@ -104,7 +104,7 @@ func attr(s string) string {
 
 // metadata answers $metadata: CSDL XML whatever Accept prefers (rule 3).
 func (s *Service) metadata(w http.ResponseWriter, r *http.Request) error {
-	o, err := parseOptions(r.URL.RawQuery)
+	o, err := requestOptions(r)
 	if err != nil {
 		return err
 	}

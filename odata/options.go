@@ -2,6 +2,7 @@ package odata
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -53,7 +54,21 @@ var bareSystem = map[string]bool{
 // pairs (";" is data), and "+" is decoded per option — as a space in
 // expressions (the $filter lexer reads "T00:00:00 01:00" as an offset), as
 // "+" in custom options such as start. api_key (repeatable) is dropped.
-func parseOptions(rawQuery string) (*options, error) {
+func parseOptions(rawQuery string) (*options, error) { return parseOptionsFor(rawQuery, false) }
+
+// requestOptions parses the options of r: an OData 4.01 client
+// (OData-MaxVersion: 4.01) may write system options without their "$".
+func requestOptions(r *http.Request) (*options, error) {
+	v401, err := maxVersion(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseOptionsFor(r.URL.RawQuery, v401)
+}
+
+// parseOptionsFor parses rawQuery; with v401 a system option name
+// written without its "$" (filter=) is that option, as OData 4.01 allows.
+func parseOptionsFor(rawQuery string, v401 bool) (*options, error) {
 	if len(rawQuery) > MaxQueryLength {
 		return nil, apierror.Invalid("", fmt.Sprintf("the query string is longer than %d bytes", MaxQueryLength))
 	}
@@ -81,6 +96,9 @@ func parseOptions(rawQuery string) (*options, error) {
 			o.aliases[name] = val
 			o.pairs = append(o.pairs, pair{name: name, raw: raw})
 			continue
+		}
+		if v401 && (bareSystem[strings.ToLower(name)] || unsupportedOptions["$"+strings.ToLower(name)]) {
+			name = "$" + name
 		}
 		if strings.HasPrefix(name, "$") {
 			name = strings.ToLower(name)
@@ -159,7 +177,7 @@ func (o *options) checkFormat(also ...string) error {
 			return nil
 		}
 	}
-	return notImplemented("$format", fmt.Sprintf("$format=%s is not supported; this feed answers JSON", clip(v)))
+	return notAcceptable("$format", fmt.Sprintf("$format=%s is not served; this feed answers JSON", clip(v)))
 }
 
 // downloadFormat reads $format on an entity set: "" for JSON, "csv" or
@@ -172,7 +190,7 @@ func (o *options) downloadFormat() (string, error) {
 	case "xlsx", export.XLSXMediaType:
 		return "xlsx", nil
 	}
-	return "", o.checkFormat()
+	return "", nil
 }
 
 func notImplemented(target, message string) *apierror.Error {

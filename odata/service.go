@@ -81,7 +81,12 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Exactly one OData-Version header, in OData's spelling (rule 1): set
 	// by this map write only, never by Header().Set as well.
-	w.Header()["OData-Version"] = []string{"4.0"}
+	// 4.01 only for a client that says it understands it.
+	version := "4.0"
+	if v401, err := maxVersion(r); err == nil && v401 {
+		version = "4.01"
+	}
+	w.Header()["OData-Version"] = []string{version}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		s.fail(w, r, &apierror.Error{Code: apierror.MethodNotAllowed, Message: r.Method + " is not allowed: the feed is read-only"})
@@ -206,11 +211,12 @@ func acceptsGzip(v string) bool {
 
 // serviceDocument lists the entity sets (rule 2: JSON, never Atom).
 func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error {
-	o, err := parseOptions(r.URL.RawQuery)
+	o, err := requestOptions(r)
 	if err != nil {
 		return err
 	}
-	if err := o.checkFormat(); err != nil {
+	f, err := jsonFormat(r, o)
+	if err != nil {
 		return err
 	}
 	type entry struct {
@@ -220,9 +226,12 @@ func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error 
 		Title string `json:"title,omitempty"`
 	}
 	doc := struct {
-		Context string  `json:"@odata.context"`
+		Context string  `json:"@odata.context,omitempty"`
 		Value   []entry `json:"value"`
-	}{Context: s.base(r) + "/$metadata"}
+	}{}
+	if f.metadata != "none" {
+		doc.Context = s.base(r) + "/$metadata"
+	}
 	for _, set := range query.Sets() {
 		doc.Value = append(doc.Value, entry{Name: set.Name, Kind: "EntitySet", URL: set.Name, Title: set.Title})
 	}
@@ -230,7 +239,7 @@ func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	body, finish := start(w, r, JSONType)
+	body, finish := start(w, r, f.contentType())
 	body.Write(b)
 	return finish()
 }
