@@ -161,14 +161,14 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 		q.Filter = x
 	}
 	if text, ok := o.system["$apply"]; ok {
-		if q.Apply, err = filter.ParseApply(text); err != nil {
+		if q.Apply, err = filter.ParseApplyWith(text, o.aliases); err != nil {
 			return nil, err
 		}
 		if q.Filter != nil {
 			return nil, notImplemented("$filter", "$filter together with $apply is not supported; put the condition in $apply=filter(…)")
 		}
 	}
-	if q.OrderBy, err = parseOrderBy(set, o.system["$orderby"], q.Apply != nil); err != nil {
+	if q.OrderBy, err = parseOrderBy(set, o.system["$orderby"], o.aliases, q.Apply != nil); err != nil {
 		return nil, err
 	}
 	if req.top, err = o.integer("$top"); err != nil {
@@ -231,13 +231,21 @@ const MaxOrderBy = 8
 
 // parseOrderBy reads "A desc, B asc"; only properties, not expressions.
 // After $apply the names are checked against the result by the engine.
-func parseOrderBy(set *query.Set, text string, applied bool) ([]query.SortKey, error) {
+func parseOrderBy(set *query.Set, text string, aliases map[string]string, applied bool) ([]query.SortKey, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
 	var out []query.SortKey
 	for _, item := range strings.Split(text, ",") {
 		fields := strings.Fields(item)
+		// A parameter alias stands for a property name ("$orderby=@o desc&@o=StartedAt").
+		if len(fields) > 0 && strings.HasPrefix(fields[0], "@") {
+			v, ok := aliases[fields[0]]
+			if !ok || len(strings.Fields(v)) != 1 {
+				return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby: the alias %s must name one property", clip(fields[0])))
+			}
+			fields[0] = strings.TrimSpace(v)
+		}
 		if len(fields) == 0 || len(fields) > 2 {
 			return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby: cannot read %q", clip(strings.TrimSpace(item))))
 		}

@@ -76,6 +76,7 @@ func handler(ks *keys.Service, engine *reports.Engine, opt odata.Options) http.H
 	authed.HEAD("/odata", feed)
 	authed.GET("/odata/*path", feed)
 	authed.HEAD("/odata/*path", feed)
+	authed.POST("/odata/$batch", feed)
 	return r
 }
 

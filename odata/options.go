@@ -43,6 +43,17 @@ var unsupportedOptions = map[string]bool{
 	"$schemaversion": true, "$id": true,
 }
 
+// unsupportedWhy says why an option is refused (docs/powerbi.md, the
+// conformance table, has the same reasons).
+var unsupportedWhy = map[string]string{
+	"$search":  "filter with contains(Question,'…') instead, which runs in the database",
+	"$compute": "compute the column in Power Query or with $apply",
+	"$expand":  "the feed has no navigation properties; read the related set and join on its key",
+	"$levels":  "the feed has no recursive navigation",
+	"$index":   "the feed has no ordered collections",
+	"$id":      "address an entity by key instead: Sessions(14)",
+}
+
 // bareSystem are system option names sent without their "$" (allowed in
 // OData 4.01): refused, so a filter is never mistaken for a custom option.
 var bareSystem = map[string]bool{
@@ -104,7 +115,11 @@ func parseOptionsFor(rawQuery string, v401 bool) (*options, error) {
 			name = strings.ToLower(name)
 			switch {
 			case unsupportedOptions[name]:
-				return nil, notImplemented(name, name+" is not supported by this feed")
+				msg := name + " is not supported by this feed"
+				if why, ok := unsupportedWhy[name]; ok {
+					msg += ": " + why
+				}
+				return nil, notImplemented(name, msg)
 			case !systemOptions[name]:
 				return nil, apierror.Invalid(clip(name), fmt.Sprintf("unknown system query option %s", clip(name)))
 			}

@@ -87,7 +87,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		version = "4.01"
 	}
 	w.Header()["OData-Version"] = []string{version}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	batch := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, s.opt.Prefix), "/") == "$batch"
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(batch && r.Method == http.MethodPost) {
 		w.Header().Set("Allow", "GET, HEAD")
 		s.fail(w, r, &apierror.Error{Code: apierror.MethodNotAllowed, Message: r.Method + " is not allowed: the feed is read-only"})
 		return
@@ -104,6 +105,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	escaped := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), s.opt.Prefix), "/")
 	var err error
 	switch {
+	case batch:
+		err = notImplemented("$batch", "$batch is not supported: send each request on its own (they may run in parallel, as Power Query does)")
 	case path == "":
 		err = s.serviceDocument(w, r)
 	case path == "$metadata":

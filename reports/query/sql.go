@@ -276,6 +276,9 @@ func (c *sqlCompiler) value(x Expr) (string, Kind, error) {
 		if e.V == nil {
 			return "NULL", KindNull, nil
 		}
+		if t, ok := e.V.(time.Time); ok && e.Kind == KindDate {
+			return c.param(t.Format(time.DateOnly)), KindDate, nil // as date() gives it on both back ends
+		}
 		return c.param(e.V), e.Kind, nil
 	case Unary:
 		if e.Op == "-" {
@@ -301,6 +304,9 @@ func (c *sqlCompiler) value(x Expr) (string, Kind, error) {
 }
 
 func (c *sqlCompiler) arith(e Binary) (string, Kind, error) {
+	if t, ok, err := c.instantArith(e); ok || err != nil {
+		return c.param(t), KindDateTime, err
+	}
 	l, lk, err := c.value(e.L)
 	if err != nil {
 		return "", 0, err
@@ -381,6 +387,17 @@ func (c *sqlCompiler) call(e Call) (string, Kind, error) {
 			return "CONCAT(" + args[0] + ", " + args[1] + ")", KindString, nil
 		}
 		return "(" + args[0] + " || " + args[1] + ")", KindString, nil
+	case "date":
+		if c.zoned {
+			return "", 0, unsupported("date() of a local time is not supported on this set; use the UTC set Sessions or a range on the column")
+		}
+		if kinds[0] == KindDate {
+			return args[0], KindDate, nil
+		}
+		if c.mysql {
+			return "DATE(" + args[0] + ")", KindDate, nil
+		}
+		return "date(" + args[0] + ")", KindDate, nil
 	case "year", "month", "day", "hour", "minute", "second":
 		if c.zoned {
 			return "", 0, unsupported("%s() of a local time is not supported on this set; use the UTC set Sessions or a range on the column", e.Func)

@@ -127,6 +127,7 @@ func NewHandler(d Deps) http.Handler {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
 	}
+	authed.POST("/odata/$batch", feed) // a 501 in the OData error shape, not a bare 404
 	// The API description and its reference page need no key.
 	apiDocs, err := openapi.NewHandler()
 	if err != nil {
