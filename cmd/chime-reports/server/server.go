@@ -126,8 +126,12 @@ func NewHandler(d Deps) http.Handler {
 	for _, p := range []string{"/odata", "/odata/*path"} {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
+		// Writes reach the feed too: a 405 (a 501 for $batch) in the OData
+		// error shape, not a bare 404.
+		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			authed.Handle(m, p, feed)
+		}
 	}
-	authed.POST("/odata/$batch", feed) // a 501 in the OData error shape, not a bare 404
 	// The API description and its reference page need no key.
 	apiDocs, err := openapi.NewHandler()
 	if err != nil {
