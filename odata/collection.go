@@ -63,6 +63,15 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	if err != nil {
 		return err
 	}
+	if tok, ok := req.opts.system["$deltatoken"]; ok {
+		if !set.TracksChanges() || req.download != "" {
+			return apierror.Invalid("$deltatoken", set.Name+" does not track changes (Sessions does)")
+		}
+		return s.delta(w, r, p, req, tok)
+	}
+	if set.TracksChanges() && req.download == "" && wantsTracking(r.Header.Values("Prefer")) && trackable(req.opts) == "" {
+		return s.delta(w, r, p, req, "")
+	}
 	if done, err := s.revalidate(w, r, p, req); done || err != nil {
 		return err
 	}
@@ -109,6 +118,9 @@ func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principa
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
+	}
+	if _, ok := req.opts.system["$deltatoken"]; ok {
+		return apierror.Invalid("$deltatoken", "/$count does not take a $deltatoken")
 	}
 	if done, err := s.revalidate(w, r, p, req); done || err != nil {
 		return err

@@ -35,11 +35,11 @@ type options struct {
 // instead of loading a silently unfiltered table.
 var systemOptions = map[string]bool{
 	"$filter": true, "$select": true, "$orderby": true, "$top": true, "$skip": true, "$count": true,
-	"$skiptoken": true, "$apply": true, "$format": true,
+	"$skiptoken": true, "$apply": true, "$format": true, "$deltatoken": true,
 }
 
 var unsupportedOptions = map[string]bool{
-	"$expand": true, "$search": true, "$compute": true, "$levels": true, "$deltatoken": true, "$index": true,
+	"$expand": true, "$search": true, "$compute": true, "$levels": true, "$index": true,
 	"$schemaversion": true, "$id": true,
 }
 
@@ -58,7 +58,7 @@ var unsupportedWhy = map[string]string{
 // OData 4.01): refused, so a filter is never mistaken for a custom option.
 var bareSystem = map[string]bool{
 	"filter": true, "select": true, "orderby": true, "top": true, "skip": true, "count": true, "skiptoken": true,
-	"apply": true, "expand": true, "search": true, "format": true, "compute": true,
+	"apply": true, "expand": true, "search": true, "format": true, "compute": true, "deltatoken": true,
 }
 
 // parseOptions splits the raw query string by hand: only "&" separates

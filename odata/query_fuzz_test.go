@@ -75,6 +75,7 @@ func FuzzQuery(f *testing.F) {
 		{"", "$format=xml"},
 		{"$metadata", "$format=json"},
 		{"Sessions(14)", "$select=SessionId,Question&@k=1"},
+		{"Sessions", "$deltatoken=AQIDAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA&$filter=QueueId%20eq%201"},
 		{"Sessions(14)/Question/$value", "$format=json"},
 		{"InboundVsAnsweredChats(QueueId=1,PeriodStart=2024-11-03T00:00:00Z)", "zone=UTC&$select=Inbound"},
 	} {

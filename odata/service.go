@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/reports"
@@ -44,6 +45,11 @@ type Options struct {
 	// a nextLink does not survive a restart (the client then gets a 400
 	// and Power Query refreshes again).
 	TokenKey []byte
+	// DeltaMargin is how far behind its high-water mark a change-tracking
+	// read re-reads (default DefaultDeltaMargin): at least the longest
+	// write transaction plus the clock skew between writers and the
+	// database.
+	DeltaMargin time.Duration
 }
 
 // Service is the OData feed: an http.Handler to mount behind the key
@@ -63,6 +69,9 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
 		opt.Prefix = "/odata"
 	}
 	opt.Prefix = strings.TrimSuffix(opt.Prefix, "/")
+	if opt.DeltaMargin <= 0 {
+		opt.DeltaMargin = DefaultDeltaMargin
+	}
 	if opt.PageSize <= 0 {
 		opt.PageSize = DefaultPageSize
 	}
