@@ -29,6 +29,8 @@ type request struct {
 	sort     []query.SortKey
 	download string // "csv" or "xlsx" for $format downloads
 	format   format // of a JSON answer
+	expand   []expandItem
+	expanded *expansion // the expanded rows of the page being written
 }
 
 // entitySet answers /Set and /Set/$count.
@@ -89,6 +91,17 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 		return err
 	}
 	defer res.Rows.Close()
+	if len(req.expand) > 0 {
+		// The page's parents first, then one query per navigation.
+		rows, err := reports.Collect(res.Rows)
+		if err != nil {
+			return err
+		}
+		if req.expanded, err = s.expand(r, p, req, rows[:min(len(rows), req.pageSize)]); err != nil {
+			return err
+		}
+		res.Rows = reports.NewSliceRows(rows)
+	}
 	if req.applied {
 		w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.pageSize))
 	}
@@ -218,6 +231,17 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 	}
 	if req.selected, err = parseSelect(set, o.system["$select"], q.Apply != nil); err != nil {
 		return nil, err
+	}
+	if text, ok := o.system["$expand"]; ok {
+		switch {
+		case q.Apply != nil:
+			return nil, notImplemented("$expand", "$expand together with $apply is not supported")
+		case download != "":
+			return nil, notImplemented("$expand", "$expand does not apply to csv or xlsx downloads")
+		}
+		if req.expand, err = parseExpand(set, text, o.aliases); err != nil {
+			return nil, err
+		}
 	}
 	return req, nil
 }

@@ -196,7 +196,7 @@ func wantsTracking(prefer []string) bool {
 // trackable reports whether a request's options allow change tracking:
 // the defining query may filter and select, nothing else.
 func trackable(o *options) string {
-	for _, k := range []string{"$orderby", "$top", "$skip", "$skiptoken", "$apply", "$count"} {
+	for _, k := range []string{"$orderby", "$top", "$skip", "$skiptoken", "$apply", "$count", "$expand"} {
 		if _, ok := o.system[k]; ok {
 			return k
 		}

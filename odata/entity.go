@@ -62,6 +62,9 @@ func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Princip
 		return apierror.Invalid("", fmt.Sprintf("%s is not a media entity; ask for a property's /$value", set.Name))
 	case len(rest) <= 2:
 		prop = rest[0]
+		if _, ok := set.Nav(prop); ok {
+			return notImplemented("path", fmt.Sprintf("navigation in the path is not supported; use %s(…)?$expand=%s, or the target set with a filter", set.Name, prop))
+		}
 		if set.Index(prop) < 0 {
 			return &apierror.Error{Code: apierror.NotFound, Target: "path",
 				Message: fmt.Sprintf("%s has no property %q", set.Name, clip(prop))}
@@ -105,6 +108,14 @@ func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Princip
 		return err
 	}
 	keys.AddRows(r.Context(), 1)
+	if len(req.expand) > 0 && prop != "" {
+		return apierror.Invalid("$expand", "$expand does not apply to a single property")
+	}
+	if len(req.expand) > 0 {
+		if req.expanded, err = s.expand(r, p, req, [][]any{row}); err != nil {
+			return err
+		}
+	}
 	if prop == "" {
 		return s.writeEntity(w, r, req, res.Props, row)
 	}
@@ -152,10 +163,7 @@ func (s *Service) writeEntity(w http.ResponseWriter, r *http.Request, req *reque
 	bw := bufio.NewWriter(body)
 	lead := ""
 	if req.format.metadata != "none" {
-		ctx := s.base(r) + "/$metadata#" + req.set.Name
-		if req.selected != nil {
-			ctx += "(" + strings.Join(propNames(props, cols), ",") + ")"
-		}
+		ctx := s.base(r) + "/$metadata#" + req.set.Name + selectList(req, props)
 		var b strings.Builder
 		b.WriteString(`"@odata.context":`)
 		lb := bufio.NewWriter(&b)

@@ -35,11 +35,11 @@ type options struct {
 // instead of loading a silently unfiltered table.
 var systemOptions = map[string]bool{
 	"$filter": true, "$select": true, "$orderby": true, "$top": true, "$skip": true, "$count": true,
-	"$skiptoken": true, "$apply": true, "$format": true, "$deltatoken": true,
+	"$skiptoken": true, "$apply": true, "$format": true, "$deltatoken": true, "$expand": true,
 }
 
 var unsupportedOptions = map[string]bool{
-	"$expand": true, "$search": true, "$compute": true, "$levels": true, "$index": true,
+	"$search": true, "$compute": true, "$levels": true, "$index": true,
 	"$schemaversion": true, "$id": true,
 }
 
@@ -48,7 +48,6 @@ var unsupportedOptions = map[string]bool{
 var unsupportedWhy = map[string]string{
 	"$search":  "filter with contains(Question,'…') instead, which runs in the database",
 	"$compute": "compute the column in Power Query or with $apply",
-	"$expand":  "the feed has no navigation properties; read the related set and join on its key",
 	"$levels":  "the feed has no recursive navigation",
 	"$index":   "the feed has no ordered collections",
 	"$id":      "address an entity by key instead: Sessions(14)",

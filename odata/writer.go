@@ -110,6 +110,8 @@ func (s *Service) abort(r *http.Request, set string, rows int, err error) {
 func (s *Service) contextURL(r *http.Request, req *request, props []reports.Column) string {
 	u := s.base(r) + "/$metadata#" + req.set.Name
 	switch {
+	case len(req.expand) > 0:
+		u += selectList(req, props)
 	case req.query.Apply != nil:
 		names := make([]string, len(props))
 		for i, p := range props {
@@ -220,11 +222,12 @@ type entityWriter struct {
 	base   string
 	typ    string // "@odata.type":"#Chime.Set",
 	withID bool   // full metadata on an entity of the set (not an $apply row)
+	exp    *expansion
 }
 
 func (s *Service) entityWriter(r *http.Request, req *request, props []reports.Column, cols []int) *entityWriter {
 	ew := &entityWriter{set: req.set, props: props, cols: cols, f: req.format, base: s.base(r),
-		names: make([][]byte, len(props)), types: make([][]byte, len(props))}
+		names: make([][]byte, len(props)), types: make([][]byte, len(props)), exp: req.expanded}
 	full := req.format.metadata == "full"
 	ew.withID = full && req.query.Apply == nil
 	if ew.withID {
@@ -264,6 +267,9 @@ func (ew *entityWriter) write(bw *bufio.Writer, row []any, lead string) {
 		bw.Write(ew.types[i])
 		bw.Write(ew.names[i])
 		writeFormatted(bw, ew.props[i].Type, row[i], ew.f.ieee754)
+	}
+	if ew.exp != nil {
+		ew.exp.write(bw, row)
 	}
 	bw.WriteByte('}')
 }
