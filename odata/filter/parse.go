@@ -51,6 +51,8 @@ type parser struct {
 	aliases map[string]string
 	shared  *int
 	using   map[string]bool // aliases being expanded (a cycle is a 400)
+	// lambdaVar is the variable of the any/all being parsed ("" outside).
+	lambdaVar string
 }
 
 func newParser(text, target string) (*parser, error) {
@@ -367,20 +369,100 @@ func (p *parser) ident() (query.Expr, error) {
 	if p.tok.kind == tString && p.tok.pos == t.pos+len(t.text) {
 		return p.typed(t.text, p.tok.text)
 	}
+	if p.lambdaVar != "" && t.text == p.lambdaVar && p.tok.kind != tSlash {
+		return nil, p.unsupported("the lambda variable %s alone (write %s/Property)", clip(t.text), clip(t.text))
+	}
+	if p.lambdaVar != "" && t.text != p.lambdaVar && p.tok.kind != tLParen {
+		return nil, p.unsupported("a property of the outer entity inside any/all (%s); write %s/Property", clip(t.text), p.lambdaVar)
+	}
 	switch p.tok.kind {
 	case tLParen:
 		return p.call(t.text)
 	case tSlash:
 		if p.isLambda() {
-			return nil, p.unsupported("lambda operators (any, all)")
+			return p.lambda(t.text)
 		}
-		return nil, p.unsupported("property paths (%s/…)", clip(t.text))
+		return p.path(t.text)
 	case tOther:
 		if p.tok.text == "." {
 			return nil, p.unsupported("qualified names (%s.…)", clip(t.text))
 		}
 	}
 	return query.Prop{Name: t.text}, nil
+}
+
+// path reads Nav/Prop (or v/Prop inside a lambda, for the variable v);
+// deeper paths are 501s.
+func (p *parser) path(first string) (query.Expr, error) {
+	if err := p.advance(); err != nil { // /
+		return nil, err
+	}
+	if p.tok.kind != tIdent {
+		return nil, p.errorf("a property name was expected after %s/", clip(first))
+	}
+	name := p.tok.text
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	if p.tok.kind == tSlash || p.tok.kind == tLParen {
+		return nil, p.unsupported("paths deeper than Navigation/Property (%s/%s/…)", clip(first), clip(name))
+	}
+	if p.lambdaVar != "" && first == p.lambdaVar {
+		return query.Prop{Name: name}, nil
+	}
+	if p.lambdaVar != "" {
+		return nil, p.unsupported("a property of the outer entity inside any/all (%s); write %s/Property", clip(first), p.lambdaVar)
+	}
+	return query.Prop{Name: first + "/" + name}, nil
+}
+
+// lambda reads Nav/any(v: expr), Nav/all(v: expr) or Nav/any().
+func (p *parser) lambda(nav string) (query.Expr, error) {
+	if p.lambdaVar != "" {
+		return nil, p.unsupported("any/all inside any/all")
+	}
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	if err := p.advance(); err != nil { // /
+		return nil, err
+	}
+	op := p.tok.text
+	if err := p.advance(); err != nil { // any | all
+		return nil, err
+	}
+	if err := p.advance(); err != nil { // (
+		return nil, err
+	}
+	l := query.Lambda{Nav: nav, Op: op}
+	if p.tok.kind == tRParen {
+		return l, p.advance()
+	}
+	if p.tok.kind != tIdent {
+		return nil, p.errorf("%s needs a variable: %s/%s(x: …)", op, clip(nav), op)
+	}
+	v := p.tok.text
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	if p.tok.kind != tColon {
+		return nil, p.errorf("expected : after the variable of %s", op)
+	}
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	p.lambdaVar = v
+	x, err := p.expr()
+	p.lambdaVar = ""
+	if err != nil {
+		return nil, err
+	}
+	if p.tok.kind != tRParen {
+		return nil, p.errorf("missing ) after the condition of %s", op)
+	}
+	l.Pred = x
+	return l, p.advance()
 }
 
 func (p *parser) isLambda() bool {

@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chime-reports/chime-reports/reports"
@@ -167,6 +168,9 @@ func (s *Set) check(x Expr, depth int) (Kind, error) {
 	}
 	switch e := x.(type) {
 	case Prop:
+		if strings.Contains(e.Name, "/") {
+			return s.checkPath(e.Name)
+		}
 		c, ok := s.Property(e.Name)
 		if !ok {
 			return 0, invalid("%s has no property %q", s.Name, clip(e.Name))
@@ -216,6 +220,8 @@ func (s *Set) check(x Expr, depth int) (Kind, error) {
 		return KindBool, nil
 	case Call:
 		return s.checkCall(e, depth)
+	case Lambda:
+		return s.checkLambda(e, depth)
 	case nil:
 		return 0, invalid("empty expression")
 	}

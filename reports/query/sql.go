@@ -37,6 +37,9 @@ type sqlCompiler struct {
 
 func (c *sqlCompiler) column(name string) (string, error) {
 	col, ok := c.cols[name]
+	if p, isPath := pathSQL[name]; isPath && strings.Contains(name, "/") {
+		col, ok = p, true
+	}
 	if !ok || col.expr == "" {
 		return "", unsupported("%s is computed after the query and cannot be used to filter, order or group here", clip(name))
 	}
@@ -87,6 +90,8 @@ func (c *sqlCompiler) pred(x Expr) (string, error) {
 		}
 	case In:
 		return c.in(e)
+	case Lambda:
+		return c.lambda(e)
 	case Call:
 		switch e.Func {
 		case "contains", "startswith", "endswith":
@@ -271,7 +276,11 @@ func (c *sqlCompiler) value(x Expr) (string, Kind, error) {
 	switch e := x.(type) {
 	case Prop:
 		s, err := c.column(e.Name)
-		return s, c.kinds[e.Name], err
+		k := c.kinds[e.Name]
+		if strings.Contains(e.Name, "/") {
+			k = pathKind(e.Name)
+		}
+		return s, k, err
 	case Lit:
 		if e.V == nil {
 			return "NULL", KindNull, nil
