@@ -83,6 +83,36 @@ func TestExpand(t *testing.T) {
 			t.Fatalf("the golden data has %d transfers, %d messages", transfers, len(msgs))
 		}
 
+		// The other session navigations: as many rows as their tables hold.
+		counts := map[string]map[int64]int{}
+		for nav, m := range map[string]any{"Participants": &[]models.SessionParticipant{}, "Offers": &[]models.SessionOffer{},
+			"Keywords": &[]models.SessionKeyword{}, "BotInteraction": &[]models.BotInteraction{}} {
+			var ids []int64
+			db.Model(m).Pluck("session_id", &ids)
+			counts[nav] = map[int64]int{}
+			for _, id := range ids {
+				counts[nav][id]++
+			}
+			if len(ids) == 0 {
+				t.Errorf("the golden data has no %s", nav)
+			}
+		}
+		for _, row := range e.page(golden.Admin, "/odata/Sessions?$expand=Participants,Offers,Keywords,BotInteraction").Value {
+			id, _ := row["SessionId"].(json.Number).Int64()
+			for nav, c := range counts {
+				n := 0
+				switch v := row[nav].(type) {
+				case []any:
+					n = len(v)
+				case map[string]any:
+					n = 1
+				}
+				if n != c[id] {
+					t.Errorf("session %d: %d %s, want %d", id, n, nav, c[id])
+				}
+			}
+		}
+
 		// Nested options.
 		var busiest int64
 		for id, n := range perSession {

@@ -25,8 +25,77 @@ type tableDef struct {
 }
 
 var tables = map[string]tableDef{
-	"Messages": {from: "session_messages AS m JOIN chat_sessions AS s ON s.id = m.session_id", queue: "s.queue_id"},
-	"Ratings":  {from: "session_ratings AS r", queue: "r.queue_id"},
+	"Messages":        {from: "session_messages AS m JOIN chat_sessions AS s ON s.id = m.session_id", queue: "s.queue_id"},
+	"Ratings":         {from: "session_ratings AS r", queue: "r.queue_id"},
+	"Participants":    {from: "session_participants AS p JOIN chat_sessions AS s ON s.id = p.session_id", queue: "s.queue_id"},
+	"Offers":          {from: "session_offers AS o JOIN chat_sessions AS s ON s.id = o.session_id", queue: "s.queue_id"},
+	"BotInteractions": {from: "bot_interactions AS b", queue: "b.queue_id"},
+	"Keywords":        {from: "session_keywords AS k", queue: "k.queue_id"},
+}
+
+var participantColumns = []reports.Column{
+	{Name: "ParticipantId", Type: reports.Int, Description: "Participation id"},
+	{Name: "SessionId", Type: reports.Int, Description: "The session"},
+	{Name: "AgentId", Type: reports.Int, Description: "User id of the agent"},
+	{Name: "Role", Type: reports.String, Description: "agent or supervisor"},
+	{Name: "JoinReason", Type: reports.String, Description: "accepted, agent_transfer or conference"},
+	{Name: "JoinedAt", Type: reports.DateTime, Description: "When the agent joined (UTC)"},
+	{Name: "LeftAt", Type: reports.DateTime, Description: "When the agent left (UTC)"},
+	{Name: "LeaveReason", Type: reports.String, Description: "session_ended, transferred or left"},
+	{Name: "FirstMessageAt", Type: reports.DateTime, Description: "The agent's first message (UTC)"},
+	{Name: "MessageCount", Type: reports.Int, Description: "Messages the agent sent"},
+}
+
+var participantSQL = map[string]sqlColumn{
+	"ParticipantId": {expr: "p.id"}, "SessionId": {expr: "p.session_id"}, "AgentId": {expr: "p.user_id"}, "Role": {expr: "p.role"},
+	"JoinReason": {expr: "p.join_reason"}, "JoinedAt": {expr: "p.joined_at"}, "LeftAt": {expr: "p.left_at"},
+	"LeaveReason": {expr: "p.leave_reason"}, "FirstMessageAt": {expr: "p.first_message_at"}, "MessageCount": {expr: "p.message_count"},
+}
+
+var offerColumns = []reports.Column{
+	{Name: "OfferId", Type: reports.Int, Description: "Offer id"},
+	{Name: "SessionId", Type: reports.Int, Description: "The session offered"},
+	{Name: "AgentId", Type: reports.Int, Description: "User id of the agent offered the chat"},
+	{Name: "OfferedAt", Type: reports.DateTime, Description: "When the offer was sent (UTC)"},
+	{Name: "RespondedAt", Type: reports.DateTime, Description: "When the agent responded (UTC)"},
+	{Name: "Outcome", Type: reports.String, Description: "accepted, declined, timeout, taken_by_other or withdrawn; null while pending"},
+}
+
+var offerSQL = map[string]sqlColumn{
+	"OfferId": {expr: "o.id"}, "SessionId": {expr: "o.session_id"}, "AgentId": {expr: "o.user_id"}, "OfferedAt": {expr: "o.offered_at"},
+	"RespondedAt": {expr: "o.responded_at"}, "Outcome": {expr: "o.outcome"},
+}
+
+var botColumns = []reports.Column{
+	{Name: "SessionId", Type: reports.Int, Description: "The session"},
+	{Name: "QueueId", Type: reports.Int, Description: "Queue id of the session"},
+	{Name: "BotId", Type: reports.Int, Description: "Bot id"},
+	{Name: "StartedAt", Type: reports.DateTime, Description: "When the bot took the guest (UTC)"},
+	{Name: "EndedAt", Type: reports.DateTime, Description: "When the bot part ended (UTC)"},
+	{Name: "Outcome", Type: reports.String, Description: "deflected, handoff, abandoned, timeout or error; null while in the bot"},
+	{Name: "HandoffReason", Type: reports.String, Description: "Why the bot handed off"},
+	{Name: "Turns", Type: reports.Int, Description: "Conversation turns with the bot"},
+	{Name: "TopIntent", Type: reports.String, Description: "The most confident intent"},
+	{Name: "Feedback", Type: reports.String, Description: "helpful or not_helpful"},
+}
+
+var botSQL = map[string]sqlColumn{
+	"SessionId": {expr: "b.session_id"}, "QueueId": {expr: "b.queue_id"}, "BotId": {expr: "b.bot_id"}, "StartedAt": {expr: "b.started_at"},
+	"EndedAt": {expr: "b.ended_at"}, "Outcome": {expr: "b.outcome"}, "HandoffReason": {expr: "b.handoff_reason"}, "Turns": {expr: "b.turns"},
+	"TopIntent": {expr: "b.top_intent"}, "Feedback": {expr: "b.feedback"},
+}
+
+var keywordColumns = []reports.Column{
+	{Name: "SessionId", Type: reports.Int, Description: "The session"},
+	{Name: "Source", Type: reports.String, Description: "question, seeker or agent: the text the keyword was found in"},
+	{Name: "Keyword", Type: reports.String, Description: "The keyword"},
+	{Name: "Occurrences", Type: reports.Int, Description: "How often it occurs in that text"},
+	{Name: "QueueId", Type: reports.Int, Description: "Queue id of the session"},
+}
+
+var keywordSQL = map[string]sqlColumn{
+	"SessionId": {expr: "k.session_id"}, "Source": {expr: "k.source"}, "Keyword": {expr: "k.keyword"},
+	"Occurrences": {expr: "k.occurrences"}, "QueueId": {expr: "k.queue_id"},
 }
 
 var messageColumns = []reports.Column{
@@ -68,6 +137,14 @@ func tableSets() []*Set {
 			kind: tableSet, Key: []string{"MessageId"}, Props: messageColumns, columns: messageSQL},
 		{Name: "Ratings", Title: "Ratings", Description: "Post-chat ratings of the visible queues' sessions",
 			kind: tableSet, Key: []string{"SessionId"}, Props: ratingColumns, columns: ratingSQL},
+		{Name: "Participants", Title: "Participants", Description: "Agents taking part in the visible queues' sessions",
+			kind: tableSet, Key: []string{"ParticipantId"}, Props: participantColumns, columns: participantSQL},
+		{Name: "Offers", Title: "Offers", Description: "Chat offers sent to agents for the visible queues' sessions",
+			kind: tableSet, Key: []string{"OfferId"}, Props: offerColumns, columns: offerSQL},
+		{Name: "BotInteractions", Title: "Bot interactions", Description: "The bot part of the visible queues' sessions",
+			kind: tableSet, Key: []string{"SessionId"}, Props: botColumns, columns: botSQL},
+		{Name: "Keywords", Title: "Keywords", Description: "Keywords of the visible queues' sessions, by the text they were found in",
+			kind: tableSet, Key: []string{"SessionId", "Source", "Keyword"}, Props: keywordColumns, columns: keywordSQL},
 	}
 }
 
@@ -95,10 +172,18 @@ var navs = map[string][]NavProp{
 		{Name: "RatingDetails", Target: "Ratings", From: "SessionId", To: "SessionId", Constraint: true, Nullable: true},
 		{Name: "Transcript", Target: "Messages", Many: true, From: "SessionId", To: "SessionId"},
 		{Name: "Transfers", Target: "Sessions", Many: true, From: "SessionId", To: "ParentSessionId"},
+		{Name: "Participants", Target: "Participants", Many: true, From: "SessionId", To: "SessionId"},
+		{Name: "Offers", Target: "Offers", Many: true, From: "SessionId", To: "SessionId"},
+		{Name: "BotInteraction", Target: "BotInteractions", From: "SessionId", To: "SessionId", Constraint: true, Nullable: true},
+		{Name: "Keywords", Target: "Keywords", Many: true, From: "SessionId", To: "SessionId"},
 	},
-	"Queues":   {{Name: "Sessions", Target: "Sessions", Many: true, From: "QueueId", To: "QueueId"}},
-	"Messages": {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
-	"Ratings":  {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
+	"Queues":          {{Name: "Sessions", Target: "Sessions", Many: true, From: "QueueId", To: "QueueId"}},
+	"Messages":        {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
+	"Ratings":         {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
+	"Participants":    {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
+	"Offers":          {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
+	"BotInteractions": {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
+	"Keywords":        {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
 }
 
 // Navs lists the set's navigation properties.

@@ -85,7 +85,8 @@ var (
 )
 
 // Sets returns every set: one per registered report (in catalog order),
-// then Sessions, Queues, Agents, Messages and Ratings.
+// then Sessions, Queues, Agents and the raw tables beside them (Messages,
+// Ratings, Participants, Offers, BotInteractions, Keywords).
 func Sets() []*Set {
 	setsOnce.Do(buildSets)
 	return setList
