@@ -60,12 +60,6 @@ var bareSystem = map[string]bool{
 	"apply": true, "expand": true, "search": true, "format": true, "compute": true, "deltatoken": true,
 }
 
-// parseOptions splits the raw query string by hand: only "&" separates
-// pairs (";" is data), and "+" is decoded per option — as a space in
-// expressions (the $filter lexer reads "T00:00:00 01:00" as an offset), as
-// "+" in custom options such as start. api_key (repeatable) is dropped.
-func parseOptions(rawQuery string) (*options, error) { return parseOptionsFor(rawQuery, false) }
-
 // requestOptions parses the options of r: an OData 4.01 client
 // (OData-MaxVersion: 4.01) may write system options without their "$".
 func requestOptions(r *http.Request) (*options, error) {
@@ -76,8 +70,12 @@ func requestOptions(r *http.Request) (*options, error) {
 	return parseOptionsFor(r.URL.RawQuery, v401)
 }
 
-// parseOptionsFor parses rawQuery; with v401 a system option name
-// written without its "$" (filter=) is that option, as OData 4.01 allows.
+// parseOptionsFor splits the raw query string by hand: only "&" separates
+// pairs (";" is data), and "+" is decoded per option — as a space in
+// expressions (the $filter lexer reads "T00:00:00 01:00" as an offset), as
+// "+" in custom options such as start. api_key (repeatable) is dropped.
+// With v401 a system option name written without its "$" (filter=) is
+// that option, as OData 4.01 allows.
 func parseOptionsFor(rawQuery string, v401 bool) (*options, error) {
 	if len(rawQuery) > MaxQueryLength {
 		return nil, apierror.Invalid("", fmt.Sprintf("the query string is longer than %d bytes", MaxQueryLength))
