@@ -2,6 +2,7 @@ package odata_test
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -240,4 +241,85 @@ func TestExpand(t *testing.T) {
 			odataError(t, a)
 		}
 	})
+}
+
+// TestCSDLNavigation parses $metadata and checks every navigation
+// property: its type is an entity type of the schema, its referential
+// constraint names a property of each side with the same type, and every
+// binding of a set names one of its type's navigations and an existing set.
+func TestCSDLNavigation(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), odata.Options{})
+	var doc struct {
+		Schemas []struct {
+			Types []struct {
+				Name  string `xml:"Name,attr"`
+				Props []struct {
+					Name string `xml:"Name,attr"`
+					Type string `xml:"Type,attr"`
+				} `xml:"Property"`
+				Navs []struct {
+					Name       string `xml:"Name,attr"`
+					Type       string `xml:"Type,attr"`
+					Constraint []struct {
+						Property   string `xml:"Property,attr"`
+						Referenced string `xml:"ReferencedProperty,attr"`
+					} `xml:"ReferentialConstraint"`
+				} `xml:"NavigationProperty"`
+			} `xml:"EntityType"`
+			Sets []struct {
+				Name     string `xml:"Name,attr"`
+				Type     string `xml:"EntityType,attr"`
+				Bindings []struct {
+					Path   string `xml:"Path,attr"`
+					Target string `xml:"Target,attr"`
+				} `xml:"NavigationPropertyBinding"`
+			} `xml:"EntityContainer>EntitySet"`
+		} `xml:"DataServices>Schema"`
+	}
+	if err := xml.Unmarshal([]byte(e.get(golden.Admin, "/odata/$metadata").body), &doc); err != nil || len(doc.Schemas) != 1 {
+		t.Fatalf("$metadata: %v", err)
+	}
+	s := doc.Schemas[0]
+	props := map[string]map[string]string{} // type → property → Edm type
+	navs := map[string]map[string]bool{}
+	for _, et := range s.Types {
+		props[et.Name], navs[et.Name] = map[string]string{}, map[string]bool{}
+		for _, p := range et.Props {
+			props[et.Name][p.Name] = p.Type
+		}
+	}
+	count := 0
+	for _, et := range s.Types {
+		for _, n := range et.Navs {
+			count++
+			target := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(n.Type, "Collection("), "Chime."), ")")
+			if _, ok := props[target]; !ok {
+				t.Errorf("%s.%s: type %s is not an entity type", et.Name, n.Name, n.Type)
+				continue
+			}
+			if _, clash := props[et.Name][n.Name]; clash || navs[et.Name][n.Name] {
+				t.Errorf("%s.%s: the name is taken", et.Name, n.Name)
+			}
+			navs[et.Name][n.Name] = true
+			for _, c := range n.Constraint {
+				if a, b := props[et.Name][c.Property], props[target][c.Referenced]; a == "" || a != b {
+					t.Errorf("%s.%s: constraint %s → %s (%q, %q)", et.Name, n.Name, c.Property, c.Referenced, a, b)
+				}
+			}
+		}
+	}
+	sets := map[string]bool{}
+	for _, set := range s.Sets {
+		sets[set.Name] = true
+	}
+	for _, set := range s.Sets {
+		for _, b := range set.Bindings {
+			if !navs[strings.TrimPrefix(set.Type, "Chime.")][b.Path] || !sets[b.Target] {
+				t.Errorf("%s: binding %s → %s", set.Name, b.Path, b.Target)
+			}
+		}
+	}
+	if count < 10 {
+		t.Errorf("only %d navigation properties", count)
+	}
 }
