@@ -186,6 +186,27 @@ func (s *Service) expand(r *http.Request, p *keys.Principal, req *request, rows 
 				list = append(list, query.Lit{Kind: query.KindInt, V: n})
 			}
 		}
+		// A navigation through a table maps the parents' values to the
+		// target's first (one more query); rows then go to every parent
+		// that maps to them, in the target query's order.
+		parentsOf := map[any][]any{}
+		if it.nav.Via != "" {
+			from := make([]int64, 0, len(list))
+			for _, l := range list {
+				from = append(from, l.(query.Lit).V.(int64))
+			}
+			pairs, err := s.engine.NavPairs(r.Context(), it.nav, from)
+			if err != nil {
+				return nil, err
+			}
+			list = list[:0]
+			for _, pr := range pairs {
+				if _, ok := parentsOf[pr[1]]; !ok {
+					list = append(list, query.Lit{Kind: query.KindInt, V: pr[1]})
+				}
+				parentsOf[pr[1]] = append(parentsOf[pr[1]], pr[0])
+			}
+		}
 		groups := map[any][][]any{}
 		props := it.target.Props
 		if len(list) > 0 {
@@ -203,7 +224,13 @@ func (s *Service) expand(r *http.Request, p *keys.Principal, req *request, rows 
 					return nil, apierror.Invalid("$expand", fmt.Sprintf("$expand=%s reads more than %d rows for this page; add $top or $filter inside it, or ask for smaller pages", it.nav.Name, MaxExpandRows))
 				}
 				row := slices.Clone(res.Rows.Row())
-				groups[row[to]] = append(groups[row[to]], row)
+				if it.nav.Via == "" {
+					groups[row[to]] = append(groups[row[to]], row)
+					continue
+				}
+				for _, parent := range parentsOf[row[to]] {
+					groups[parent] = append(groups[parent], row)
+				}
 			}
 			err = res.Rows.Err()
 			res.Rows.Close()

@@ -114,6 +114,52 @@ func TestExpand(t *testing.T) {
 			}
 		}
 
+		// Navigations through a table: the session's first and last agent,
+		// the queue's agents.
+		var css []models.ChatSession
+		db.Find(&css)
+		first := map[int64]string{}
+		for _, s := range css {
+			if s.FirstAgentID != nil {
+				first[int64(s.ID)] = fmt.Sprint(*s.FirstAgentID)
+			}
+		}
+		agentsSeen := 0
+		for _, row := range e.page(golden.Admin, "/odata/Sessions?$expand=FirstAgent($select=AgentId),LastAgent").Value {
+			id, _ := row["SessionId"].(json.Number).Int64()
+			fa, _ := row["FirstAgent"].(map[string]any)
+			got := ""
+			if fa != nil {
+				got = jsonText(fa["AgentId"])
+				agentsSeen++
+			}
+			if got != first[id] {
+				t.Errorf("session %d: FirstAgent %v, want %q", id, row["FirstAgent"], first[id])
+			}
+		}
+		if agentsSeen == 0 {
+			t.Error("no session has a first agent")
+		}
+		var members []models.QueueMember
+		db.Where("role IN ?", []string{"agent", "manager"}).Find(&members)
+		wantAgents := map[string][]int{}
+		for _, m := range members {
+			q := fmt.Sprint(m.QueueID)
+			wantAgents[q] = append(wantAgents[q], int(m.UserID))
+		}
+		for _, row := range e.page(golden.Admin, "/odata/Queues?$expand="+url.PathEscape("Agents($orderby=AgentId)")).Value {
+			var got []int
+			for _, a := range row["Agents"].([]any) {
+				n, _ := a.(map[string]any)["AgentId"].(json.Number).Int64()
+				got = append(got, int(n))
+			}
+			want := wantAgents[jsonText(row["QueueId"])]
+			slices.Sort(want)
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Errorf("queue %v: agents %v, want %v", row["QueueId"], got, want)
+			}
+		}
+
 		// Nested options.
 		var busiest int64
 		for id, n := range perSession {

@@ -161,6 +161,9 @@ type NavProp struct {
 	Constraint bool
 	// Nullable: a to-one navigation that may find no row.
 	Nullable bool
+	// Via, when set, links through a table instead of equal properties:
+	// SQL selecting (From value, To value) pairs for From values IN ?.
+	Via string
 }
 
 // Navigation names differ from property names (a type's members share one
@@ -176,8 +179,16 @@ var navs = map[string][]NavProp{
 		{Name: "Offers", Target: "Offers", Many: true, From: "SessionId", To: "SessionId"},
 		{Name: "BotInteraction", Target: "BotInteractions", From: "SessionId", To: "SessionId", Constraint: true, Nullable: true},
 		{Name: "Keywords", Target: "Keywords", Many: true, From: "SessionId", To: "SessionId"},
+		{Name: "FirstAgent", Target: "Agents", From: "SessionId", To: "AgentId", Nullable: true,
+			Via: "SELECT id, first_agent_id FROM chat_sessions WHERE first_agent_id IS NOT NULL AND id IN ?"},
+		{Name: "LastAgent", Target: "Agents", From: "SessionId", To: "AgentId", Nullable: true,
+			Via: "SELECT id, last_agent_id FROM chat_sessions WHERE last_agent_id IS NOT NULL AND id IN ?"},
 	},
-	"Queues":          {{Name: "Sessions", Target: "Sessions", Many: true, From: "QueueId", To: "QueueId"}},
+	"Queues": {
+		{Name: "Sessions", Target: "Sessions", Many: true, From: "QueueId", To: "QueueId"},
+		{Name: "Agents", Target: "Agents", Many: true, From: "QueueId", To: "AgentId",
+			Via: "SELECT queue_id, user_id FROM queue_members WHERE role IN ('agent', 'manager') AND queue_id IN ?"},
+	},
 	"Messages":        {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
 	"Ratings":         {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
 	"Participants":    {{Name: "Session", Target: "Sessions", From: "SessionId", To: "SessionId", Constraint: true}},
@@ -324,3 +335,25 @@ func (r *tableRows) Err() error {
 	return models.Classify(r.rows.Err())
 }
 func (r *tableRows) Close() error { return r.rows.Close() }
+
+// NavPairs reads the (From, To) pairs of a navigation through a table for
+// the given From values, in the table's order.
+func (e *Engine) NavPairs(ctx context.Context, n NavProp, from []int64) ([][2]int64, error) {
+	if n.Via == "" || len(from) == 0 {
+		return nil, nil
+	}
+	rows, err := e.DB().WithContext(ctx).Raw(n.Via, from).Rows()
+	if err != nil {
+		return nil, models.Classify(err)
+	}
+	defer rows.Close()
+	var out [][2]int64
+	for rows.Next() {
+		var p [2]int64
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, models.Classify(err)
+		}
+		out = append(out, p)
+	}
+	return out, models.Classify(rows.Err())
+}
