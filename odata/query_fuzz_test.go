@@ -75,6 +75,7 @@ func FuzzQuery(f *testing.F) {
 		{"", "$format=xml"},
 		{"$metadata", "$format=json"},
 		{"Sessions(14)", "$select=SessionId,Question&@k=1"},
+		{"Sessions", "$expand=Transcript($filter=SenderType%20eq%20'agent';$orderby=Seq%20desc;$top=2),Queue,FirstAgent&$filter=Transcript/any(m:m/Seq%20gt%201)%20and%20Queue/QueueName%20ne%20'x'"},
 		{"Sessions", "$deltatoken=AQIDAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA&$filter=QueueId%20eq%201"},
 		{"Sessions(14)/Question/$value", "$format=json"},
 		{"InboundVsAnsweredChats(QueueId=1,PeriodStart=2024-11-03T00:00:00Z)", "zone=UTC&$select=Inbound"},
