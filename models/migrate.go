@@ -98,6 +98,29 @@ func migrations() []*gormigrate.Migration {
 		Rollback: func(tx *gorm.DB) error {
 			return tx.Migrator().DropTable(storeModels()...)
 		},
+	}, {
+		// Deleted sessions, for change tracking (the OData feed's delta
+		// links): a trigger records every delete, whoever makes it. The
+		// database user needs the TRIGGER privilege (on MySQL with binary
+		// logging also SUPER or log_bin_trust_function_creators=1).
+		ID: "2026120201_session_tombstones",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.AutoMigrate(&SessionTombstone{}); err != nil {
+				return err
+			}
+			for _, stmt := range sessionTombstoneTrigger(tx) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error {
+			if err := tx.Exec("DROP TRIGGER IF EXISTS trg_cs_tombstone").Error; err != nil {
+				return err
+			}
+			return tx.Migrator().DropTable(&SessionTombstone{})
+		},
 	}}
 }
 

@@ -18,7 +18,8 @@ import (
 // Everything else that shapes the body is in it: the path, every option
 // (decoded), the caller's default zone, the page size, the absolute base
 // of @odata.context and nextLink, the key that signs $skiptoken, the
-// content coding, the caller and their queues.
+// content coding, the negotiated JSON format and version, the caller and
+// their queues.
 func (s *Service) etag(r *http.Request, p *keys.Principal, req *request) (string, error) {
 	data, ok, err := s.engine.SetFingerprint(r.Context(), req.query)
 	if err != nil || !ok {
@@ -34,6 +35,6 @@ func (s *Service) etag(r *http.Request, p *keys.Principal, req *request) (string
 	signer := sha256.Sum256(s.opt.TokenKey)
 	return httpcache.Tag("odata", r.URL.Path, opts.String(), "default zone "+p.DefaultZone,
 		fmt.Sprintf("page %d %v", req.pageSize, req.applied), s.base(r), fmt.Sprintf("signer %x", signer[:8]),
-		fmt.Sprintf("gzip %v", acceptsGzip(r.Header.Get("Accept-Encoding"))),
+		fmt.Sprintf("gzip %v", acceptsGzip(r.Header.Get("Accept-Encoding"))), "format "+req.format.contentType()+" "+req.format.version(),
 		httpcache.Caller(p.UserID, p.Name(), p.Visible), data), nil
 }

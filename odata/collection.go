@@ -3,6 +3,7 @@ package odata
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,20 +28,33 @@ type request struct {
 	applied  bool // Prefer odata.maxpagesize was honoured
 	sort     []query.SortKey
 	download string // "csv" or "xlsx" for $format downloads
+	format   format // of a JSON answer
+	expand   []expandItem
+	expanded *expansion // the expanded rows of the page being written
 }
 
 // entitySet answers /Set and /Set/$count.
 func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Principal, path string) error {
-	name, rest, _ := strings.Cut(path, "/")
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		var err error
+		if segs[i], err = url.PathUnescape(seg); err != nil {
+			return apierror.Invalid("path", "malformed percent-encoding in the path")
+		}
+	}
+	name, keyText := segs[0], ""
 	if i := strings.IndexByte(name, '('); i >= 0 {
-		return notImplemented("", "addressing single entities by key is not supported; use $filter")
+		name, keyText = name[:i], name[i:]
 	}
 	set, ok := query.LookupSet(name)
 	if !ok {
 		return &apierror.Error{Code: apierror.NotFound, Target: "EntitySet",
 			Message: fmt.Sprintf("no entity set %q; the service document at %s/ lists them", clip(name), s.opt.Prefix)}
 	}
-	switch rest {
+	if keyText != "" {
+		return s.entity(w, r, p, set, keyText, segs[1:])
+	}
+	switch rest := strings.Join(segs[1:], "/"); rest {
 	case "":
 	case "$count":
 		return s.count(w, r, p, set)
@@ -50,6 +64,15 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
+	}
+	if tok, ok := req.opts.system["$deltatoken"]; ok {
+		if !set.TracksChanges() || req.download != "" {
+			return apierror.Invalid("$deltatoken", set.Name+" does not track changes (Sessions does)")
+		}
+		return s.delta(w, r, p, req, tok)
+	}
+	if set.TracksChanges() && req.download == "" && wantsTracking(r.Header.Values("Prefer")) && trackable(req.opts) == "" {
+		return s.delta(w, r, p, req, "")
 	}
 	if done, err := s.revalidate(w, r, p, req); done || err != nil {
 		return err
@@ -68,6 +91,17 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 		return err
 	}
 	defer res.Rows.Close()
+	if len(req.expand) > 0 {
+		// The page's parents first, then one query per navigation.
+		rows, err := reports.Collect(res.Rows)
+		if err != nil {
+			return err
+		}
+		if req.expanded, err = s.expand(r, p, req, rows[:min(len(rows), req.pageSize)]); err != nil {
+			return err
+		}
+		res.Rows = reports.NewSliceRows(rows)
+	}
 	if req.applied {
 		w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.pageSize))
 	}
@@ -98,6 +132,9 @@ func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principa
 	if err != nil {
 		return err
 	}
+	if _, ok := req.opts.system["$deltatoken"]; ok {
+		return apierror.Invalid("$deltatoken", "/$count does not take a $deltatoken")
+	}
 	if done, err := s.revalidate(w, r, p, req); done || err != nil {
 		return err
 	}
@@ -112,7 +149,7 @@ func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principa
 
 // parse turns the query options into a SetQuery for the caller.
 func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*request, error) {
-	o, err := parseOptions(r.URL.RawQuery)
+	o, err := requestOptions(r)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +158,11 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 		return nil, err
 	}
 	req := &request{set: set, opts: o, pageSize: s.opt.PageSize, download: download}
+	if download == "" && !textAnswer(r) {
+		if req.format, err = jsonFormat(r, o); err != nil {
+			return nil, err
+		}
+	}
 	q := &req.query
 	q.Set, q.Visible, q.MaxDays = set, p.Visible, s.opt.MaxWindowDays
 	zone := p.DefaultZone
@@ -134,7 +176,7 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 		q.Start, q.Stop = o.custom["start"], o.custom["stop"]
 	}
 	if text, ok := o.system["$filter"]; ok {
-		x, err := filter.Parse(text)
+		x, err := filter.ParseWith(text, o.aliases)
 		if err != nil {
 			return nil, err
 		}
@@ -144,14 +186,14 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 		q.Filter = x
 	}
 	if text, ok := o.system["$apply"]; ok {
-		if q.Apply, err = filter.ParseApply(text); err != nil {
+		if q.Apply, err = filter.ParseApplyWith(text, o.aliases); err != nil {
 			return nil, err
 		}
 		if q.Filter != nil {
 			return nil, notImplemented("$filter", "$filter together with $apply is not supported; put the condition in $apply=filter(…)")
 		}
 	}
-	if q.OrderBy, err = parseOrderBy(set, o.system["$orderby"], q.Apply != nil); err != nil {
+	if q.OrderBy, err = parseOrderBy(set, o.system["$orderby"], o.aliases, q.Apply != nil); err != nil {
 		return nil, err
 	}
 	if req.top, err = o.integer("$top"); err != nil {
@@ -190,7 +232,18 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 	if req.selected, err = parseSelect(set, o.system["$select"], q.Apply != nil); err != nil {
 		return nil, err
 	}
-	if req.selected != nil { // the engine may leave the rest out (and their joins)
+	if text, ok := o.system["$expand"]; ok {
+		switch {
+		case q.Apply != nil:
+			return nil, notImplemented("$expand", "$expand together with $apply is not supported")
+		case download != "":
+			return nil, notImplemented("$expand", "$expand does not apply to csv or xlsx downloads")
+		}
+		if req.expand, err = parseExpand(set, text, o.aliases); err != nil {
+			return nil, err
+		}
+	}
+	if req.selected != nil && req.expand == nil { // the engine may leave the rest out (and their joins); an expansion reads the whole row
 		q.Select = slices.Clone(set.Key)
 		for _, i := range req.selected {
 			q.Select = append(q.Select, set.Props[i].Name)
@@ -220,13 +273,21 @@ const MaxOrderBy = 8
 
 // parseOrderBy reads "A desc, B asc"; only properties, not expressions.
 // After $apply the names are checked against the result by the engine.
-func parseOrderBy(set *query.Set, text string, applied bool) ([]query.SortKey, error) {
+func parseOrderBy(set *query.Set, text string, aliases map[string]string, applied bool) ([]query.SortKey, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
 	var out []query.SortKey
 	for _, item := range strings.Split(text, ",") {
 		fields := strings.Fields(item)
+		// A parameter alias stands for a property name ("$orderby=@o desc&@o=StartedAt").
+		if len(fields) > 0 && strings.HasPrefix(fields[0], "@") {
+			v, ok := aliases[fields[0]]
+			if !ok || len(strings.Fields(v)) != 1 {
+				return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby: the alias %s must name one property", clip(fields[0])))
+			}
+			fields[0] = strings.TrimSpace(v)
+		}
 		if len(fields) == 0 || len(fields) > 2 {
 			return nil, apierror.Invalid("$orderby", fmt.Sprintf("$orderby: cannot read %q", clip(strings.TrimSpace(item))))
 		}
@@ -289,4 +350,11 @@ func parseSelect(set *query.Set, text string, applied bool) ([]int, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// textAnswer reports whether the request is for a plain-text answer
+// (/$count, /$value): those are text/plain whatever Accept says, as
+// Power Query asks for /$count with its JSON Accept header.
+func textAnswer(r *http.Request) bool {
+	return strings.HasSuffix(r.URL.Path, "/$count") || strings.HasSuffix(r.URL.Path, "/$value")
 }

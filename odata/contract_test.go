@@ -141,7 +141,7 @@ func TestPowerQueryContract(t *testing.T) {
 				t.Errorf("service document lacks %s", want)
 			}
 		}
-		if len(names) != len(reports.All())+3 {
+		if len(names) != len(reports.All())+9 { // + Sessions, Queues, Agents and the six raw tables beside them
 			t.Errorf("%d sets for %d reports", len(names), len(reports.All()))
 		}
 
@@ -640,9 +640,10 @@ func TestErrors(t *testing.T) {
 		{"/odata/Sessions?$filter=" + url.PathEscape("geo.distance(A,B) lt 1"), 501},
 		{"/odata/Sessions?$filter=" + url.PathEscape("Tags/any(t:t eq 'x')"), 501},
 		{"/odata/Sessions?$filter=" + url.PathEscape("fractionalseconds(StartedAt) eq 0"), 501},
-		{"/odata/Sessions?$expand=Queue", 501},
+		{"/odata/Sessions?$expand=*", 501},
+		{"/odata/Sessions?$expand=Nope", 400},
 		{"/odata/Sessions?$search=vpn", 501},
-		{"/odata/Sessions?$format=atom", 501},
+		{"/odata/Sessions?$format=atom", 406},
 		{"/odata/$metadata?$format=json", 501},
 		{"/odata/Sessions?$nonsense=1", 400},
 		{"/odata/Sessions?filter=" + url.PathEscape("QueueId eq 3"), 400},
@@ -653,7 +654,7 @@ func TestErrors(t *testing.T) {
 		{"/odata/Sessions?$select=Nope", 400},
 		{"/odata/Sessions?$skiptoken=WzEwXQ.AAAAAAAAAAAAAAAAAAAAAA", 400},
 		{"/odata/Sessions?$skiptoken=garbage", 400},
-		{"/odata/Sessions(1)", 501},
+		{"/odata/Sessions(abc)", 400},
 		{"/odata/NoSuchSet", 404},
 		{"/odata/Sessions?zone=Mars/Olympus", 400},
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId),topcount(2,Messages))"), 501},
@@ -735,6 +736,21 @@ func TestErrorTargets(t *testing.T) {
 		json.Unmarshal([]byte(a.body), &body)
 		if a.status != c.status || body.Error.Target != c.target {
 			t.Errorf("%s: %d target %q, want %d %q: %s", c.path, a.status, body.Error.Target, c.status, c.target, a.body)
+		}
+	}
+}
+
+// TestMemberNamesAreUnique: within an entity type, properties and
+// navigation properties share one namespace (CSDL).
+func TestMemberNamesAreUnique(t *testing.T) {
+	for _, s := range query.Sets() {
+		for _, n := range s.Navs() {
+			if _, clash := s.Property(n.Name); clash {
+				t.Errorf("%s: navigation %s has the name of a property", s.Name, n.Name)
+			}
+			if _, ok := query.LookupSet(n.Target); !ok {
+				t.Errorf("%s.%s targets no set %s", s.Name, n.Name, n.Target)
+			}
 		}
 	}
 }

@@ -16,7 +16,9 @@
 // The handler is a plain http.Handler (no Gin, no GORM): Service answers
 // the service document, $metadata (CSDL XML generated from the registry),
 // entity sets with server-driven keyset paging (@odata.nextLink with a
-// signed $skiptoken) and /$count. The Power Query contract it follows is
+// signed $skiptoken) and /$count, entities by key with their properties
+// and /$value, $expand (one query per navigation), the JSON metadata
+// levels, and change tracking on Sessions (signed delta links). The Power Query contract it follows is
 // docs/powerbi.md (the numbered rules): one OData-Version header, JSON content types,
 // absolute context URLs, 400/501 OData errors for anything it does not
 // evaluate, and a connection cut (not a short table) when a stream fails.

@@ -59,7 +59,7 @@ func TestDownloads(t *testing.T) {
 				t.Errorf("alice downloads a queue-3 session: %s", l)
 			}
 		}
-		if a := e.get(golden.Alice, "/odata/Sessions?$format=pdf"); a.status != 501 {
+		if a := e.get(golden.Alice, "/odata/Sessions?$format=pdf"); a.status != 406 {
 			t.Errorf("$format=pdf: %d", a.status)
 		}
 		if a := e.get(golden.Alice, "/odata/Sessions?$format=csv&$apply=groupby((QueueId))"); a.status != 501 || a.header.Get("Content-Disposition") != "" {

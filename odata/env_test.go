@@ -76,6 +76,11 @@ func handler(ks *keys.Service, engine *reports.Engine, opt odata.Options) http.H
 	authed.HEAD("/odata", feed)
 	authed.GET("/odata/*path", feed)
 	authed.HEAD("/odata/*path", feed)
+	for _, p := range []string{"/odata", "/odata/*path"} {
+		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			authed.Handle(m, p, feed)
+		}
+	}
 	return r
 }
 

@@ -36,8 +36,10 @@ var (
 )
 
 // Metadata returns the CSDL XML document (Version 4.0) generated from the
-// registry: an entity type and set per report, plus Sessions, Queues and
-// Agents; keys of non-nullable properties; descriptions as
+// registry: an entity type and set per report, plus Sessions, Queues,
+// Agents, Messages and Ratings; navigation properties between the raw sets
+// with their referential constraints and bindings; keys of non-nullable
+// properties; descriptions as
 // Core.Description; and, on the container, Aggregation.ApplySupported
 // naming the $apply transformations the feed evaluates. No other
 // capability is declared (docs/powerbi.md, rule 14).
@@ -76,11 +78,29 @@ func buildMetadata() []byte {
 			description(&b, p.Description)
 			b.WriteString("</Property>\n")
 		}
+		for _, n := range s.Navs() {
+			typ := Namespace + "." + n.Target
+			if n.Many {
+				typ = "Collection(" + typ + ")"
+			}
+			b.WriteString(`<NavigationProperty Name="` + attr(n.Name) + `" Type="` + attr(typ) + `"`)
+			if !n.Many && !n.Nullable {
+				b.WriteString(` Nullable="false"`)
+			}
+			if !n.Constraint {
+				b.WriteString("/>\n")
+				continue
+			}
+			b.WriteString(`><ReferentialConstraint Property="` + attr(n.From) + `" ReferencedProperty="` + attr(n.To) + `"/></NavigationProperty>` + "\n")
+		}
 		b.WriteString("</EntityType>\n")
 	}
 	b.WriteString(`<EntityContainer Name="Container">` + "\n")
 	for _, s := range query.Sets() {
 		b.WriteString(`<EntitySet Name="` + attr(s.Name) + `" EntityType="` + Namespace + "." + attr(s.Name) + `">`)
+		for _, n := range s.Navs() {
+			b.WriteString(`<NavigationPropertyBinding Path="` + attr(n.Name) + `" Target="` + attr(n.Target) + `"/>`)
+		}
 		description(&b, s.Description)
 		b.WriteString("</EntitySet>\n")
 	}
@@ -104,7 +124,7 @@ func attr(s string) string {
 
 // metadata answers $metadata: CSDL XML whatever Accept prefers (docs/powerbi.md, rule 3).
 func (s *Service) metadata(w http.ResponseWriter, r *http.Request) error {
-	o, err := parseOptions(r.URL.RawQuery)
+	o, err := requestOptions(r)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package odata
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ type options struct {
 	pairs  []pair
 	system map[string]string // $filter, $top, … (decoded)
 	custom map[string]string // zone, start, stop (decoded, "+" kept)
+	// aliases are parameter aliases (@p=value), decoded as expressions;
+	// $filter, $orderby and key predicates read them.
+	aliases map[string]string
 }
 
 // systemOptions are the system query options the feed evaluates; the rest
@@ -31,30 +35,52 @@ type options struct {
 // instead of loading a silently unfiltered table.
 var systemOptions = map[string]bool{
 	"$filter": true, "$select": true, "$orderby": true, "$top": true, "$skip": true, "$count": true,
-	"$skiptoken": true, "$apply": true, "$format": true,
+	"$skiptoken": true, "$apply": true, "$format": true, "$deltatoken": true, "$expand": true,
 }
 
 var unsupportedOptions = map[string]bool{
-	"$expand": true, "$search": true, "$compute": true, "$levels": true, "$deltatoken": true, "$index": true,
+	"$search": true, "$compute": true, "$levels": true, "$index": true,
 	"$schemaversion": true, "$id": true,
+}
+
+// unsupportedWhy says why an option is refused (docs/powerbi.md, the
+// conformance table, has the same reasons).
+var unsupportedWhy = map[string]string{
+	"$search":  "filter with contains(Question,'…') instead, which runs in the database",
+	"$compute": "compute the column in Power Query or with $apply",
+	"$levels":  "the feed has no recursive navigation",
+	"$index":   "the feed has no ordered collections",
+	"$id":      "address an entity by key instead: Sessions(14)",
 }
 
 // bareSystem are system option names sent without their "$" (allowed in
 // OData 4.01): refused, so a filter is never mistaken for a custom option.
 var bareSystem = map[string]bool{
 	"filter": true, "select": true, "orderby": true, "top": true, "skip": true, "count": true, "skiptoken": true,
-	"apply": true, "expand": true, "search": true, "format": true, "compute": true,
+	"apply": true, "expand": true, "search": true, "format": true, "compute": true, "deltatoken": true,
 }
 
-// parseOptions splits the raw query string by hand: only "&" separates
+// requestOptions parses the options of r: an OData 4.01 client
+// (OData-MaxVersion: 4.01) may write system options without their "$".
+func requestOptions(r *http.Request) (*options, error) {
+	v401, err := maxVersion(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseOptionsFor(r.URL.RawQuery, v401)
+}
+
+// parseOptionsFor splits the raw query string by hand: only "&" separates
 // pairs (";" is data), and "+" is decoded per option — as a space in
 // expressions (the $filter lexer reads "T00:00:00 01:00" as an offset), as
 // "+" in custom options such as start. api_key (repeatable) is dropped.
-func parseOptions(rawQuery string) (*options, error) {
+// With v401 a system option name written without its "$" (filter=) is
+// that option, as OData 4.01 allows.
+func parseOptionsFor(rawQuery string, v401 bool) (*options, error) {
 	if len(rawQuery) > MaxQueryLength {
 		return nil, apierror.Invalid("", fmt.Sprintf("the query string is longer than %d bytes", MaxQueryLength))
 	}
-	o := &options{system: map[string]string{}, custom: map[string]string{}}
+	o := &options{system: map[string]string{}, custom: map[string]string{}, aliases: map[string]string{}}
 	for _, raw := range strings.Split(rawQuery, "&") {
 		if raw == "" {
 			continue
@@ -67,11 +93,30 @@ func parseOptions(rawQuery string) (*options, error) {
 		if name == "api_key" {
 			continue // consumed by authentication; never echoed
 		}
+		if strings.HasPrefix(name, "@") {
+			if _, dup := o.aliases[name]; dup {
+				return nil, apierror.Invalid(clip(name), clip(name)+" is given more than once")
+			}
+			val, err := url.QueryUnescape(v)
+			if err != nil {
+				return nil, apierror.Invalid(clip(name), clip(name)+": malformed percent-encoding")
+			}
+			o.aliases[name] = val
+			o.pairs = append(o.pairs, pair{name: name, raw: raw})
+			continue
+		}
+		if v401 && (bareSystem[strings.ToLower(name)] || unsupportedOptions["$"+strings.ToLower(name)]) {
+			name = "$" + name
+		}
 		if strings.HasPrefix(name, "$") {
 			name = strings.ToLower(name)
 			switch {
 			case unsupportedOptions[name]:
-				return nil, notImplemented(name, name+" is not supported by this feed")
+				msg := name + " is not supported by this feed"
+				if why, ok := unsupportedWhy[name]; ok {
+					msg += ": " + why
+				}
+				return nil, notImplemented(name, msg)
 			case !systemOptions[name]:
 				return nil, apierror.Invalid(clip(name), fmt.Sprintf("unknown system query option %s", clip(name)))
 			}
@@ -144,7 +189,7 @@ func (o *options) checkFormat(also ...string) error {
 			return nil
 		}
 	}
-	return notImplemented("$format", fmt.Sprintf("$format=%s is not supported; this feed answers JSON", clip(v)))
+	return notAcceptable("$format", fmt.Sprintf("$format=%s is not served; this feed answers JSON", clip(v)))
 }
 
 // downloadFormat reads $format on an entity set: "" for JSON, "csv" or
@@ -157,7 +202,7 @@ func (o *options) downloadFormat() (string, error) {
 	case "xlsx", export.XLSXMediaType:
 		return "xlsx", nil
 	}
-	return "", o.checkFormat()
+	return "", nil
 }
 
 func notImplemented(target, message string) *apierror.Error {

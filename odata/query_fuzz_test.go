@@ -38,7 +38,8 @@ func FuzzQuery(f *testing.F) {
 	for _, s := range query.Sets() {
 		paths = append(paths, "/odata/"+s.Name)
 	}
-	paths = append(paths, "/odata/Sessions/$count", "/odata/InboundVsAnsweredChats/$count", "/odata/", "/odata/$metadata", "/odata/$batch")
+	paths = append(paths, "/odata/Sessions/$count", "/odata/InboundVsAnsweredChats/$count", "/odata/", "/odata/$metadata", "/odata/$batch",
+		"/odata/Sessions(14)", "/odata/Sessions(14)/Question/$value", "/odata/InboundVsAnsweredChats(QueueId=1,PeriodStart=2024-11-03T00:00:00Z)")
 	index := func(name string) uint8 {
 		for i, p := range paths {
 			if p == "/odata/"+name {
@@ -73,6 +74,11 @@ func FuzzQuery(f *testing.F) {
 		{"Agents", "$orderby=AgentName%20desc&$select=*"},
 		{"", "$format=xml"},
 		{"$metadata", "$format=json"},
+		{"Sessions(14)", "$select=SessionId,Question&@k=1"},
+		{"Sessions", "$expand=Transcript($filter=SenderType%20eq%20'agent';$orderby=Seq%20desc;$top=2),Queue,FirstAgent&$filter=Transcript/any(m:m/Seq%20gt%201)%20and%20Queue/QueueName%20ne%20'x'"},
+		{"Sessions", "$deltatoken=AQIDAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA&$filter=QueueId%20eq%201"},
+		{"Sessions(14)/Question/$value", "$format=json"},
+		{"InboundVsAnsweredChats(QueueId=1,PeriodStart=2024-11-03T00:00:00Z)", "zone=UTC&$select=Inbound"},
 	} {
 		f.Add(index(c.path), c.query, "")
 		f.Add(index(c.path)+128, c.query, "odata.maxpagesize=2")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/reports"
@@ -48,6 +49,11 @@ type Options struct {
 	// request (the server's configured public URL or trusted proxy); nil:
 	// the request's own scheme and Host.
 	Origin func(*http.Request) string
+	// DeltaMargin is how far behind its high-water mark a change-tracking
+	// read re-reads (default DefaultDeltaMargin): at least the longest
+	// write transaction plus the clock skew between writers and the
+	// database.
+	DeltaMargin time.Duration
 }
 
 // Service is the OData feed: an http.Handler to mount behind the key
@@ -67,6 +73,9 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
 		opt.Prefix = "/odata"
 	}
 	opt.Prefix = strings.TrimSuffix(opt.Prefix, "/")
+	if opt.DeltaMargin <= 0 {
+		opt.DeltaMargin = DefaultDeltaMargin
+	}
 	if opt.PageSize <= 0 {
 		opt.PageSize = DefaultPageSize
 	}
@@ -85,8 +94,14 @@ func New(engine *reports.Engine, log *slog.Logger, opt Options) *Service {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Exactly one OData-Version header, in OData's spelling (docs/powerbi.md, rule 1): set
 	// by this map write only, never by Header().Set as well.
-	w.Header()["OData-Version"] = []string{"4.0"}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	// 4.01 only for a client that says it understands it.
+	version := "4.0"
+	if v401, err := maxVersion(r); err == nil && v401 {
+		version = "4.01"
+	}
+	w.Header()["OData-Version"] = []string{version}
+	batch := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, s.opt.Prefix), "/") == "$batch"
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(batch && r.Method == http.MethodPost) {
 		w.Header().Set("Allow", "GET, HEAD")
 		s.fail(w, r, &apierror.Error{Code: apierror.MethodNotAllowed, Message: r.Method + " is not allowed: the feed is read-only"})
 		return
@@ -98,8 +113,13 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.TrimPrefix(r.URL.Path, s.opt.Prefix)
 	path = strings.TrimPrefix(path, "/")
+	// entitySet splits the escaped path, so that a "/" inside a quoted key
+	// stays in its segment, and decodes each segment.
+	escaped := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), s.opt.Prefix), "/")
 	var err error
 	switch {
+	case batch:
+		err = notImplemented("$batch", "$batch is not supported: send each request on its own (they may run in parallel, as Power Query does)")
 	case path == "":
 		err = s.serviceDocument(w, r)
 	case path == "$metadata":
@@ -107,7 +127,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "$"):
 		err = notImplemented("", clip(path)+" is not supported by this feed")
 	default:
-		err = s.entitySet(w, r, p, path)
+		err = s.entitySet(w, r, p, escaped)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -210,11 +230,12 @@ func acceptsGzip(v string) bool {
 
 // serviceDocument lists the entity sets (docs/powerbi.md, rule 2: JSON, never Atom).
 func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error {
-	o, err := parseOptions(r.URL.RawQuery)
+	o, err := requestOptions(r)
 	if err != nil {
 		return err
 	}
-	if err := o.checkFormat(); err != nil {
+	f, err := jsonFormat(r, o)
+	if err != nil {
 		return err
 	}
 	type entry struct {
@@ -224,9 +245,12 @@ func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error 
 		Title string `json:"title,omitempty"`
 	}
 	doc := struct {
-		Context string  `json:"@odata.context"`
+		Context string  `json:"@odata.context,omitempty"`
 		Value   []entry `json:"value"`
-	}{Context: s.base(r) + "/$metadata"}
+	}{}
+	if f.metadata != "none" {
+		doc.Context = s.base(r) + "/$metadata"
+	}
 	for _, set := range query.Sets() {
 		doc.Value = append(doc.Value, entry{Name: set.Name, Kind: "EntitySet", URL: set.Name, Title: set.Title})
 	}
@@ -234,7 +258,7 @@ func (s *Service) serviceDocument(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	body, finish := start(w, r, JSONType)
+	body, finish := start(w, r, f.contentType())
 	body.Write(b)
 	return finish()
 }

@@ -29,7 +29,7 @@ func tokenCases(t testing.TB) []tokenCase {
 		if !ok {
 			t.Fatalf("no set %s", c.set)
 		}
-		ob, err := parseOrderBy(set, c.orderBy, false)
+		ob, err := parseOrderBy(set, c.orderBy, nil, false)
 		if err != nil {
 			t.Fatalf("%s $orderby=%s: %v", c.set, c.orderBy, err)
 		}

@@ -31,22 +31,25 @@ func (s *Service) write(w http.ResponseWriter, r *http.Request, req *request, re
 			cols[i] = i
 		}
 	}
-	names := make([][]byte, len(props))
-	for _, i := range cols {
-		k, _ := json.Marshal(props[i].Name)
-		names[i] = append(k, ':')
-	}
-	body, finish := start(w, r, JSONType)
+	f := req.format
+	body, finish := start(w, r, f.contentType())
 	if r.Method == http.MethodHead {
 		return finish()
 	}
 	bw := bufio.NewWriterSize(body, 32<<10)
-	bw.WriteString(`{"@odata.context":`)
-	writeString(bw, s.contextURL(r, req, props))
-	if req.count {
-		bw.WriteString(`,"@odata.count":` + strconv.FormatInt(total, 10))
+	bw.WriteByte('{')
+	if f.metadata != "none" {
+		bw.WriteString(`"@odata.context":`)
+		writeString(bw, s.contextURL(r, req, props))
+		bw.WriteByte(',')
 	}
-	bw.WriteString(`,"value":[`)
+	if req.count {
+		bw.WriteString(`"@odata.count":`)
+		writeInt(bw, total, f.ieee754)
+		bw.WriteByte(',')
+	}
+	bw.WriteString(`"value":[`)
+	ew := s.entityWriter(r, req, props, cols)
 	limit := req.pageSize
 	if req.query.Apply != nil {
 		limit = math.MaxInt
@@ -65,15 +68,7 @@ func (s *Service) write(w http.ResponseWriter, r *http.Request, req *request, re
 		if n > 0 {
 			bw.WriteByte(',')
 		}
-		bw.WriteByte('{')
-		for j, i := range cols {
-			if j > 0 {
-				bw.WriteByte(',')
-			}
-			bw.Write(names[i])
-			writeValue(bw, props[i].Type, row[i])
-		}
-		bw.WriteByte('}')
+		ew.write(bw, row, "")
 		n++
 		if last == nil {
 			last = make([]any, len(row))
@@ -115,6 +110,8 @@ func (s *Service) abort(r *http.Request, set string, rows int, err error) {
 func (s *Service) contextURL(r *http.Request, req *request, props []reports.Column) string {
 	u := s.base(r) + "/$metadata#" + req.set.Name
 	switch {
+	case len(req.expand) > 0:
+		u += selectList(req, props)
 	case req.query.Apply != nil:
 		names := make([]string, len(props))
 		for i, p := range props {
@@ -213,4 +210,101 @@ func writeValue(w *bufio.Writer, t reports.ColumnType, v any) {
 		}
 		w.Write(b)
 	}
+}
+
+// writeInt writes an Edm.Int64: a number, or a string when the client
+// asked for IEEE754Compatible=true (JavaScript numbers lose integers
+// above 2^53).
+func writeInt(w *bufio.Writer, n int64, ieee754 bool) {
+	if ieee754 {
+		w.WriteByte('"')
+	}
+	w.WriteString(strconv.FormatInt(n, 10))
+	if ieee754 {
+		w.WriteByte('"')
+	}
+}
+
+// entityWriter writes entities of one answer in its format: the chosen
+// columns and, with odata.metadata=full, @odata.type, @odata.id,
+// @odata.editLink and the type of every property whose JSON value does
+// not tell it (Int64, Date, DateTimeOffset).
+type entityWriter struct {
+	set    *query.Set
+	props  []reports.Column
+	cols   []int
+	names  [][]byte // "Name":
+	types  [][]byte // "Name@odata.type":"#Int64", (full metadata only)
+	f      format
+	base   string
+	typ    string // "@odata.type":"#Chime.Set",
+	withID bool   // full metadata on an entity of the set (not an $apply row)
+	exp    *expansion
+}
+
+func (s *Service) entityWriter(r *http.Request, req *request, props []reports.Column, cols []int) *entityWriter {
+	ew := &entityWriter{set: req.set, props: props, cols: cols, f: req.format, base: s.base(r),
+		names: make([][]byte, len(props)), types: make([][]byte, len(props)), exp: req.expanded}
+	full := req.format.metadata == "full"
+	ew.withID = full && req.query.Apply == nil
+	if ew.withID {
+		ew.typ = `"@odata.type":"#` + Namespace + "." + req.set.Name + `",`
+	}
+	for _, i := range cols {
+		k, _ := json.Marshal(props[i].Name)
+		ew.names[i] = append(k, ':')
+		if t := EdmType(props[i].Type); full && t != "Edm.String" && t != "Edm.Double" && t != "Edm.Boolean" {
+			a, _ := json.Marshal(props[i].Name + "@odata.type")
+			ew.types[i] = append(a, []byte(`:"#`+strings.TrimPrefix(t, "Edm.")+`",`)...)
+		}
+	}
+	return ew
+}
+
+// write writes one entity; lead is written after the opening brace (the
+// @odata.context of a single entity, with its comma).
+func (ew *entityWriter) write(bw *bufio.Writer, row []any, lead string) {
+	bw.WriteByte('{')
+	bw.WriteString(lead)
+	if ew.withID {
+		key := ew.set.Name + keySegment(ew.set, row)
+		bw.WriteString(ew.typ)
+		bw.WriteString(`"@odata.id":`)
+		writeString(bw, ew.base+"/"+key)
+		bw.WriteString(`,"@odata.editLink":`)
+		writeString(bw, key)
+		if len(ew.cols) > 0 {
+			bw.WriteByte(',')
+		}
+	}
+	for j, i := range ew.cols {
+		if j > 0 {
+			bw.WriteByte(',')
+		}
+		bw.Write(ew.types[i])
+		bw.Write(ew.names[i])
+		writeFormatted(bw, ew.props[i].Type, row[i], ew.f.ieee754)
+	}
+	if ew.exp != nil {
+		ew.exp.write(bw, row)
+	}
+	bw.WriteByte('}')
+}
+
+// writeFormatted is writeValue with Int64 values as strings under
+// IEEE754Compatible=true.
+func writeFormatted(w *bufio.Writer, t reports.ColumnType, v any, ieee754 bool) {
+	if ieee754 && t == reports.Int {
+		switch x := v.(type) {
+		case int64:
+			writeInt(w, x, true)
+			return
+		case float64:
+			if x == math.Trunc(x) && !math.IsInf(x, 0) && math.Abs(x) < 1<<63 {
+				writeInt(w, int64(x), true)
+				return
+			}
+		}
+	}
+	writeValue(w, t, v)
 }

@@ -10,11 +10,16 @@ const MaxTransforms = 16
 // ParseApply parses an $apply pipeline of filter(…), groupby((…)[,
 // aggregate(…)]) and aggregate(…) steps separated by "/". Other
 // transformations (compute, topcount, expand, concat, …) are 501s.
-func ParseApply(text string) ([]query.Transform, error) {
+func ParseApply(text string) ([]query.Transform, error) { return ParseApplyWith(text, nil) }
+
+// ParseApplyWith parses an $apply pipeline whose filter expressions may
+// use the request's parameter aliases.
+func ParseApplyWith(text string, aliases map[string]string) ([]query.Transform, error) {
 	p, err := newParser(text, "$apply")
 	if err != nil {
 		return nil, err
 	}
+	p.aliases = aliases
 	var out []query.Transform
 	for {
 		if len(out) >= MaxTransforms {

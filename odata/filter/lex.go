@@ -26,6 +26,7 @@ const (
 	tSlash
 	tMinus
 	tColon
+	tAlias // @name: a parameter alias
 	tOther
 )
 
@@ -75,6 +76,12 @@ func (l *lexer) next() (token, error) {
 	if m := guidRE.FindString(rest); m != "" && !continuesWord(rest, len(m)) {
 		l.pos += len(m)
 		return token{kind: tGUID, text: strings.ToLower(m), pos: start}, nil
+	}
+	if c == '@' {
+		if m := identRE.FindString(rest[1:]); m != "" && m[0] != '$' {
+			l.pos += 1 + len(m)
+			return token{kind: tAlias, text: "@" + m, pos: start}, nil
+		}
 	}
 	switch {
 	case c == '\'':

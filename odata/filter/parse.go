@@ -20,11 +20,16 @@ const (
 )
 
 // Parse parses a $filter expression.
-func Parse(text string) (query.Expr, error) {
+func Parse(text string) (query.Expr, error) { return ParseWith(text, nil) }
+
+// ParseWith parses a $filter expression whose parameter aliases ("@p")
+// take their values from aliases (the request's "@p=…" options).
+func ParseWith(text string, aliases map[string]string) (query.Expr, error) {
 	p, err := newParser(text, "$filter")
 	if err != nil {
 		return nil, err
 	}
+	p.aliases = aliases
 	x, err := p.expr()
 	if err != nil {
 		return nil, err
@@ -40,6 +45,14 @@ type parser struct {
 	tok   token
 	depth int
 	nodes int
+	// aliases are the parameter aliases of the request (@p=value), and
+	// shared counts the nodes of every parser of one expression, aliases
+	// included, so that an alias used many times stays within MaxNodes.
+	aliases map[string]string
+	shared  *int
+	using   map[string]bool // aliases being expanded (a cycle is a 400)
+	// lambdaVar is the variable of the any/all being parsed ("" outside).
+	lambdaVar string
 }
 
 func newParser(text, target string) (*parser, error) {
@@ -83,6 +96,12 @@ func (p *parser) unexpected() error {
 
 func (p *parser) node() error {
 	p.nodes++
+	if p.shared != nil {
+		*p.shared++
+		if *p.shared > MaxNodes {
+			return p.errorf("the expression has more than %d terms", MaxNodes)
+		}
+	}
 	if p.nodes > MaxNodes {
 		return p.errorf("the expression has more than %d terms", MaxNodes)
 	}
@@ -277,10 +296,54 @@ func (p *parser) primary() (query.Expr, error) {
 		return query.Lit{Kind: query.KindGUID, V: t.text}, p.advance()
 	case tIdent:
 		return p.ident()
+	case tAlias:
+		x, err := p.alias(t.text)
+		if err != nil {
+			return nil, err
+		}
+		return x, p.advance()
 	case tEOF:
 		return nil, p.errorf("unexpected end of expression")
 	}
 	return nil, p.unexpected()
+}
+
+// alias expands a parameter alias: its value is parsed as an expression
+// of its own (OData: "@p" with "&@p=value"); an alias without a value is
+// null. Aliases may use other aliases, but not themselves.
+func (p *parser) alias(name string) (query.Expr, error) {
+	text, ok := p.aliases[name]
+	if !ok {
+		return query.Lit{Kind: query.KindNull}, nil
+	}
+	if p.using[name] {
+		return nil, p.errorf("the parameter alias %s refers to itself", clip(name))
+	}
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	sub, err := newParser(text, p.lex.target+" ("+clip(name)+")")
+	if err != nil {
+		return nil, err
+	}
+	if p.shared == nil {
+		n := p.nodes
+		p.shared = &n
+	}
+	sub.aliases, sub.shared, sub.depth = p.aliases, p.shared, p.depth
+	sub.using = map[string]bool{name: true}
+	for k := range p.using {
+		sub.using[k] = true
+	}
+	x, err := sub.expr()
+	if err != nil {
+		return nil, err
+	}
+	if sub.tok.kind != tEOF {
+		return nil, sub.unexpected()
+	}
+	return x, nil
 }
 
 func (p *parser) ident() (query.Expr, error) {
@@ -306,20 +369,100 @@ func (p *parser) ident() (query.Expr, error) {
 	if p.tok.kind == tString && p.tok.pos == t.pos+len(t.text) {
 		return p.typed(t.text, p.tok.text)
 	}
+	if p.lambdaVar != "" && t.text == p.lambdaVar && p.tok.kind != tSlash {
+		return nil, p.unsupported("the lambda variable %s alone (write %s/Property)", clip(t.text), clip(t.text))
+	}
+	if p.lambdaVar != "" && t.text != p.lambdaVar && p.tok.kind != tLParen {
+		return nil, p.unsupported("a property of the outer entity inside any/all (%s); write %s/Property", clip(t.text), p.lambdaVar)
+	}
 	switch p.tok.kind {
 	case tLParen:
 		return p.call(t.text)
 	case tSlash:
 		if p.isLambda() {
-			return nil, p.unsupported("lambda operators (any, all)")
+			return p.lambda(t.text)
 		}
-		return nil, p.unsupported("property paths (%s/…)", clip(t.text))
+		return p.path(t.text)
 	case tOther:
 		if p.tok.text == "." {
 			return nil, p.unsupported("qualified names (%s.…)", clip(t.text))
 		}
 	}
 	return query.Prop{Name: t.text}, nil
+}
+
+// path reads Nav/Prop (or v/Prop inside a lambda, for the variable v);
+// deeper paths are 501s.
+func (p *parser) path(first string) (query.Expr, error) {
+	if err := p.advance(); err != nil { // /
+		return nil, err
+	}
+	if p.tok.kind != tIdent {
+		return nil, p.errorf("a property name was expected after %s/", clip(first))
+	}
+	name := p.tok.text
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	if p.tok.kind == tSlash || p.tok.kind == tLParen {
+		return nil, p.unsupported("paths deeper than Navigation/Property (%s/%s/…)", clip(first), clip(name))
+	}
+	if p.lambdaVar != "" && first == p.lambdaVar {
+		return query.Prop{Name: name}, nil
+	}
+	if p.lambdaVar != "" {
+		return nil, p.unsupported("a property of the outer entity inside any/all (%s); write %s/Property", clip(first), p.lambdaVar)
+	}
+	return query.Prop{Name: first + "/" + name}, nil
+}
+
+// lambda reads Nav/any(v: expr), Nav/all(v: expr) or Nav/any().
+func (p *parser) lambda(nav string) (query.Expr, error) {
+	if p.lambdaVar != "" {
+		return nil, p.unsupported("any/all inside any/all")
+	}
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	if err := p.advance(); err != nil { // /
+		return nil, err
+	}
+	op := p.tok.text
+	if err := p.advance(); err != nil { // any | all
+		return nil, err
+	}
+	if err := p.advance(); err != nil { // (
+		return nil, err
+	}
+	l := query.Lambda{Nav: nav, Op: op}
+	if p.tok.kind == tRParen {
+		return l, p.advance()
+	}
+	if p.tok.kind != tIdent {
+		return nil, p.errorf("%s needs a variable: %s/%s(x: …)", op, clip(nav), op)
+	}
+	v := p.tok.text
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	if p.tok.kind != tColon {
+		return nil, p.errorf("expected : after the variable of %s", op)
+	}
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	p.lambdaVar = v
+	x, err := p.expr()
+	p.lambdaVar = ""
+	if err != nil {
+		return nil, err
+	}
+	if p.tok.kind != tRParen {
+		return nil, p.errorf("missing ) after the condition of %s", op)
+	}
+	l.Pred = x
+	return l, p.advance()
 }
 
 func (p *parser) isLambda() bool {

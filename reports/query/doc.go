@@ -1,6 +1,7 @@
 // Package query answers queries over entity sets: tables derived from the
 // report registry (one set per report, plus the raw Sessions, Queues and
-// Agents). It is the query engine behind the OData feed, but speaks no
+// Agents, and the raw tables beside chat_sessions with the navigation
+// properties between them, nav.go). It is the query engine behind the OData feed, but speaks no
 // OData: a surface parses its request into a SetQuery — a Set, a checked
 // Expr (Set.Check), sort keys, a keyset position, $apply-style
 // Transforms — and Engine.QuerySet answers it as typed columns and a row

@@ -154,6 +154,9 @@ func arith(op string, l, r any) any {
 	if l == nil || r == nil {
 		return nil
 	}
+	if t, ok := addDuration(op, l, r); ok {
+		return t
+	}
 	a, aInt := l.(int64)
 	b, bInt := r.(int64)
 	if aInt && bInt {
@@ -280,6 +283,11 @@ func (ev *evaluator) call(fn string, a []any) any {
 			return int64(t.Minute())
 		}
 		return int64(t.Second())
+	case "date":
+		if t, ok := a[0].(time.Time); ok {
+			return civilDate(t)
+		}
+		return nil
 	case "round", "floor", "ceiling":
 		f, ok := a[0].(float64)
 		if !ok {

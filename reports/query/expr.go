@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chime-reports/chime-reports/reports"
@@ -112,7 +113,7 @@ var Functions = map[string][2]int{
 	"contains": {2, 2}, "startswith": {2, 2}, "endswith": {2, 2}, "length": {1, 1}, "indexof": {2, 2},
 	"substring": {2, 3}, "tolower": {1, 1}, "toupper": {1, 1}, "trim": {1, 1}, "concat": {2, 2},
 	"year": {1, 1}, "month": {1, 1}, "day": {1, 1}, "hour": {1, 1}, "minute": {1, 1}, "second": {1, 1},
-	"now": {0, 0}, "round": {1, 1}, "floor": {1, 1}, "ceiling": {1, 1},
+	"now": {0, 0}, "round": {1, 1}, "floor": {1, 1}, "ceiling": {1, 1}, "date": {1, 1},
 }
 
 // KindOf maps a column type to its expression kind.
@@ -167,13 +168,16 @@ func (s *Set) check(x Expr, depth int) (Kind, error) {
 	}
 	switch e := x.(type) {
 	case Prop:
+		if strings.Contains(e.Name, "/") {
+			return s.checkPath(e.Name)
+		}
 		c, ok := s.Property(e.Name)
 		if !ok {
 			return 0, invalid("%s has no property %q", s.Name, clip(e.Name))
 		}
 		return KindOf(c.Type), nil
 	case Lit:
-		if e.Kind == KindDuration || e.Kind == KindGUID {
+		if e.Kind == KindGUID {
 			return 0, unsupported("%s values are not supported in a filter (no property of %s has that type)", e.Kind, s.Name)
 		}
 		return e.Kind, nil
@@ -216,6 +220,8 @@ func (s *Set) check(x Expr, depth int) (Kind, error) {
 		return KindBool, nil
 	case Call:
 		return s.checkCall(e, depth)
+	case Lambda:
+		return s.checkLambda(e, depth)
 	case nil:
 		return 0, invalid("empty expression")
 	}
@@ -234,14 +240,23 @@ func binaryKind(op string, l, r Kind) (Kind, error) {
 			return KindBool, nil
 		}
 	case "eq", "ne":
+		if l == KindDuration || r == KindDuration {
+			return 0, unsupported("duration values are supported only added to or subtracted from a date-time (no property is an Edm.Duration)")
+		}
 		if comparable(l, r) {
 			return KindBool, nil
 		}
 	case "lt", "le", "gt", "ge":
+		if l == KindDuration || r == KindDuration {
+			return 0, unsupported("duration values are supported only added to or subtracted from a date-time (no property is an Edm.Duration)")
+		}
 		if comparable(l, r) && l != KindBool && r != KindBool {
 			return KindBool, nil
 		}
 	case "add", "sub", "mul", "div", "mod":
+		if k, ok := durationArith(op, l, r); ok {
+			return k, nil
+		}
 		switch {
 		case numeric(l) && numeric(r):
 			if l == KindFloat || r == KindFloat {
@@ -308,6 +323,11 @@ func (s *Set) checkCall(c Call, depth int) (Kind, error) {
 		return 0, invalid("%s takes a date-time, not %s", c.Func, args[0])
 	case "now":
 		return KindDateTime, nil
+	case "date":
+		if args[0] == KindDateTime || args[0] == KindDate || args[0] == KindNull {
+			return KindDate, nil
+		}
+		return 0, invalid("date takes a date-time, not %s", args[0])
 	case "round", "floor", "ceiling":
 		if numeric(args[0]) || args[0] == KindNull {
 			return args[0], nil

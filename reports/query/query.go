@@ -91,8 +91,12 @@ func (e *Engine) QuerySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 		}
 		pred = And(pred, after)
 	}
-	if s.kind == sessionSet {
-		rows, err := e.querySessions(ctx, &q, pred, sort)
+	if s.kind == sessionSet || s.kind == tableSet {
+		query := e.querySessions
+		if s.kind == tableSet {
+			query = e.queryTable
+		}
+		rows, err := query(ctx, &q, pred, sort)
 		if err != nil {
 			return nil, err
 		}
@@ -125,6 +129,9 @@ func (e *Engine) CountSet(ctx context.Context, q SetQuery) (int64, error) {
 	}
 	if q.Set.kind == sessionSet {
 		return e.countSessions(ctx, &q, q.Filter)
+	}
+	if q.Set.kind == tableSet {
+		return e.countTable(ctx, &q, q.Filter)
 	}
 	rows, _, err := e.computeSet(ctx, &q)
 	if err != nil {

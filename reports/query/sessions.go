@@ -158,7 +158,14 @@ func (s *Set) compiler(mysql bool, now time.Time, zone *time.Location) *sqlCompi
 func joinsOf(props []string) []string {
 	var out []string
 	for _, p := range props {
-		if j := sessionJoin[p]; j != "" && !slices.Contains(out, j) {
+		j := sessionJoin[p]
+		if c, ok := pathSQL[p]; ok && j == "" {
+			// A navigation path reads the joined row's column (q.name, r.comment).
+			if alias, _, ok := strings.Cut(c.expr, "."); ok && alias != "s" {
+				j = alias
+			}
+		}
+		if j != "" && !slices.Contains(out, j) {
 			out = append(out, j)
 		}
 	}

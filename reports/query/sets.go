@@ -70,7 +70,7 @@ func (s *Set) SQLBacked() bool { return s.kind == sessionSet }
 // Filterable reports whether a property may be used in $filter and
 // $orderby. Durations of the session sets are derived in Go and are not.
 func (s *Set) Filterable(name string) bool {
-	if s.kind != sessionSet {
+	if s.kind != sessionSet && s.kind != tableSet {
 		_, ok := s.index[name]
 		return ok
 	}
@@ -85,7 +85,8 @@ var (
 )
 
 // Sets returns every set: one per registered report (in catalog order),
-// then Sessions, Queues and Agents.
+// then Sessions, Queues, Agents and the raw tables beside them (Messages,
+// Ratings, Participants, Offers, BotInteractions, Keywords).
 func Sets() []*Set {
 	setsOnce.Do(buildSets)
 	return setList
@@ -121,6 +122,9 @@ func buildSets() {
 		Key: []string{"QueueId"}, Props: queueColumns})
 	add(&Set{Name: "Agents", Title: "Agents", Description: "Agents and managers of the visible queues", kind: agentSet,
 		Key: []string{"AgentId"}, Props: agentColumns})
+	for _, s := range tableSets() {
+		add(s)
+	}
 }
 
 var (

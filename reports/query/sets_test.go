@@ -90,6 +90,11 @@ func TestSessionFilterSQLMatchesGo(t *testing.T) {
 		{"or across columns", bin("or", bin("eq", p("QueueId"), lit(2)), call("contains", p("GuestName"), lit("Wil"))), 3},
 		{"now", bin("lt", p("StartedAt"), Call{Func: "now"}), 10},
 		{"guest name derived", bin("eq", p("GuestName"), lit("Peyton Wilson")), 1},
+		{"date", bin("eq", call("date", p("StartedAt")), Lit{Kind: KindDate, V: time.Date(2024, 11, 3, 0, 0, 0, 0, time.UTC)}), 5},
+		{"date range", bin("and", bin("ge", call("date", p("EndedAt")), Lit{Kind: KindDate, V: time.Date(2024, 11, 3, 0, 0, 0, 0, time.UTC)}), bin("lt", call("date", p("EndedAt")), Lit{Kind: KindDate, V: time.Date(2024, 11, 5, 0, 0, 0, 0, time.UTC)})), 3},
+		{"year of date", bin("eq", call("year", call("date", p("StartedAt"))), lit(2024)), 10},
+		{"now minus duration", bin("ge", p("StartedAt"), bin("sub", Call{Func: "now"}, Lit{Kind: KindDuration, V: 40 * 24 * time.Hour})), 10},
+		{"instant plus duration", bin("lt", p("StartedAt"), bin("add", lit(at("2024-11-02T23:00:00Z")), Lit{Kind: KindDuration, V: 25 * time.Hour})), 5},
 	}
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
 		ctx := context.Background()
@@ -218,7 +223,7 @@ func TestReportWindowSnapsToBuckets(t *testing.T) {
 
 // TestSetKeys: every set has a key of existing properties.
 func TestSetKeys(t *testing.T) {
-	if n := len(Sets()); n != len(reports.All())+3 {
+	if n := len(Sets()); n != len(reports.All())+9 { // + Sessions, Queues, Agents and the six raw tables beside them
 		t.Fatalf("%d sets for %d reports", n, len(reports.All()))
 	}
 	for _, s := range Sets() {

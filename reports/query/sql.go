@@ -37,6 +37,9 @@ type sqlCompiler struct {
 
 func (c *sqlCompiler) column(name string) (string, error) {
 	col, ok := c.cols[name]
+	if p, isPath := pathSQL[name]; isPath && strings.Contains(name, "/") {
+		col, ok = p, true
+	}
 	if !ok || col.expr == "" {
 		return "", unsupported("%s is computed after the query and cannot be used to filter, order or group here", clip(name))
 	}
@@ -87,6 +90,8 @@ func (c *sqlCompiler) pred(x Expr) (string, error) {
 		}
 	case In:
 		return c.in(e)
+	case Lambda:
+		return c.lambda(e)
 	case Call:
 		switch e.Func {
 		case "contains", "startswith", "endswith":
@@ -271,10 +276,17 @@ func (c *sqlCompiler) value(x Expr) (string, Kind, error) {
 	switch e := x.(type) {
 	case Prop:
 		s, err := c.column(e.Name)
-		return s, c.kinds[e.Name], err
+		k := c.kinds[e.Name]
+		if strings.Contains(e.Name, "/") {
+			k = pathKind(e.Name)
+		}
+		return s, k, err
 	case Lit:
 		if e.V == nil {
 			return "NULL", KindNull, nil
+		}
+		if t, ok := e.V.(time.Time); ok && e.Kind == KindDate {
+			return c.param(t.Format(time.DateOnly)), KindDate, nil // as date() gives it on both back ends
 		}
 		return c.param(e.V), e.Kind, nil
 	case Unary:
@@ -301,6 +313,9 @@ func (c *sqlCompiler) value(x Expr) (string, Kind, error) {
 }
 
 func (c *sqlCompiler) arith(e Binary) (string, Kind, error) {
+	if t, ok, err := c.instantArith(e); ok || err != nil {
+		return c.param(t), KindDateTime, err
+	}
 	l, lk, err := c.value(e.L)
 	if err != nil {
 		return "", 0, err
@@ -381,6 +396,17 @@ func (c *sqlCompiler) call(e Call) (string, Kind, error) {
 			return "CONCAT(" + args[0] + ", " + args[1] + ")", KindString, nil
 		}
 		return "(" + args[0] + " || " + args[1] + ")", KindString, nil
+	case "date":
+		if c.zoned {
+			return "", 0, unsupported("date() of a local time is not supported on this set; use the UTC set Sessions or a range on the column")
+		}
+		if kinds[0] == KindDate {
+			return args[0], KindDate, nil
+		}
+		if c.mysql {
+			return "DATE(" + args[0] + ")", KindDate, nil
+		}
+		return "date(" + args[0] + ")", KindDate, nil
 	case "year", "month", "day", "hour", "minute", "second":
 		if c.zoned {
 			return "", 0, unsupported("%s() of a local time is not supported on this set; use the UTC set Sessions or a range on the column", e.Func)

@@ -153,6 +153,11 @@ func NewHandler(d Deps) http.Handler {
 	for _, p := range []string{"/odata", "/odata/*path"} {
 		authed.GET(p, feed)
 		authed.HEAD(p, feed)
+		// Writes reach the feed too: a 405 (a 501 for $batch) in the OData
+		// error shape, not a bare 404.
+		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			authed.Handle(m, p, feed)
+		}
 	}
 	// The API description and its reference page need no key.
 	apiDocs, err := openapi.NewHandler()
