@@ -196,7 +196,14 @@ func TestPowerQueryContract(t *testing.T) {
 
 		// 3. The preview of every set: $top=1000, later requests' headers.
 		for _, name := range names {
-			a := e.get(golden.Admin, "/odata/"+name+"?$top=1000", laterRequest...)
+			path := "/odata/" + name + "?$top=1000"
+			a := e.get(golden.Admin, path, laterRequest...)
+			if a.status == 400 && strings.Contains(a.body, "start and stop options") {
+				// A set computed over its whole range (not piecewise), over
+				// the golden data's four years, is longer than the cap: the
+				// user gives it a range.
+				a = e.get(golden.Admin, path+"&start=2024-10-01&stop=2024-11-04", laterRequest...)
+			}
 			checkAnswer(t, a, odata.JSONType)
 			p := e.decode(a, name)
 			if p.Context != base+"/$metadata#"+name {
@@ -450,6 +457,9 @@ func TestACL(t *testing.T) {
 					continue
 				}
 				path := "/odata/" + set + "?$top=1000"
+				if set == "GlobalQueueSummary" {
+					path += "&start=2024-10-01&stop=2024-11-04"
+				}
 				if f != "" {
 					path += "&$filter=" + url.PathEscape(f)
 				}
@@ -659,7 +669,8 @@ func TestErrors(t *testing.T) {
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId),topcount(2,Messages))"), 501},
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId),aggregate(Messages with median as M))"), 501},
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((Nope))"), 400},
-		{"/odata/InboundVsAnsweredChats?$filter=" + url.PathEscape("PeriodStart ge 2020-01-01T00:00:00Z"), 400}, // over the window cap
+		{"/odata/GlobalQueueSummary", 400},                                                                 // a window-grain set over more than the window cap
+		{"/odata/KeywordTrendByDay?$filter=" + url.PathEscape("PeriodStart ge 2020-01-01T00:00:00Z"), 400}, // not computed piecewise, over the cap
 	}
 	for _, c := range cases {
 		a := e.get(golden.Admin, c.path)
@@ -724,7 +735,8 @@ func TestErrorTargets(t *testing.T) {
 		{"/odata/Sessions?$filter=" + url.PathEscape("Nope eq 1"), "$filter", 400},
 		{"/odata/Sessions?$filter=" + url.PathEscape("WaitSeconds gt 30"), "$filter", 501},
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((Nope))"), "$apply", 400},
-		{"/odata/InboundVsAnsweredChats?$filter=" + url.PathEscape("PeriodStart ge 2020-01-01T00:00:00Z"), "$filter", 400},
+		{"/odata/KeywordTrendByDay?$filter=" + url.PathEscape("PeriodStart ge 2020-01-01T00:00:00Z"), "$filter", 400},
+		{"/odata/GlobalQueueSummary", "start", 400},
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId))") + "&$orderby=Messages", "$orderby", 400},
 		{"/odata/Sessions?$filter=" + url.PathEscape("QueueId eq 1") + "&$apply=" + url.PathEscape("groupby((QueueId))"), "$filter", 501},
 	} {

@@ -23,7 +23,7 @@ type pair struct {
 type options struct {
 	pairs  []pair
 	system map[string]string // $filter, $top, … (decoded)
-	custom map[string]string // zone, start, stop (decoded, "+" kept)
+	custom map[string]string // zone, start, stop, interval (decoded, "+" kept)
 }
 
 // systemOptions are the system query options the feed evaluates; the rest
@@ -91,7 +91,7 @@ func parseOptions(rawQuery string) (*options, error) {
 			if err != nil {
 				return nil, apierror.Invalid(clip(name), clip(name)+": malformed percent-encoding")
 			}
-			if _, dup := o.custom[name]; dup && (name == "zone" || name == "start" || name == "stop") {
+			if _, dup := o.custom[name]; dup && (name == "zone" || name == "start" || name == "stop" || name == "interval") {
 				return nil, apierror.Invalid(name, name+" is given more than once")
 			}
 			o.custom[name] = val
