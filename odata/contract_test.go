@@ -737,6 +737,10 @@ func TestErrorTargets(t *testing.T) {
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((Nope))"), "$apply", 400},
 		{"/odata/KeywordTrendByDay?$filter=" + url.PathEscape("PeriodStart ge 2020-01-01T00:00:00Z"), "$filter", 400},
 		{"/odata/GlobalQueueSummary", "start", 400},
+		{"/odata/InboundVsAnsweredChats?interval=PT7M", "interval", 400},
+		{"/odata/InboundVsAnsweredChats?interval=P1W&interval=P1M", "interval", 400},
+		{"/odata/GlobalQueueSummary?interval=P1D&start=2024-10-01&stop=2024-11-01", "interval", 400},
+		{"/odata/InboundVsAnsweredChats?interval=PT15M", "$filter", 400}, // four years of quarter-hours are more rows than a set holds
 		{"/odata/Sessions?$apply=" + url.PathEscape("groupby((QueueId))") + "&$orderby=Messages", "$orderby", 400},
 		{"/odata/Sessions?$filter=" + url.PathEscape("QueueId eq 1") + "&$apply=" + url.PathEscape("groupby((QueueId))"), "$filter", 501},
 	} {
@@ -748,5 +752,25 @@ func TestErrorTargets(t *testing.T) {
 		if a.status != c.status || body.Error.Target != c.target {
 			t.Errorf("%s: %d target %q, want %d %q: %s", c.path, a.status, body.Error.Target, c.status, c.target, a.body)
 		}
+	}
+}
+
+// TestIntervalOption: interval on a report set gives one row per bucket,
+// PeriodStart its UTC start and Date its local day, in the entity type
+// $metadata declares whatever the interval.
+func TestIntervalOption(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), odata.Options{})
+	path := "/odata/InboundVsAnsweredChats?zone=America/New_York&interval=P1M&$filter=" + url.PathEscape("year(PeriodStart) eq 2024 and month(PeriodStart) ge 10 and QueueId eq 1")
+	rows := e.page(golden.Alice, path).Value
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want October and November: %v", len(rows), rows)
+	}
+	for i, want := range [][2]string{{"2024-10-01T04:00:00Z", "2024-10-01"}, {"2024-11-01T04:00:00Z", "2024-11-01"}} {
+		if fmt.Sprint(rows[i]["PeriodStart"]) != want[0] || fmt.Sprint(rows[i]["Date"]) != want[1] {
+			t.Errorf("row %d: PeriodStart %v, Date %v; want %s, %s", i, rows[i]["PeriodStart"], rows[i]["Date"], want[0], want[1])
+		}
+	}
+	if fmt.Sprint(rows[1]["Inbound"]) != "8" {
+		t.Errorf("November 2024 of queue 1: Inbound %v, want 8 (the sessions of November 3 and 4)", rows[1]["Inbound"])
 	}
 }
