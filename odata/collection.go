@@ -172,9 +172,15 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 	if q.Zone, err = reports.ParseZone(zone); err != nil {
 		return nil, err
 	}
-	if set.Report != nil && !set.SQLBacked() {
+	if set.Report != nil || set.SQLBacked() { // report and session sets (docs/powerbi.md)
 		q.Start, q.Stop = o.custom["start"], o.custom["stop"]
 	}
+	if v, ok := o.custom["interval"]; ok {
+		if q.Interval, err = reports.ParseInterval(v); err != nil {
+			return nil, err
+		}
+	}
+	q.Extent = &query.Extent{}
 	if text, ok := o.system["$filter"]; ok {
 		x, err := filter.ParseWith(text, o.aliases)
 		if err != nil {

@@ -24,7 +24,7 @@ type pair struct {
 type options struct {
 	pairs  []pair
 	system map[string]string // $filter, $top, … (decoded)
-	custom map[string]string // zone, start, stop (decoded, "+" kept)
+	custom map[string]string // zone, start, stop, interval (decoded, "+" kept)
 	// aliases are parameter aliases (@p=value), decoded as expressions;
 	// $filter, $orderby and key predicates read them.
 	aliases map[string]string
@@ -136,7 +136,7 @@ func parseOptionsFor(rawQuery string, v401 bool) (*options, error) {
 			if err != nil {
 				return nil, apierror.Invalid(clip(name), clip(name)+": malformed percent-encoding")
 			}
-			if _, dup := o.custom[name]; dup && (name == "zone" || name == "start" || name == "stop") {
+			if _, dup := o.custom[name]; dup && (name == "zone" || name == "start" || name == "stop" || name == "interval") {
 				return nil, apierror.Invalid(name, name+" is given more than once")
 			}
 			o.custom[name] = val

@@ -107,11 +107,15 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 	}
 	a := &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone), set: src, read: read}
 	var where string
-	if base.Filter != nil {
-		if where, err = a.c.pred(base.Filter); err != nil {
+	filter, err := e.withSessionRange(base, base.Filter)
+	if err != nil {
+		return nil, nil, err
+	}
+	if filter != nil {
+		if where, err = a.c.pred(filter); err != nil {
 			return nil, nil, err
 		}
-		a.joins = joinsOf(Props(base.Filter))
+		a.joins = joinsOf(Props(filter))
 	}
 	for _, g := range st.GroupBy {
 		s, err := a.expr(g)

@@ -10,6 +10,7 @@ import (
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/apierror"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // SortKey orders a set by one property.
@@ -25,8 +26,9 @@ type SetQuery struct {
 	Set *Set
 	// Filter is a checked predicate, or nil.
 	Filter Expr
-	// Start and Stop are the custom window options of report sets (the
-	// native start/stop rules); a range in Filter narrows them.
+	// Start and Stop are the custom window options (the native start/stop
+	// rules): the range of a report set's table (else the data's extent),
+	// a range of started_at on the session sets.
 	Start, Stop string
 	// Zone is the zone of local dates, hours and (session logs) times.
 	Zone *time.Location
@@ -40,8 +42,15 @@ type SetQuery struct {
 	Skip  int
 	// Top limits the rows returned; < 0 means no limit.
 	Top int
-	// MaxDays caps the window of report sets (0 = DefaultMaxDays).
+	// MaxDays caps the window of one report computation (0 =
+	// DefaultMaxDays); longer ranges of chunkable sets are computed in
+	// pieces, other sets refuse them.
 	MaxDays int
+	// Interval is the grain of a time-series report set ("" for its own).
+	Interval store.Interval
+	// Extent caches the data's first instant per queue across the calls
+	// of one request; nil reads it each time.
+	Extent *Extent
 	// Apply transforms the rows ($apply); nil for none.
 	Apply []Transform
 	// Select names the properties the caller reads; nil reads all. A
@@ -287,7 +296,8 @@ func litOf(t reports.ColumnType, v any) (Expr, error) {
 }
 
 // computeSet computes the rows of a report, queue or agent set for the
-// caller, before the residual filter.
+// caller, before the residual filter. A report set runs its plan; the
+// window returned is the hull of its runs (nil when none).
 func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *reports.Window, error) {
 	switch q.Set.kind {
 	case queueSet:
@@ -298,26 +308,30 @@ func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *reports
 		return rows, nil, err
 	}
 	s := q.Set
-	w, empty, err := s.reportWindow(q, e.Now())
-	if err != nil || empty {
-		return nil, &w, err
+	p, err := e.plan(ctx, q)
+	if err != nil {
+		return nil, nil, err
 	}
-	queues := narrowQueues(q.Visible, q.Filter)
-	var runs []reports.Query
-	if s.Report.RequiresQueue() {
-		for _, id := range queues {
-			runs = append(runs, reports.Query{Report: s.Report, Window: w, QueueID: id, Visible: q.Visible})
-		}
-	} else {
-		runs = []reports.Query{{Report: s.Report, Window: w, Visible: queues}}
-	}
+	var hull *reports.Window
 	var out [][]any
-	for _, rq := range runs {
+	for _, run := range p.runs {
+		w := run.window
+		if hull == nil {
+			h := w
+			hull = &h
+		} else {
+			hull.Start, hull.Stop = earliest(hull.Start, w.Start), latest(hull.Stop, w.Stop)
+		}
+		rq := reports.Query{Report: s.Report, Window: w, QueueID: run.queue, Visible: q.Visible, Interval: q.Interval}
+		if !s.Report.RequiresQueue() {
+			rq.Visible = run.queues
+		}
 		res, err := e.Run(ctx, rq)
 		if err != nil {
 			return nil, nil, err
 		}
-		rows := &setRows{src: res.Rows, props: s.Props[s.extra:]}
+		swapped := res.Report != s.Report // an interval: the bucket column is PeriodStart
+		rows := &setRows{src: res.Rows, props: res.Report.Columns}
 		for rows.Next() {
 			if len(out) >= MaxGroups {
 				rows.Close()
@@ -331,7 +345,9 @@ func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *reports
 				row = append(row, nil) // PeriodStart, below
 			}
 			row = append(row, rows.Row()...)
-			if s.Bucket != "" {
+			if swapped {
+				row[s.extra-1] = bucketStart(s, row[s.extra:], w.Zone)
+			} else if s.Bucket != "" {
 				row[s.extra-1] = periodStart(s, row[s.extra:], w.Zone)
 			}
 			out = append(out, row)
@@ -342,7 +358,24 @@ func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *reports
 			return nil, nil, err
 		}
 	}
-	return out, &w, nil
+	return out, hull, nil
+}
+
+// bucketStart moves the local bucket start a run at another interval
+// puts in place of the set's Date column to PeriodStart (UTC), and leaves
+// Date the local day the bucket starts on, so the set keeps one shape.
+func bucketStart(s *Set, cols []any, zone *time.Location) any {
+	for i, c := range s.Report.Columns {
+		if c.Name == "Date" {
+			t, ok := cols[i].(time.Time)
+			if !ok {
+				return nil
+			}
+			cols[i] = civilDate(t.In(zone))
+			return t.UTC()
+		}
+	}
+	return nil
 }
 
 // periodStart is the instant a row's bucket starts: local midnight of its

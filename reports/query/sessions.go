@@ -67,6 +67,9 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 	if err != nil {
 		return nil, err
 	}
+	if pred, err = e.withSessionRange(q, pred); err != nil {
+		return nil, err
+	}
 	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
 	// The joins the filter, the order and the selected properties read;
 	// the queue name is read from the queues, not joined, unless filtered
@@ -117,6 +120,9 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 	if err != nil {
 		return 0, err
 	}
+	if pred, err = e.withSessionRange(q, pred); err != nil {
+		return 0, err
+	}
 	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
 	db := x.FromJoins(joinsOf(Props(pred))...) // only the joins the filter reads
 	if pred != nil {
@@ -131,6 +137,37 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 		return 0, models.Classify(err)
 	}
 	return n, nil
+}
+
+// withSessionRange adds the custom start and stop options of a session
+// set to pred: sessions whose started_at lies in [start, stop), with the
+// native rules (a date-only value is local midnight in the query's zone,
+// a date-only stop the whole of that day, an instant stop inclusive to the
+// millisecond). A missing option leaves that side open: the session sets
+// hold the whole history.
+func (e *Engine) withSessionRange(q *SetQuery, pred Expr) (Expr, error) {
+	if q.Start == "" && q.Stop == "" {
+		return pred, nil
+	}
+	zone := q.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	lo, hi, err := optionBound(q, zone, e.Now())
+	if err != nil {
+		return nil, err
+	}
+	prop := Prop{Name: "StartedAt"}
+	if q.Set.zoned {
+		prop = Prop{Name: "SessionStarted"}
+	}
+	if lo != nil {
+		pred = And(pred, Binary{Op: "ge", L: prop, R: Lit{Kind: KindDateTime, V: lo.UTC()}})
+	}
+	if hi != nil {
+		pred = And(pred, Binary{Op: "lt", L: prop, R: Lit{Kind: KindDateTime, V: hi.UTC()}})
+	}
+	return pred, nil
 }
 
 // sessionExecution prepares the state the session-log row converter needs:

@@ -10,6 +10,7 @@ import (
 	"github.com/chime-reports/chime-reports/fixtures/golden"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 func lit(v any) Lit {
@@ -171,53 +172,60 @@ func TestWhereSQLHasOnlyPlaceholders(t *testing.T) {
 	}
 }
 
-// TestReportWindowSnapsToBuckets: a range on PeriodStart or Date selects
-// whole local buckets, so no row is computed over part of its bucket.
-func TestReportWindowSnapsToBuckets(t *testing.T) {
+// TestCoverSpansTheFilter: the covering range of a filter holds every
+// bucket the filter may keep, widened to whole local days; conditions it
+// cannot read (measures, not) leave it open, never narrower.
+func TestCoverSpansTheFilter(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	set, _ := LookupSet("InboundVsAnsweredChats")
 	hours, _ := LookupSet("QueueDepthByHour")
 	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
 	date := func(s string) Lit { v, _ := time.Parse(time.DateOnly, s); return Lit{Kind: KindDate, V: v} }
+	day := func(d string) Expr { return bin("eq", p("Date"), date(d)) }
 	cases := []struct {
-		name        string
-		set         *Set
-		x           Expr
-		start, stop string
-		empty       bool
+		name   string
+		set    *Set
+		x      Expr
+		lo, hi string // "" = open
+		none   bool
 	}{
 		{"UTC partition over NY days", set, bin("and", bin("ge", p("PeriodStart"), lit(at("2024-11-01T00:00:00Z"))), bin("lt", p("PeriodStart"), lit(at("2024-12-01T00:00:00Z")))),
-			"2024-11-01T04:00:00Z", "2024-12-01T05:00:00Z", false},
-		{"gt skips the bucket starting there", set, bin("gt", lit(at("2024-11-03T04:00:00Z")), p("PeriodStart")), // reversed: PeriodStart lt …
-			"2024-10-04T04:00:00Z", "2024-11-03T04:00:00Z", false}, // the default 30 days before
+			"2024-10-31T04:00:00Z", "2024-12-01T05:00:00Z", false},
+		{"reversed comparison, open lower side", set, bin("gt", lit(at("2024-11-03T04:00:00Z")), p("PeriodStart")), "", "2024-11-03T04:00:00Z", false},
 		{"dates, fall-back day is 25 hours", set, bin("and", bin("ge", p("Date"), date("2024-11-03")), bin("le", p("Date"), date("2024-11-03"))),
 			"2024-11-03T04:00:00Z", "2024-11-04T05:00:00Z", false},
-		{"date gt and lt", set, bin("and", bin("gt", p("Date"), date("2024-11-01")), bin("lt", p("Date"), date("2024-11-03"))),
-			"2024-11-02T04:00:00Z", "2024-11-03T04:00:00Z", false},
-		{"eq off a boundary is empty", set, bin("eq", p("PeriodStart"), lit(at("2024-11-03T00:00:00Z"))), "", "", true},
-		{"hours", hours, bin("and", bin("ge", p("PeriodStart"), lit(at("2024-11-03T05:30:00Z"))), bin("le", p("PeriodStart"), lit(at("2024-11-03T07:00:00Z")))),
-			"2024-11-03T06:00:00Z", "2024-11-03T08:00:00Z", false},
+		{"year and month", set, bin("and", bin("eq", call("year", p("PeriodStart")), lit(2020)), bin("eq", call("month", p("PeriodStart")), lit(12))),
+			"2020-11-29T05:00:00Z", "2021-01-02T05:00:00Z", false},
+		{"or of two ranges is their hull", set, bin("or", day("2020-12-01"), bin("and", bin("ge", p("Date"), date("2024-11-02")), bin("lt", p("Date"), date("2024-11-04")))),
+			"2020-12-01T05:00:00Z", "2024-11-04T05:00:00Z", false},
+		{"in list", set, In{X: p("Date"), List: []Expr{date("2023-05-05"), date("2020-12-01")}}, "2020-12-01T05:00:00Z", "2023-05-06T04:00:00Z", false},
+		{"open upper side", set, bin("ge", p("PeriodStart"), lit(at("2020-01-01T00:00:00Z"))), "2019-12-31T05:00:00Z", "", false},
+		{"a measure leaves it open", set, bin("gt", p("Inbound"), lit(3)), "", "", false},
+		{"not leaves it open", set, Unary{Op: "not", X: day("2024-11-03")}, "", "", false},
+		{"or with a measure is open", set, bin("or", day("2024-11-03"), bin("gt", p("Inbound"), lit(3))), "", "", false},
+		{"disjoint ranges", set, bin("and", day("2024-11-03"), day("2024-11-05")), "", "", true},
+		{"hours widen to the day", hours, bin("and", bin("ge", p("PeriodStart"), lit(at("2024-11-03T05:30:00Z"))), bin("le", p("PeriodStart"), lit(at("2024-11-03T07:00:00Z")))),
+			"2024-11-03T04:00:00Z", "2024-11-04T05:00:00Z", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w, empty, err := c.set.reportWindow(&SetQuery{Set: c.set, Filter: c.x, Zone: ny}, golden.Now)
-			if err != nil {
+			if err := c.set.CheckPredicate(c.x); err != nil {
 				t.Fatal(err)
 			}
-			if empty != c.empty {
-				t.Fatalf("empty = %v", empty)
+			sp := c.set.cover(c.x, ny)
+			if sp.none != c.none {
+				t.Fatalf("none = %v", sp.none)
 			}
-			if c.empty {
-				return
+			show := func(x *time.Time, snap func(store.Interval, time.Time, *time.Location) time.Time) string {
+				if x == nil {
+					return ""
+				}
+				return snap(store.P1D, *x, ny).UTC().Format(time.RFC3339)
 			}
-			if !w.Start.Equal(at(c.start)) || !w.Stop.Equal(at(c.stop)) {
-				t.Errorf("window [%s, %s), want [%s, %s)", w.Start.Format(time.RFC3339), w.Stop.Format(time.RFC3339), c.start, c.stop)
+			if lo, hi := show(sp.lo, floor), show(sp.hi, ceil); !c.none && (lo != c.lo || hi != c.hi) {
+				t.Errorf("covers [%s, %s), want [%s, %s)", lo, hi, c.lo, c.hi)
 			}
 		})
-	}
-	_, _, err := set.reportWindow(&SetQuery{Set: set, Zone: ny, Filter: bin("ge", p("PeriodStart"), lit(at("2020-01-01T00:00:00Z")))}, golden.Now)
-	if err == nil || !strings.Contains(err.Error(), "400 days") {
-		t.Errorf("a range over the cap: %v", err)
 	}
 }
 

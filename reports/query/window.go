@@ -1,12 +1,10 @@
 package query
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/chime-reports/chime-reports/reports"
-	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
 // flip mirrors a comparison so the property is on the left: 5 lt X is X gt 5.
@@ -67,147 +65,225 @@ func narrowQueues(visible []uint32, filter Expr) []uint32 {
 	return out
 }
 
-// buckets are the time buckets of a time-series set, cut as the report
-// engine cuts them (reports.BucketAt).
-type buckets struct {
-	grain reports.Grain
-	zone  *time.Location
+// span is a covering range of bucket starts (PeriodStart instants): every
+// row a filter may keep has its PeriodStart in [lo, hi). A nil side is
+// open; none means no row can match. It only ever widens what the filter
+// allows: the filter itself is applied to the computed rows afterwards,
+// so a span that is too wide costs work, never a row.
+type span struct {
+	lo, hi *time.Time
+	none   bool
 }
 
-// next is the start of the bucket after the one holding t.
-func (b buckets) next(t time.Time) time.Time { return reports.BucketAt(b.grain, t, b.zone).End }
+var everything = span{}
 
-// ceil is the first bucket start at or after t.
-func (b buckets) ceil(t time.Time) time.Time {
-	if c := reports.BucketAt(b.grain, t, b.zone); !c.Label.Equal(t) {
-		return c.End
+func (a span) and(b span) span {
+	if a.none || b.none {
+		return span{none: true}
 	}
-	return t
+	out := a
+	if b.lo != nil && (out.lo == nil || b.lo.After(*out.lo)) {
+		out.lo = b.lo
+	}
+	if b.hi != nil && (out.hi == nil || b.hi.Before(*out.hi)) {
+		out.hi = b.hi
+	}
+	if out.lo != nil && out.hi != nil && !out.lo.Before(*out.hi) {
+		return span{none: true}
+	}
+	return out
 }
 
-// reportWindow derives the window of a report set from the custom start
-// and stop options and from the ranges AND-ed at the top of the filter on
-// PeriodStart, Date (local dates) or HourStart. A range selects whole
-// buckets — those whose start satisfies it — so the window is snapped to
-// bucket boundaries and every row is computed over its full bucket. It
-// reports empty when the conditions leave no bucket.
-func (s *Set) reportWindow(q *SetQuery, now time.Time) (w reports.Window, empty bool, err error) {
-	zone := q.Zone
-	if zone == nil {
-		zone = time.UTC
-	}
-	spec := reports.WindowSpec{Start: q.Start, Stop: q.Stop, Zone: zone, Now: now, MaxDays: q.MaxDays}
-	var lo, hi *time.Time
-	if s.Bucket != "" {
-		b := buckets{grain: s.Bucket, zone: zone}
-		raise := func(t time.Time) {
-			if lo == nil || t.After(*lo) {
-				lo = &t
-			}
-		}
-		lower := func(t time.Time) {
-			if hi == nil || t.Before(*hi) {
-				hi = &t
-			}
-		}
-		for _, c := range Conjuncts(q.Filter) {
-			name, op, lit, ok := propLit(c)
-			if !ok || lit.V == nil {
-				continue
-			}
-			t, isTime := lit.V.(time.Time)
-			if !isTime {
-				continue
-			}
-			var from, to time.Time // [from, to) of the buckets matching "= value"
-			switch {
-			case (name == "PeriodStart" || name == "HourStart") && lit.Kind == KindDateTime:
-				from, to = b.ceil(t), b.next(t)
-				if op == "gt" {
-					op, from = "ge", b.next(t)
-				}
-				if op == "lt" {
-					op, to = "le", b.ceil(t)
-				}
-			case name == "Date" && lit.Kind == KindDate && s.Bucket == reports.GrainDay:
-				day := reports.BucketAt(reports.GrainDay, reports.LocalMidnight(t.Year(), t.Month(), t.Day(), zone), zone)
-				from, to = day.Label, day.End
-				if op == "gt" {
-					op, from = "ge", to
-				}
-				if op == "lt" {
-					op, to = "le", from
-				}
-			default:
-				continue
-			}
-			switch op {
-			case "eq":
-				raise(from)
-				lower(to)
-			case "ge":
-				raise(from)
-			case "le":
-				lower(to)
-			}
-		}
-	}
-	if lo == nil && hi == nil {
-		w, err = reports.ParseWindow(spec)
-		return w, false, err
-	}
-	var base *reports.Window
-	if q.Start != "" || q.Stop != "" {
-		bw, err := reports.ParseWindow(spec)
-		if err != nil {
-			return reports.Window{}, false, err
-		}
-		base = &bw
-	}
-	var start, stop time.Time
+// or is the hull of two spans: the smallest span holding both.
+func (a span) or(b span) span {
 	switch {
-	case hi != nil:
-		stop = *hi
-	case base != nil:
-		stop = base.Stop
-	default:
-		stop = reports.EndOfDay(now, zone)
-	}
-	switch {
-	case lo != nil:
-		start = *lo
-	case base != nil && q.Start != "":
-		start = base.Start
-	default:
-		start = reports.DefaultStart(stop, zone)
-	}
-	if base != nil {
-		start, stop = latest(start, base.Start), earliest(stop, base.Stop)
-	}
-	w = reports.Window{Start: start.UTC(), Stop: stop.UTC(), Zone: zone}
-	if !w.Start.Before(w.Stop) {
-		return w, true, nil
-	}
-	maxDays := q.MaxDays
-	if maxDays <= 0 {
-		maxDays = reports.DefaultMaxDays
-	}
-	if reports.TooLong(start, stop, zone, maxDays) {
-		return reports.Window{}, false, apierror.Invalid("filter", fmt.Sprintf("the range covers more than %d days; split it (Power BI: use incremental refresh partitions)", maxDays))
-	}
-	return w, false, nil
-}
-
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
+	case a.none:
+		return b
+	case b.none:
 		return a
 	}
-	return b
+	out := span{}
+	if a.lo != nil && b.lo != nil {
+		out.lo = a.lo
+		if b.lo.Before(*a.lo) {
+			out.lo = b.lo
+		}
+	}
+	if a.hi != nil && b.hi != nil {
+		out.hi = a.hi
+		if b.hi.After(*a.hi) {
+			out.hi = b.hi
+		}
+	}
+	return out
 }
 
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
+func between(lo, hi time.Time) span { return span{lo: &lo, hi: &hi} }
+func from(lo time.Time) span        { return span{lo: &lo} }
+func until(hi time.Time) span       { return span{hi: &hi} }
+
+// isBucketProp reports whether name holds the bucket's start (PeriodStart,
+// HourStart) or its local date (Date) on a time-series set.
+func (s *Set) isBucketProp(name string) bool {
+	if s.Bucket == "" {
+		return false
 	}
-	return b
+	switch name {
+	case "PeriodStart", "HourStart":
+		return true
+	case "Date":
+		return s.Bucket == reports.GrainDay
+	}
+	return false
+}
+
+// cover derives the covering span of a filter over a time-series set:
+// comparisons of PeriodStart, HourStart or Date with a literal, "in"
+// lists of literals, year() and month() of them compared with a number,
+// combined with and/or. Anything else (not, comparisons on measures,
+// functions of other properties) allows every bucket.
+func (s *Set) cover(x Expr, zone *time.Location) span {
+	switch v := x.(type) {
+	case nil:
+		return everything
+	case Lit:
+		if b, ok := v.V.(bool); ok && !b {
+			return span{none: true}
+		}
+	case Binary:
+		switch v.Op {
+		case "and":
+			return s.coverAll(Conjuncts(v), zone)
+		case "or":
+			return s.cover(v.L, zone).or(s.cover(v.R, zone))
+		}
+		if name, op, lit, ok := propLit(v); ok && s.isBucketProp(name) {
+			return s.compareSpan(name, op, lit, zone)
+		}
+		if fn, op, n, ok := s.calendarLit(v); ok {
+			return calendarSpan(fn, op, n)
+		}
+	case In:
+		p, isProp := v.X.(Prop)
+		if !isProp || !s.isBucketProp(p.Name) {
+			return everything
+		}
+		out := span{none: true}
+		for _, item := range v.List {
+			l, isLit := item.(Lit)
+			if !isLit {
+				return everything
+			}
+			out = out.or(s.compareSpan(p.Name, "eq", l, zone))
+		}
+		return out
+	}
+	return everything
+}
+
+// coverAll intersects the spans of conjuncts; year(P) eq y together with
+// month(P) eq m narrows to that month.
+func (s *Set) coverAll(cs []Expr, zone *time.Location) span {
+	out := everything
+	years := map[string]int64{}
+	for _, c := range cs {
+		if fn, op, n, ok := s.calendarLit(c); ok && fn.Func == "year" && op == "eq" {
+			years[fn.Args[0].(Prop).Name] = n
+		}
+	}
+	for _, c := range cs {
+		out = out.and(s.cover(c, zone))
+		if fn, op, n, ok := s.calendarLit(c); ok && fn.Func == "month" && op == "eq" && n >= 1 && n <= 12 {
+			if y, known := years[fn.Args[0].(Prop).Name]; known && y > 0 && y < 10000 {
+				lo := time.Date(int(y), time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+				out = out.and(between(lo.Add(-slack), lo.AddDate(0, 1, 0).Add(slack)))
+			}
+		}
+	}
+	return out
+}
+
+// slack widens calendar bounds read in UTC to every offset a value may
+// carry (Date is local, HourStart has the zone's offset).
+const slack = 24 * time.Hour
+
+// calendarLit matches "year(P) op n" or "month(P) op n" (either side) on a
+// bucket property.
+func (s *Set) calendarLit(x Expr) (fn Call, op string, n int64, ok bool) {
+	b, isBin := x.(Binary)
+	if !isBin {
+		return Call{}, "", 0, false
+	}
+	if _, cmp := flip[b.Op]; !cmp {
+		return Call{}, "", 0, false
+	}
+	c, l, op := b.L, b.R, b.Op
+	if _, isCall := c.(Call); !isCall {
+		c, l, op = b.R, b.L, flip[b.Op]
+	}
+	call, isCall := c.(Call)
+	lit, isLit := l.(Lit)
+	if !isCall || !isLit || (call.Func != "year" && call.Func != "month") || len(call.Args) != 1 {
+		return Call{}, "", 0, false
+	}
+	p, isProp := call.Args[0].(Prop)
+	n, isInt := lit.V.(int64)
+	if !isProp || !isInt || !s.isBucketProp(p.Name) {
+		return Call{}, "", 0, false
+	}
+	return call, op, n, true
+}
+
+// calendarSpan is the span of "year(P) op y" (month alone allows every
+// year, so every bucket).
+func calendarSpan(fn Call, op string, y int64) span {
+	if fn.Func != "year" || y < 1 || y > 9998 {
+		return everything
+	}
+	jan := func(y int64) time.Time { return time.Date(int(y), 1, 1, 0, 0, 0, 0, time.UTC) }
+	switch op {
+	case "eq":
+		return between(jan(y).Add(-slack), jan(y+1).Add(slack))
+	case "ge":
+		return from(jan(y).Add(-slack))
+	case "gt":
+		return from(jan(y + 1).Add(-slack))
+	case "le":
+		return until(jan(y + 1).Add(slack))
+	case "lt":
+		return until(jan(y).Add(slack))
+	}
+	return everything
+}
+
+// compareSpan is the span of "name op lit" for a bucket property: instants
+// for PeriodStart and HourStart, local days for Date.
+func (s *Set) compareSpan(name, op string, lit Lit, zone *time.Location) span {
+	t, isTime := lit.V.(time.Time)
+	if !isTime {
+		return everything
+	}
+	var lo, hi time.Time // the PeriodStart values equal to the literal: [lo, hi)
+	switch {
+	case name != "Date" && lit.Kind == KindDateTime:
+		lo, hi = t, t.Add(time.Nanosecond)
+	case name == "Date" && lit.Kind == KindDate:
+		lo = reports.LocalMidnight(t.Year(), t.Month(), t.Day(), zone)
+		hi = reports.LocalMidnight(t.Year(), t.Month(), t.Day()+1, zone)
+	default:
+		return everything
+	}
+	switch op {
+	case "eq":
+		return between(lo, hi)
+	case "ge":
+		return from(lo)
+	case "gt":
+		return from(hi)
+	case "le":
+		return until(hi)
+	case "lt":
+		return until(lo)
+	}
+	return everything
 }
