@@ -162,7 +162,7 @@ func (a *Admin) confirmPage(c *gin.Context) {
 	}{p, action, a.confirmation(actorOf(c), p.ID, action, expect)}})
 }
 
-// consume checks a key-action form's token: made for this session, user
+// consume checks a key-action form's token: made for this sign-in session, user
 // and action, not expired, not used before (it is used now), and the
 // user's key still the one the form was shown for. A replayed form fails
 // here, so a confirmation posted twice cannot act twice.

@@ -138,7 +138,7 @@ type DetailsBot struct {
 	Feedback            *string  `json:"feedback"`
 }
 
-// DetailsXfer is one transfer into or out of this session.
+// DetailsXfer is one transfer into or out of the session shown.
 type DetailsXfer struct {
 	Type        string  `json:"type"`      // queue | agent
 	Direction   string  `json:"direction"` // in | out
