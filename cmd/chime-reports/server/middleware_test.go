@@ -41,7 +41,7 @@ func TestKeyLimiterRefills(t *testing.T) {
 	// Idle buckets are dropped.
 	now = now.Add(idleTTL + time.Second)
 	l.wait(8)
-	if _, ok := l.buckets[7]; ok {
+	if _, ok := l.byKey[7]; ok {
 		t.Fatal("idle bucket kept")
 	}
 }

@@ -21,16 +21,17 @@ const (
 	DefaultRateBurst = 60
 )
 
-// keyLimiter holds one token bucket per API key. Buckets unused for idleTTL are dropped so the map stays as
+// buckets holds one token bucket per caller (an API key, a client
+// address). Buckets unused for idleTTL are dropped so the map stays as
 // small as the set of active callers.
-type keyLimiter struct {
+type buckets[K comparable] struct {
 	limit rate.Limit
 	burst int
 	now   func() time.Time
 
-	mu      sync.Mutex
-	buckets map[uint]*bucket
-	swept   time.Time
+	mu    sync.Mutex
+	byKey map[K]*bucket
+	swept time.Time
 }
 
 type bucket struct {
@@ -40,28 +41,28 @@ type bucket struct {
 
 const idleTTL = 10 * time.Minute
 
-func newKeyLimiter(perSecond float64, burst int) *keyLimiter {
-	return &keyLimiter{limit: rate.Limit(perSecond), burst: max(burst, 1), now: time.Now, buckets: map[uint]*bucket{}}
+func newBuckets[K comparable](perSecond float64, burst int) *buckets[K] {
+	return &buckets[K]{limit: rate.Limit(perSecond), burst: max(burst, 1), now: time.Now, byKey: map[K]*bucket{}}
 }
 
-// wait reports how long the key must wait before the next request is
+// wait reports how long caller k must wait before its next request is
 // allowed; zero means go ahead (and a token was taken).
-func (l *keyLimiter) wait(key uint) time.Duration {
+func (l *buckets[K]) wait(k K) time.Duration {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.swept) > idleTTL {
-		for id, b := range l.buckets {
+		for id, b := range l.byKey {
 			if now.Sub(b.seen) > idleTTL {
-				delete(l.buckets, id)
+				delete(l.byKey, id)
 			}
 		}
 		l.swept = now
 	}
-	b := l.buckets[key]
+	b := l.byKey[k]
 	if b == nil {
 		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.buckets[key] = b
+		l.byKey[k] = b
 	}
 	b.seen = now
 	if b.lim.AllowN(now, 1) {
@@ -73,10 +74,17 @@ func (l *keyLimiter) wait(key uint) time.Duration {
 	return d
 }
 
+// keyLimiter is the per-API-key rate limit.
+type keyLimiter struct{ *buckets[uint] }
+
+func newKeyLimiter(perSecond float64, burst int) keyLimiter {
+	return keyLimiter{newBuckets[uint](perSecond, burst)}
+}
+
 // middleware answers 429 with Retry-After (whole seconds, at least 1) when
 // the caller's bucket is empty. It runs after authentication, so an
 // unauthenticated flood is answered 401 without touching a bucket.
-func (l *keyLimiter) middleware() gin.HandlerFunc {
+func (l keyLimiter) middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := keys.PrincipalFrom(c.Request.Context())
 		if !ok {
