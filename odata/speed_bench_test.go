@@ -26,7 +26,7 @@ import (
 // beforehand with `chime-reports fixtures load` (the same data set on
 // both back ends), through the key middleware and the feed, in process:
 //
-//	CHIME_BENCH_ODATA_DB=sqlite:/tmp/os.db go test ./odata -run '^$' -bench ODataSpeed -benchtime 10x
+//	CHIME_BENCH_ODATA_DB=sqlite:os.db go test ./odata -run '^$' -bench ODataSpeed -benchtime 10x
 //
 // CHIME_BENCH_ODATA_DB takes any DSN chime-reports accepts (a MySQL DSN
 // for MariaDB). The month filtered is CHIME_BENCH_MONTH (default

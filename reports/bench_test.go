@@ -2,7 +2,6 @@ package reports_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -28,31 +27,13 @@ var (
 // is configured. Benchmarks, not tests: skipped unless
 //
 //	CHIME_BENCH_MYSQL_DSN='root@tcp(127.0.0.1:3306)/chime_bench1m' \
-//	CHIME_BENCH_SQLITE=/work/bench/bench1m.db \
+//	CHIME_BENCH_SQLITE=bench1m.db \
 //	  go test ./reports -run '^$' -bench 'Reports/mysql/InboundVsAnsweredChats' -benchtime 3x
 //
 // name databases loaded with the benchmark data (cmd/chime-bench --load
 // creates them). The databases are only read.
 func BenchmarkReports(b *testing.B) {
-	backends := []struct{ name, env, prefix string }{
-		{"mysql", "CHIME_BENCH_MYSQL_DSN", ""},
-		{"sqlite", "CHIME_BENCH_SQLITE", "sqlite:"},
-	}
-	ran := false
-	for _, be := range backends {
-		v := os.Getenv(be.env)
-		if v == "" {
-			continue
-		}
-		ran = true
-		b.Run(be.name, func(b *testing.B) {
-			db := dbtest.Bench(b, be.prefix+v)
-			benchBackend(b, db)
-		})
-	}
-	if !ran {
-		b.Skip("set CHIME_BENCH_MYSQL_DSN and/or CHIME_BENCH_SQLITE to databases holding the benchmark data")
-	}
+	dbtest.EachBench(b, "CHIME_BENCH_MYSQL_DSN", "CHIME_BENCH_SQLITE", "the benchmark data", benchBackend)
 }
 
 func benchBackend(b *testing.B, db *gorm.DB) {

@@ -2,7 +2,6 @@ package reports_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -19,28 +18,13 @@ import (
 // back to back, on databases loaded with the benchmark data whose store
 // is built (`chime-reports fixtures load … && chime-reports rollup`):
 //
-//	CHIME_BENCH_STORE_SQLITE=/tmp/sw.db \
+//	CHIME_BENCH_STORE_SQLITE=sw.db \
 //	CHIME_BENCH_STORE_MYSQL_DSN='root@tcp(127.0.0.1:3306)/chime_storewire_bench' \
 //	  go test ./reports -run '^$' -bench StoreReports -benchtime 10x
 //
 // The databases are only read. docs/benchmarks.md, "The interval store".
 func BenchmarkStoreReports(b *testing.B) {
-	backends := []struct{ name, env, prefix string }{
-		{"mysql", "CHIME_BENCH_STORE_MYSQL_DSN", ""},
-		{"sqlite", "CHIME_BENCH_STORE_SQLITE", "sqlite:"},
-	}
-	ran := false
-	for _, be := range backends {
-		v := os.Getenv(be.env)
-		if v == "" {
-			continue
-		}
-		ran = true
-		b.Run(be.name, func(b *testing.B) { benchStoreReports(b, dbtest.Bench(b, be.prefix+v)) })
-	}
-	if !ran {
-		b.Skip("set CHIME_BENCH_STORE_MYSQL_DSN and/or CHIME_BENCH_STORE_SQLITE to databases holding the benchmark data with a built store")
-	}
+	dbtest.EachBench(b, "CHIME_BENCH_STORE_MYSQL_DSN", "CHIME_BENCH_STORE_SQLITE", "the benchmark data with a built store", benchStoreReports)
 }
 
 func benchStoreReports(b *testing.B, db *gorm.DB) {

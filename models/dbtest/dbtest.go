@@ -139,3 +139,26 @@ func Bench(t testing.TB, raw string) *gorm.DB {
 	}
 	return db
 }
+
+// EachBench runs fn on each benchmark database named by the environment:
+// mysqlVar holds a MySQL DSN, sqliteVar a SQLite file path (either may be
+// unset). Each is opened with Bench; with neither set the benchmark is
+// skipped with a message naming both variables and what they must hold.
+func EachBench(b *testing.B, mysqlVar, sqliteVar, holding string, fn func(b *testing.B, db *gorm.DB)) {
+	b.Helper()
+	ran := false
+	for _, be := range []struct{ name, env, prefix string }{
+		{"mysql", mysqlVar, ""},
+		{"sqlite", sqliteVar, "sqlite:"},
+	} {
+		v := os.Getenv(be.env)
+		if v == "" {
+			continue
+		}
+		ran = true
+		b.Run(be.name, func(b *testing.B) { fn(b, Bench(b, be.prefix+v)) })
+	}
+	if !ran {
+		b.Skipf("set %s and/or %s to databases holding %s", mysqlVar, sqliteVar, holding)
+	}
+}

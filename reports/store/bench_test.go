@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -20,22 +19,7 @@ import (
 // test declaration of measures (BenchmarkStoreReports in package reports
 // runs the reports themselves). docs/benchmarks.md.
 func BenchmarkStore(b *testing.B) {
-	backends := []struct{ name, env, prefix string }{
-		{"mysql", "CHIME_BENCH_STORE_MYSQL_DSN", ""},
-		{"sqlite", "CHIME_BENCH_STORE_SQLITE", "sqlite:"},
-	}
-	ran := false
-	for _, be := range backends {
-		v := os.Getenv(be.env)
-		if v == "" {
-			continue
-		}
-		ran = true
-		b.Run(be.name, func(b *testing.B) { benchStore(b, dbtest.Bench(b, be.prefix+v)) })
-	}
-	if !ran {
-		b.Skip("set CHIME_BENCH_STORE_MYSQL_DSN and/or CHIME_BENCH_STORE_SQLITE to databases holding a year of fixtures")
-	}
+	dbtest.EachBench(b, "CHIME_BENCH_STORE_MYSQL_DSN", "CHIME_BENCH_STORE_SQLITE", "a year of fixtures", benchStore)
 }
 
 func benchStore(b *testing.B, db *gorm.DB) {
