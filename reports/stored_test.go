@@ -25,7 +25,7 @@ var (
 	storeDataStart = time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
 	storeDataEnd   = time.Date(2021, 4, 12, 0, 0, 0, 0, time.UTC)
 	storeNow       = storeDataEnd.Add(-36 * time.Hour)
-	storeZones     = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"}
+	storeZones     = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "Asia/Beirut", "America/Santiago"}
 )
 
 // TestStoreBackedReportsEqualRaw: every report that reads the interval

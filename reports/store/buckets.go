@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/chime-reports/chime-reports/reports/civil"
 )
 
 // Interval is the grain of a read: the ISO-8601 durations of the
@@ -100,18 +102,30 @@ func Cut(i Interval, start, stop time.Time, zone *time.Location) ([]Bucket, erro
 			add(b, b.Add(st))
 		}
 	case P1D, P1W, P1M:
-		d := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, zone)
-		next := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, zone) }
+		// Calendar arithmetic on the local date, resolved to an instant by
+		// civil.LocalMidnight: a midnight the clocks skip (Santiago in
+		// September) starts its day when the clock jumps, never an hour
+		// early on the day before.
+		y, m, dd := l.Date()
+		step := func(y int, m time.Month, dd int) (int, time.Month, int) { return y, m, dd + 1 }
 		switch i {
 		case P1W:
-			d = time.Date(d.Year(), d.Month(), d.Day()-(int(d.Weekday())+6)%7, 0, 0, 0, 0, zone)
-			next = func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day()+7, 0, 0, 0, 0, zone) }
+			dd -= (int(time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).Weekday()) + 6) % 7
+			step = func(y int, m time.Month, dd int) (int, time.Month, int) { return y, m, dd + 7 }
 		case P1M:
-			d = time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, zone)
-			next = func(t time.Time) time.Time { return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, zone) }
+			dd = 1
+			step = func(y int, m time.Month, dd int) (int, time.Month, int) { return y, m + 1, 1 }
 		}
-		for ; d.Before(stop); d = next(d) {
-			add(d, next(d))
+		d := civil.LocalMidnight(y, m, dd, zone)
+		for d.Before(stop) {
+			ny, nm, nd := step(y, m, dd)
+			next := civil.LocalMidnight(ny, nm, nd, zone)
+			if !next.After(d) {
+				return nil, fmt.Errorf("store: %s bucket at %s in %s does not advance", i, d, zone)
+			}
+			add(d, next)
+			d = next
+			y, m, dd = time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC).Date()
 		}
 	default:
 		return nil, fmt.Errorf("store: unknown interval %q", i)

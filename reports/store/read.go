@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/chime-reports/chime-reports/reports/civil"
 )
 
 // Query is one read: the measures of an attribution time for a set of
@@ -314,7 +316,11 @@ func bucketKey(d dialect, q Query, buckets []Bucket) (func(iv string) string, fu
 		for t := b.Start.In(q.Zone); t.Before(b.End); {
 			y, m, dd := t.Date()
 			days[time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).Unix()/86400] = i
-			t = time.Date(y, m, dd+1, 0, 0, 0, 0, q.Zone)
+			next := civil.LocalMidnight(y, m, dd+1, q.Zone)
+			if !next.After(t) {
+				return nil, nil, fmt.Errorf("store: local day %04d-%02d-%02d in %s does not advance", y, m, dd, q.Zone)
+			}
+			t = next.In(q.Zone)
 		}
 	}
 	shift := cs.String()

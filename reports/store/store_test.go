@@ -15,7 +15,7 @@ import (
 	"github.com/chime-reports/chime-reports/models/dbtest"
 )
 
-var zones = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "UTC"}
+var zones = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "Asia/Beirut", "America/Santiago", "UTC"}
 
 // The data: six weeks around the spring DST changes of New York (14
 // March), London (28 March) and Lord Howe (4 April, a 30-minute change),
