@@ -248,3 +248,24 @@ func TestSetKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestNarrowQueuesReadsNumbers: a QueueId compared with a number of
+// integral value names that queue (QueueId eq 3.0 is not an empty set);
+// other values name none.
+func TestNarrowQueuesReadsNumbers(t *testing.T) {
+	visible := []uint32{1, 2, 3, 4}
+	for _, c := range []struct {
+		filter Expr
+		want   []uint32
+	}{
+		{bin("eq", p("QueueId"), lit(3)), []uint32{3}},
+		{bin("eq", p("QueueId"), lit(3.0)), []uint32{3}},
+		{bin("eq", p("QueueId"), lit(3.5)), nil},
+		{In{X: p("QueueId"), List: []Expr{lit(2), lit(4.0)}}, []uint32{2, 4}},
+		{bin("eq", p("QueueId"), lit(9)), nil},
+	} {
+		if got := narrowQueues(visible, c.filter); !slices.Equal(got, c.want) {
+			t.Errorf("%v: %v, want %v", c.filter, got, c.want)
+		}
+	}
+}

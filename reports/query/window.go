@@ -1,6 +1,7 @@
 package query
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -42,8 +43,7 @@ func narrowQueues(visible []uint32, filter Expr) []uint32 {
 	for _, c := range Conjuncts(filter) {
 		var ids []int64
 		if name, op, lit, ok := propLit(c); ok && name == "QueueId" && op == "eq" {
-			n, _ := lit.V.(int64)
-			ids = []int64{n}
+			ids = []int64{queueIDOf(lit.V)}
 		} else if in, ok := c.(In); ok && in.X == (Prop{Name: "QueueId"}) {
 			for _, v := range in.List {
 				l, isLit := v.(Lit)
@@ -51,8 +51,7 @@ func narrowQueues(visible []uint32, filter Expr) []uint32 {
 					ids = nil
 					break
 				}
-				n, _ := l.V.(int64)
-				ids = append(ids, n)
+				ids = append(ids, queueIDOf(l.V))
 			}
 			if ids == nil {
 				continue
@@ -63,6 +62,21 @@ func narrowQueues(visible []uint32, filter Expr) []uint32 {
 		out = slices.DeleteFunc(out, func(q uint32) bool { return !slices.Contains(ids, int64(q)) })
 	}
 	return out
+}
+
+// queueIDOf is the queue a QueueId literal names: an integer, or a
+// number with an integral value (QueueId eq 3.0 is queue 3). Anything
+// else names no queue (-1: no id matches it, as no row would).
+func queueIDOf(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case float64:
+		if n == math.Trunc(n) && n >= 0 && n <= math.MaxUint32 {
+			return int64(n)
+		}
+	}
+	return -1
 }
 
 // span is a covering range of bucket starts (PeriodStart instants): every
