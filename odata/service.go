@@ -166,7 +166,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.Set("WWW-Authenticate", `Bearer realm="chime-reports"`)
 	}
 	if e.Status() >= 500 && e.Code != apierror.NotImplemented {
-		s.log.Error("odata request failed", "path", r.URL.Path, "code", e.Code, "err", e.Cause)
+		s.log.Error("odata request failed", "path", keys.RedactPath(r.URL.Path), "code", e.Code, "err", e.Cause)
 	}
 	type detail struct {
 		Code    string `json:"code"`

@@ -163,7 +163,7 @@ func (a *Admin) fail(c *gin.Context, err error) {
 		e = a.errorPage(c, err)
 	}
 	if e.Status() >= 500 {
-		a.log.Error("admin request failed", "path", c.Request.URL.Path, "code", e.Code, "err", e.Cause)
+		a.log.Error("admin request failed", "path", keys.RedactPath(c.Request.URL.Path), "code", e.Code, "err", e.Cause)
 	}
 	c.Abort()
 }

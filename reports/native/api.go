@@ -242,7 +242,7 @@ func (a *API) fail(c *gin.Context, err error) {
 	c.Writer.Header().Del("ETag") // an error is never a representation to revalidate
 	e := apierror.Write(c.Writer, err)
 	if e.Status() >= 500 {
-		a.log.Error("request failed", "path", c.Request.URL.Path, "code", e.Code, "err", e.Cause)
+		a.log.Error("request failed", "path", keys.RedactPath(c.Request.URL.Path), "code", e.Code, "err", e.Cause)
 	}
 	c.Abort()
 }

@@ -189,7 +189,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(v)
 			}
-			log.Error("panic while serving", "path", c.Request.URL.Path, "panic", v)
+			log.Error("panic while serving", "path", keys.RedactPath(c.Request.URL.Path), "panic", v)
 			if !c.Writer.Written() {
 				apierror.Write(c.Writer, &apierror.Error{Code: apierror.Internal, Message: "internal error"})
 			}
