@@ -46,10 +46,12 @@ import (
 // re-reads.
 const DefaultDeltaMargin = 2 * time.Minute
 
-// MaxDeltaSeen caps each de-duplication list. Past it the oldest pairs
-// are dropped: those changes are sent again (a duplicate a loader merges
-// by key), never lost.
-const MaxDeltaSeen = 1000
+// MaxDeltaSeen caps each de-duplication list, in every link minted (next
+// pages and the delta link), so that a link with both lists full stays
+// well inside the server's URL limit (16 KiB by default). Past it the
+// oldest pairs are dropped: those changes are sent again (a duplicate a
+// loader merges by key), never lost.
+const MaxDeltaSeen = 150
 
 type seenPair struct {
 	id      int64 // session id; negative for a removal
@@ -125,7 +127,7 @@ func decodeDelta(b []byte) (*deltaState, error) {
 	st.after = sv()
 	for _, list := range []*[]seenPair{&st.seen, &st.sent} {
 		n := uv()
-		if err != nil || n > MaxDeltaSeen+uint64(DefaultPageSize)+1 {
+		if err != nil || n > MaxDeltaSeen {
 			return nil, errBadState
 		}
 		for i := uint64(0); i < n && err == nil; i++ {
@@ -353,6 +355,7 @@ func (s *Service) delta(w http.ResponseWriter, r *http.Request, p *keys.Principa
 	// The link that follows: the next page, or the delta link.
 	var link string
 	if more {
+		st.sent = newest(st.sent, MaxDeltaSeen)
 		link = s.deltaLink(r, req, s.mintDelta(st))
 	} else {
 		next := &deltaState{user: st.user, key: st.key, query: st.query, since: floor, seen: nextSeen(st, floor)}
@@ -379,11 +382,16 @@ func nextSeen(st *deltaState, floor int64) []seenPair {
 			out = append(out, sp)
 		}
 	}
-	if len(out) > MaxDeltaSeen {
-		slices.SortFunc(out, func(a, b seenPair) int { return int(max(min(b.version-a.version, 1), -1)) })
-		out = out[:MaxDeltaSeen]
+	return newest(out, MaxDeltaSeen)
+}
+
+// newest keeps the n pairs of list with the newest versions.
+func newest(list []seenPair, n int) []seenPair {
+	if len(list) <= n {
+		return list
 	}
-	return out
+	slices.SortFunc(list, func(a, b seenPair) int { return int(max(min(b.version-a.version, 1), -1)) })
+	return list[:n]
 }
 
 // deltaLink is the absolute URL of a tracked read's next page or delta
