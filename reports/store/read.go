@@ -55,8 +55,13 @@ func (r *Result) Col(name string) int {
 
 // maxExcluded is the largest number of raw intervals of one queue the
 // store query excludes one by one; a queue with more (a bulk load in
-// progress) is read raw.
-const maxExcluded = 2000
+// progress) is read raw. maxExcludedTotal bounds them over all queues,
+// far below the placeholder limits of a statement (SQLite 32,766, MySQL
+// 65,535): past it the queues with the most are read raw too.
+const (
+	maxExcluded      = 2000
+	maxExcludedTotal = 10000
+)
 
 // Read answers q: from the interval store for the intervals it holds
 // exactly, from raw rows for the rest (the intervals of sessions changed
@@ -141,9 +146,12 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 		if err := rawIntervals(tx, d, q.Attr, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, storeQ, lo, hi, raw); err != nil {
 			return err
 		}
+		// Fewest raw intervals first, so the total bound sends the
+		// queues with the most to the raw read.
+		slices.SortStableFunc(storeQ, func(a, b uint32) int { return len(raw[a]) - len(raw[b]) })
 		kept := storeQ[:0:0]
 		for _, id := range storeQ {
-			if len(raw[id]) > maxExcluded {
+			if n := len(raw[id]); n > maxExcluded || res.RawIntervals+n > maxExcludedTotal {
 				rawQ = append(rawQ, id)
 				delete(raw, id)
 				continue
@@ -151,6 +159,7 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 			kept = append(kept, id)
 			res.RawIntervals += len(raw[id])
 		}
+		slices.Sort(kept)
 		storeQ = kept
 	}
 	res.StoreQueues, res.RawQueues = len(storeQ), len(rawQ)
