@@ -82,12 +82,7 @@ func (a *API) report(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	f, err := negotiate(p, c.GetHeader("Accept"), formatJSON, formatCSV, formatXLSX)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	bom, err := p.boolean("bom")
+	f, bom, err := representation(p, c.GetHeader("Accept"), formatJSON, formatCSV, formatXLSX)
 	if err != nil {
 		a.fail(c, err)
 		return

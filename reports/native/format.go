@@ -31,6 +31,17 @@ var mediaTypes = map[format]string{
 	formatXLSX: export.XLSXMediaType,
 }
 
+// representation is a request's negotiated format (negotiate) and its
+// bom flag.
+func representation(p params, accept string, offered ...format) (format, bool, error) {
+	f, err := negotiate(p, accept, offered...)
+	if err != nil {
+		return f, false, err
+	}
+	bom, err := p.boolean("bom")
+	return f, bom, err
+}
+
 // negotiate picks the representation among offered (JSON and CSV when
 // none are named): csv=true, format=json|csv|xlsx, then the Accept header
 // (JSON unless the client prefers another offered type); 406 when the

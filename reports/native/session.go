@@ -45,12 +45,7 @@ func (a *API) sessionDetails(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	f, err := negotiate(p, c.GetHeader("Accept"))
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	bom, err := p.boolean("bom")
+	f, bom, err := representation(p, c.GetHeader("Accept"))
 	if err != nil {
 		a.fail(c, err)
 		return
