@@ -216,7 +216,7 @@ func (r *results) markdown() string {
 		if l == nil {
 			continue
 		}
-		p("%s: the real server (`chime-reports serve --rate-limit 0`, every middleware, key check and audit trail) ", be.Name)
+		p("%s: the real server (`chime-reports serve --rate-limit 0 --max-per-key -1 --max-concurrent -1`, every middleware, key check and audit trail) ", be.Name)
 		p("under %d clients of `cmd/chime-load` for %s (its default mix of native JSON, CSV, XLSX and OData requests over ", l.Clients, l.Duration)
 		p("random windows of the year, zone America/New_York); every answer is checked.")
 		if l.Err != "" {
