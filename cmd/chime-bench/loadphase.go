@@ -44,8 +44,9 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 }
 
 // measureLoad serves be with the real binary (every middleware, the key
-// check and the audit trail; --rate-limit 0, since all clients share one
-// key) and drives cfg.Clients clients with chime-load's default mix for
+// check and the audit trail; --rate-limit 0 and no admission bounds
+// (--max-per-key -1, --max-concurrent -1), since all clients share one key
+// and chime-load's clients resend at once after a refusal) and drives cfg.Clients clients with chime-load's default mix for
 // cfg.LoadFor. It mints an API key for the fixtures' admin user, which
 // replaces that user's previous key: the only write besides audit rows.
 func measureLoad(ctx context.Context, be *backend, cfg config, bin string) (*loadResult, error) {
@@ -63,7 +64,8 @@ func measureLoad(ctx context.Context, be *backend, cfg config, bin string) (*loa
 		return nil, err
 	}
 	var logs bytes.Buffer
-	srv := exec.Command(bin, "--db", be.Raw, "--log-level", "warn", "serve", "--addr", addr, "--rate-limit", "0")
+	srv := exec.Command(bin, "--db", be.Raw, "--log-level", "warn", "serve", "--addr", addr, "--rate-limit", "0",
+		"--max-per-key", "-1", "--max-concurrent", "-1")
 	srv.Stdout, srv.Stderr = &logs, &logs
 	if err := srv.Start(); err != nil {
 		return nil, err

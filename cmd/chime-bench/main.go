@@ -9,10 +9,12 @@
 //	go run ./cmd/chime-bench --mysql 'root@tcp(127.0.0.1:3306)/chime_bench1m' \
 //	  --sqlite bench1m.db --load --out docs/benchmarks.md
 //
-// The databases are only read, except with --load when they hold no
-// sessions: then they are migrated and filled with fixtures.Load (seed 7,
+// The sessions are only read, except with --load when a database holds no
+// sessions: then it is migrated and filled with fixtures.Load (seed 7,
 // 2025-11-01 to 2026-10-31, 1,000,000 conversations), as
-// `chime-reports fixtures load` would.
+// `chime-reports fixtures load` would. With --rollup (the default) the
+// interval store, which reports read where it is built, is rebuilt from the
+// sessions before the reports are measured, and the rebuild is timed.
 package main
 
 import (
@@ -51,6 +53,7 @@ type config struct {
 	Clients       int           // 64-client run per back end; 0 skips it
 	LoadFor       time.Duration // how long clients start requests
 	Profile       bool          // CPU-profile the slowest report
+	Rollup        bool          // rebuild the interval store before measuring, timed
 }
 
 func main() {
@@ -76,6 +79,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&cfg.AllQueues, "all-queues", true, "also run each per-queue report for every queue (5 runs); global reports always run for queue 1 and all queues")
 	fs.IntVar(&cfg.Clients, "clients", 64, "clients of the load run against the real server on each back end (0: no load run)")
 	fs.BoolVar(&cfg.Profile, "profile", true, "run the slowest report once more under the Go CPU profiler (go tool pprof -top in the output)")
+	fs.BoolVar(&cfg.Rollup, "rollup", true, "rebuild the interval store before measuring (what chime-reports rollup --rebuild does), timed in the output; false: use the store as it is")
 	fs.DurationVar(&cfg.LoadFor, "load-duration", 30*time.Second, "how long the load run's clients start requests")
 	if err := fs.Parse(args); err != nil {
 		return err

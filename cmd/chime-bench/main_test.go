@@ -17,6 +17,7 @@ import (
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // TestFloorQueries runs every floor query through the database's client
@@ -169,4 +170,42 @@ func TestDisplayArgsNameNoMachinePath(t *testing.T) {
 	if got := displayArgs(in); !slices.Equal(got, want) {
 		t.Errorf("displayArgs(%q)\n = %q\nwant %q", in, got, want)
 	}
+}
+
+// TestRebuildStore checks the --rollup step: it builds the interval store
+// from every session, keeps the build's statistics, and the generated
+// section states them.
+func TestRebuildStore(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := fixtures.Load(ctx, b.DB, fixtures.Options{Start: start, End: start.AddDate(0, 0, 10), Sessions: 300, Seed: 5}); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := b.DB.Model(&models.ChatSession{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		be := &backend{Name: "Back end", DB: b.DB, DSN: b.DSN}
+		res := &results{Backends: []*backend{be}}
+		if got := res.rollupText(); !strings.Contains(got, "not rebuilt by this run") {
+			t.Errorf("before the rebuild: %q", got)
+		}
+		if built, err := store.Built(ctx, b.DB); err != nil || built {
+			t.Fatalf("store built before the rebuild: %v %v", built, err)
+		}
+		if err := rebuildStore(ctx, be); err != nil {
+			t.Fatal(err)
+		}
+		if built, err := store.Built(ctx, b.DB); err != nil || !built {
+			t.Fatalf("store not built after the rebuild: %v %v", built, err)
+		}
+		if be.Rollup == nil || be.Rollup.Sessions != n || be.Rollup.Intervals == 0 {
+			t.Fatalf("rollup stats %+v, want %d sessions and some intervals", be.Rollup, n)
+		}
+		want := "Interval store (Back end): rebuilt from " + strconv.FormatInt(n, 10) + " sessions into "
+		if got := res.rollupText(); !strings.Contains(got, want) {
+			t.Errorf("got %q, want it to contain %q", got, want)
+		}
+	})
 }

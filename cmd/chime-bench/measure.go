@@ -12,6 +12,7 @@ import (
 	"github.com/chime-reports/chime-reports/fixtures"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // backend is one database under test.
@@ -23,6 +24,7 @@ type backend struct {
 	Sessions int64 // chat_sessions rows in the window
 	Queues   []uint32
 	Version  string
+	Rollup   *store.BuildStats // the interval store's rebuild (nil: not rebuilt by this run)
 }
 
 // latency is one report measured in one scope on one back end.
@@ -75,6 +77,11 @@ func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (
 	defer os.RemoveAll(dir)
 	var bin string // the server binary of the load runs, built once
 	for _, be := range res.Backends {
+		if cfg.Rollup {
+			if err := rebuildStore(ctx, be); err != nil {
+				return nil, fmt.Errorf("%s rollup: %w", be.Name, err)
+			}
+		}
 		lat, err := measureReports(ctx, be, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", be.Name, err)
@@ -119,6 +126,25 @@ func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (
 	res.PeakRSS = procStatus("VmHWM")
 	res.Took = time.Since(res.Started)
 	return res, nil
+}
+
+// rebuildStore builds the interval store from all sessions, as
+// `chime-reports rollup --rebuild` does, and keeps its statistics: the
+// reports measured next read the store for the intervals it covers.
+func rebuildStore(ctx context.Context, be *backend) error {
+	slog.Info("rebuilding the interval store", "backend", be.Name)
+	st, err := store.Rebuild(ctx, be.DB, time.Minute, store.BuildOptions{
+		Progress: func(done, total int) {
+			if done%100_000 < 20_000 {
+				slog.Info("rollup", "backend", be.Name, "done", done, "total", total)
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	slog.Info("interval store built", "backend", be.Name, "sessions", st.Sessions, "intervals", st.Intervals, "took", st.Took.Round(time.Millisecond))
+	be.Rollup = &st
+	return nil
 }
 
 func sqlitePrefix(path string) string {
