@@ -223,26 +223,9 @@ func (e *Engine) queryTable(ctx context.Context, q *SetQuery, pred Expr, sort []
 		sel[i] = col
 	}
 	db := e.DB().WithContext(ctx).Table(t.from).Select(strings.Join(sel, ", ")).Where(t.queue+" IN ?", reports.NonEmpty(narrowQueues(q.Visible, q.Filter)))
-	if pred != nil {
-		where, err := c.pred(pred)
-		if err != nil {
-			return nil, err
-		}
-		db = db.Where(where, c.args...)
-	}
-	order, err := c.orderBy(sort)
+	db, err := c.page(db, pred, sort, q)
 	if err != nil {
 		return nil, err
-	}
-	db = db.Order(order)
-	if q.Top >= 0 {
-		db = db.Limit(q.Top)
-	}
-	if q.Skip > 0 {
-		if q.Top < 0 {
-			db = db.Limit(1 << 62)
-		}
-		db = db.Offset(q.Skip)
 	}
 	rows, err := db.Rows()
 	if err != nil {

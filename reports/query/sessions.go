@@ -85,27 +85,9 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 			joins = append(joins, j)
 		}
 	}
-	db := x.FromJoins(joins...).Select(x.Select(joins...))
-	if pred != nil {
-		where, err := c.pred(pred)
-		if err != nil {
-			return nil, err
-		}
-		db = db.Where(where, c.args...)
-	}
-	order, err := c.orderBy(sort)
+	db, err := c.page(x.FromJoins(joins...).Select(x.Select(joins...)), pred, sort, q)
 	if err != nil {
 		return nil, err
-	}
-	db = db.Order(order)
-	if q.Top >= 0 {
-		db = db.Limit(q.Top)
-	}
-	if q.Skip > 0 {
-		if q.Top < 0 {
-			db = db.Limit(1 << 62) // MySQL needs a LIMIT before OFFSET
-		}
-		db = db.Offset(q.Skip)
 	}
 	rows, err := db.Rows()
 	if err != nil {

@@ -3,6 +3,8 @@ package query
 import (
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // sqlColumn maps a property of a SQL-backed set to a column expression. An
@@ -460,4 +462,31 @@ func (s *Set) WhereSQL(x Expr, mysql bool, now time.Time) (string, []any, error)
 	c := s.compiler(mysql, now, time.UTC)
 	where, err := c.pred(x)
 	return where, c.args, err
+}
+
+// page narrows a query to the rows of one page: the filter pred, the
+// order of sort, and q's $top and $skip.
+func (c *sqlCompiler) page(db *gorm.DB, pred Expr, sort []SortKey, q *SetQuery) (*gorm.DB, error) {
+	if pred != nil {
+		where, err := c.pred(pred)
+		if err != nil {
+			return nil, err
+		}
+		db = db.Where(where, c.args...)
+	}
+	order, err := c.orderBy(sort)
+	if err != nil {
+		return nil, err
+	}
+	db = db.Order(order)
+	if q.Top >= 0 {
+		db = db.Limit(q.Top)
+	}
+	if q.Skip > 0 {
+		if q.Top < 0 {
+			db = db.Limit(1 << 62) // MySQL needs a LIMIT before OFFSET
+		}
+		db = db.Offset(q.Skip)
+	}
+	return db, nil
 }
