@@ -9,9 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -251,37 +248,4 @@ func TestOutcomeOfAFailedStream(t *testing.T) {
 			t.Errorf("audit API filtered by outcome: %+v", page.Items)
 		}
 	})
-}
-
-// startServeOver is startServe over a database first filled by the
-// binary's own command load (its arguments, without --db).
-func startServeOver(t *testing.T, load []string, args ...string) *served {
-	t.Helper()
-	dir := t.TempDir()
-	s := &served{bin: buildBinary(t, dir), dsn: "sqlite:" + filepath.Join(dir, "chime.db"), exited: make(chan struct{})}
-	if out, err := exec.Command(s.bin, append(load, "--db", s.dsn)...).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v\n%s", load, err, out)
-	}
-	s.cmd = exec.Command(s.bin, append([]string{"serve", "--db", s.dsn, "--addr", "127.0.0.1:0"}, args...)...)
-	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.waitErr = s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		<-s.exited
-		if t.Failed() {
-			t.Logf("serve stderr:\n%.20000s", s.stderr.String())
-		}
-	})
-	listening := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
-	waitFor(t, s.exited, 3*time.Minute, "serve to listen", func() bool {
-		if m := listening.FindStringSubmatch(s.stdout.String()); m != nil {
-			s.addr = m[1]
-			return true
-		}
-		return false
-	})
-	return s
 }

@@ -140,8 +140,21 @@ type served struct {
 // killed at cleanup; its stderr is logged when the test failed.
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
+	return startServeOver(t, nil, args...)
+}
+
+// startServeOver is startServe over a database first filled by the
+// binary's own command load (its arguments, without --db; none: serve
+// seeds the demo data itself).
+func startServeOver(t *testing.T, load []string, args ...string) *served {
+	t.Helper()
 	dir := t.TempDir()
 	s := &served{bin: buildBinary(t, dir), dsn: "sqlite:" + filepath.Join(dir, "chime.db"), exited: make(chan struct{})}
+	if len(load) > 0 {
+		if out, err := exec.Command(s.bin, append(load, "--db", s.dsn)...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", load, err, out)
+		}
+	}
 	s.cmd = exec.Command(s.bin, append([]string{"serve", "--db", s.dsn, "--addr", "127.0.0.1:0"}, args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -152,7 +165,7 @@ func startServe(t *testing.T, args ...string) *served {
 		s.cmd.Process.Kill()
 		<-s.exited
 		if t.Failed() {
-			t.Logf("serve stderr:\n%s", s.stderr.String())
+			t.Logf("serve stderr:\n%.20000s", s.stderr.String())
 		}
 	})
 	listening := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
