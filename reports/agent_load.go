@@ -80,17 +80,24 @@ func agentConcurrency(_ context.Context, x *execution) (Rows, error) {
 	openEnd := minTime(x.now, x.q.Window.Stop)
 	buckets := x.timeBuckets()
 	byAgent := map[int64][]interval{}
-	chats := map[agentCell]map[int64]struct{}{} // the sessions of each (bucket, agent)
+	// The sessions of each (bucket, agent), counted once however often
+	// the agent joined them.
+	type cellSession struct {
+		agentCell
+		session int64
+	}
+	seen := map[cellSession]struct{}{}
+	chats := map[agentCell]int64{}
 	for i := range ps {
 		p := &ps[i]
 		iv := interval{p.JoinedAt, p.end(openEnd)}
 		byAgent[p.UserID] = append(byAgent[p.UserID], iv)
 		for d := firstBucket(buckets, iv.from); d < len(buckets) && iv.to.After(buckets[d].Start); d++ {
-			c := agentCell{d, p.UserID}
-			if chats[c] == nil {
-				chats[c] = map[int64]struct{}{}
+			k := cellSession{agentCell{d, p.UserID}, p.SessionID}
+			if _, dup := seen[k]; !dup {
+				seen[k] = struct{}{}
+				chats[k.agentCell]++
 			}
-			chats[c][p.SessionID] = struct{}{}
 		}
 	}
 	names, err := x.agents(sortedKeys(byAgent))
@@ -108,7 +115,7 @@ func agentConcurrency(_ context.Context, x *execution) (Rows, error) {
 	out := x.rowsByName()
 	for _, c := range sortCells(stats) {
 		st, id := stats[c], c.agent
-		out.add(byName{"Date": buckets[c.bucket].Label, "AgentId": id, "AgentName": names[id].Name, "ChatsHandled": int64(len(chats[c])),
+		out.add(byName{"Date": buckets[c.bucket].Label, "AgentId": id, "AgentName": names[id].Name, "ChatsHandled": chats[c],
 			"ChatSeconds": st.Sum, "BusySeconds": st.Union, "AvgConcurrency": st.Sum / st.Union,
 			"PeakConcurrency": st.Peak, "MaxConcurrentLimit": names[id].MaxConcurrent})
 	}

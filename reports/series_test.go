@@ -266,3 +266,53 @@ func outputText(t *testing.T, e *reports.Engine, q reports.Query) string {
 	}
 	return b.String()
 }
+
+// TestSeriesQuarterHoursOverAYear: a 15-minute grain over a whole year
+// (2024 in New York: 366 days, one 23- and one 25-hour day, 35,136
+// quarter-hours) works for every hand-written series: queue depth has one
+// row per quarter-hour, AgentChatsPerDay one per quarter-hour and agent,
+// and the quarter-hours split the year's totals without loss.
+func TestSeriesQuarterHoursOverAYear(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) { seriesYear(t, b) })
+}
+
+func seriesYear(t *testing.T, b dbtest.Backend) {
+	ctx := context.Background()
+	start, end := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
+	if _, err := fixtures.Load(ctx, b.DB, fixtures.Options{Start: start, End: end, Sessions: 1500, Seed: 5, Now: end}); err != nil {
+		t.Fatal(err)
+	}
+	e := reports.NewEngine(b.DB, func() time.Time { return end })
+	ny, _ := time.LoadLocation("America/New_York")
+	w, err := reports.ParseWindow(reports.WindowSpec{Start: "2024-01-01", Stop: "2024-12-31", Zone: ny, Now: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const quarters = 366*96 - 4 + 4
+	for _, name := range handSeries {
+		rep, _ := reports.Lookup(name)
+		q := reports.Query{Report: rep, Window: w, QueueID: 1, Visible: []uint32{1, 2, 3, 4, 5}, Interval: store.Total}
+		atTotal, _ := rep.AtInterval(store.Total)
+		total := totalsOf(t, atTotal, w, runRows(t, e, q))
+		q.Interval = store.PT15M
+		at, _ := rep.AtInterval(store.PT15M)
+		rows := runRows(t, e, q)
+		if err := totalsOf(t, at, w, rows).same(total); err != nil {
+			t.Errorf("%s, a year of quarter-hours: %v", name, err)
+		}
+		switch name {
+		case "QueueDepthByHour":
+			if len(rows) != quarters || total[""]["Arrivals"] < 100 {
+				t.Errorf("%s: %d rows for %d quarter-hours, %v arrivals", name, len(rows), quarters, total[""]["Arrivals"])
+			}
+		case "AgentChatsPerDay":
+			if len(total) == 0 || len(rows) != quarters*len(total) {
+				t.Errorf("%s: %d rows for %d agents × %d quarter-hours", name, len(rows), len(total), quarters)
+			}
+		default:
+			if len(rows) == 0 {
+				t.Errorf("%s: no rows in a year", name)
+			}
+		}
+	}
+}
