@@ -790,3 +790,29 @@ func TestIntervalOption(t *testing.T) {
 		t.Errorf("November 2024 of queue 1: Inbound %v, want 8 (the sessions of November 3 and 4)", rows[1]["Inbound"])
 	}
 }
+
+// TestIntervalOptionOnHandWrittenSets: the agent series and queue depth
+// take the interval option too: a PT15M queue depth over New York's
+// fall-back day is 100 rows, PeriodStart each quarter-hour's UTC start and
+// HourStart its local start (the repeated 01:00 at both offsets); an
+// agent series at total is one row per agent with chat time, PeriodStart
+// the range's start.
+func TestIntervalOptionOnHandWrittenSets(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), odata.Options{})
+	rows := e.page(golden.Alice, "/odata/QueueDepthByHour?zone=America/New_York&interval=PT15M&start=2024-11-03&stop=2024-11-03&$filter="+url.PathEscape("QueueId eq 1")).Value
+	if len(rows) != 100 {
+		t.Fatalf("%d quarter-hours, want 100", len(rows))
+	}
+	for i, want := range map[int][2]string{0: {"2024-11-03T04:00:00Z", "2024-11-03T00:00:00-04:00"}, 4: {"2024-11-03T05:00:00Z", "2024-11-03T01:00:00-04:00"}, 8: {"2024-11-03T06:00:00Z", "2024-11-03T01:00:00-05:00"}} {
+		if fmt.Sprint(rows[i]["PeriodStart"]) != want[0] || fmt.Sprint(rows[i]["HourStart"]) != want[1] {
+			t.Errorf("row %d: PeriodStart %v, HourStart %v; want %s, %s", i, rows[i]["PeriodStart"], rows[i]["HourStart"], want[0], want[1])
+		}
+	}
+	if fmt.Sprint(rows[10]["Arrivals"]) != "1" {
+		t.Errorf("01:30 EST: Arrivals %v, want 1 (S5)", rows[10]["Arrivals"])
+	}
+	agents := e.page(golden.Alice, "/odata/AgentConcurrency?zone=America/New_York&interval=total&start=2024-11-03&stop=2024-11-04&$filter="+url.PathEscape("QueueId eq 1")).Value
+	if len(agents) != 2 || fmt.Sprint(agents[0]["PeriodStart"]) != "2024-11-03T04:00:00Z" || fmt.Sprint(agents[0]["Date"]) != "2024-11-03" || fmt.Sprint(agents[0]["ChatSeconds"]) != "7815" {
+		t.Errorf("AgentConcurrency at total: %v", agents)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 func agentCols(more ...Column) []Column {
@@ -41,6 +43,10 @@ func init() {
 		Formula: "As AgentChatsAnswered per local day of joined_at; every current agent of the queue who receives chats has a row for every day, with zeros when idle.",
 		run:     agentChatsPerDay,
 		cover:   uncovered,
+		series:  store.P1D,
+		intervalFormula: "As AgentChatsAnswered per bucket of the interval holding joined_at (PeriodStart, the bucket's local start); " +
+			"every current agent of the queue who receives chats has a row for every bucket, with zeros when idle " +
+			"(at PT15M over a year, about 35,000 rows per agent).",
 	})
 	register(&Report{
 		Name: "AgentResponseTimes", Title: "Agent Response Times", Category: QueueAgent, Grain: GrainAgent,
@@ -198,28 +204,31 @@ func agentChatsPerDay(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	days := x.q.Window.Days()
+	buckets := x.timeBuckets()
 	type cell struct {
 		answered, handled int64
 		handle            float64
 	}
-	grid := map[int64][]cell{}
-	row := func(id int64) []cell {
-		if grid[id] == nil {
-			grid[id] = make([]cell, len(days))
-		}
-		return grid[id]
-	}
+	// Only the (bucket, agent) pairs with a participation are held; the
+	// zero rows of every other pair are made as the rows stream.
+	grid := map[agentCell]*cell{}
+	agents := map[int64]struct{}{}
 	for _, id := range members {
-		row(id)
+		agents[id] = struct{}{}
 	}
 	for i := range ps {
 		p := &ps[i]
-		d := Locate(days, p.JoinedAt)
+		d := Locate(buckets, p.JoinedAt)
 		if d < 0 {
 			continue
 		}
-		c := &row(p.UserID)[d]
+		agents[p.UserID] = struct{}{}
+		k := agentCell{d, p.UserID}
+		c := grid[k]
+		if c == nil {
+			c = &cell{}
+			grid[k] = c
+		}
 		c.handled++
 		if p.answeredIt() {
 			c.answered++
@@ -228,19 +237,34 @@ func agentChatsPerDay(_ context.Context, x *execution) (Rows, error) {
 			c.handle += h
 		}
 	}
-	names, err := x.agents(sortedKeys(grid))
+	ids := sortedKeys(agents)
+	names, err := x.agents(ids)
 	if err != nil {
 		return nil, err
 	}
-	out := x.rowsByName()
-	for d, b := range days {
-		for _, id := range sortedKeys(grid) {
-			c := grid[id][d]
-			out.add(byName{"Date": b.Label, "AgentId": id, "AgentName": names[id].Name,
-				"ChatsAnswered": c.answered, "ChatsHandled": c.handled, "HandleSeconds": c.handle})
+	b := x.rowsByName()
+	d, a := 0, 0
+	var zero cell
+	return &genRows{b: b, next: func(put func(string, any)) bool {
+		if len(ids) == 0 || d == len(buckets) {
+			return false
 		}
-	}
-	return out.result(), nil
+		id := ids[a]
+		c := grid[agentCell{d, id}]
+		if c == nil {
+			c = &zero
+		}
+		put("Date", buckets[d].Label)
+		put("AgentId", id)
+		put("AgentName", names[id].Name)
+		put("ChatsAnswered", c.answered)
+		put("ChatsHandled", c.handled)
+		put("HandleSeconds", c.handle)
+		if a++; a == len(ids) {
+			a, d = 0, d+1
+		}
+		return true
+	}}, nil
 }
 
 func agentResponseTimes(_ context.Context, x *execution) (Rows, error) {

@@ -1,10 +1,13 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"slices"
 	"time"
+
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 func init() {
@@ -22,6 +25,11 @@ func init() {
 		Formula: "Intervals [joined_at, left_at, else min(now, stop)) of the agent's participations in the queue, split across local days by their overlap; the peak comes from a sweep line. Only (agent, day) pairs with chat time are listed. For a view across queues use GlobalAgentActivity or AgentUtilization.",
 		run:     agentConcurrency,
 		cover:   uncovered,
+		series:  store.P1D,
+		intervalFormula: "As at its own grain, with the bucket of the interval in place of the local day (PeriodStart, its local start): " +
+			"participation intervals split across the buckets by their overlap (PT15M at quarter-hours, total over the whole window); " +
+			"ChatsHandled counts the participations overlapping the bucket, the peak includes chats already open when it starts. " +
+			"Only (agent, bucket) pairs with chat time are listed.",
 	})
 	register(&Report{
 		Name: "AgentUtilization", Title: "Agent Utilization", Category: QueueAgent, Grain: GrainAgentDay,
@@ -36,7 +44,32 @@ func init() {
 		Formula: "Agents listed are the queue's members with role agent or manager; presence intervals (status ≠ offline) and participations in any queue the caller can see are clipped to each local day and to online time. Agent-days without presence are left out, so the report is empty without presence data.",
 		run:     agentUtilization,
 		cover:   uncovered,
+		series:  store.P1D,
+		intervalFormula: "As at its own grain, with the bucket of the interval in place of the local day (PeriodStart, its local start): " +
+			"presence and participation intervals clipped to each bucket (PT15M at quarter-hours, total over the whole window) and to online time; " +
+			"(agent, bucket) pairs without online time are left out.",
 	})
+}
+
+// agentCell is one (bucket, agent) row of an agent series.
+type agentCell struct {
+	bucket int
+	agent  int64
+}
+
+// sortCells orders rows by bucket, then agent id.
+func sortCells[V any](m map[agentCell]V) []agentCell {
+	out := make([]agentCell, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b agentCell) int {
+		if a.bucket != b.bucket {
+			return a.bucket - b.bucket
+		}
+		return cmp.Compare(a.agent, b.agent)
+	})
+	return out
 }
 
 func agentConcurrency(_ context.Context, x *execution) (Rows, error) {
@@ -45,22 +78,25 @@ func agentConcurrency(_ context.Context, x *execution) (Rows, error) {
 		return nil, err
 	}
 	openEnd := minTime(x.now, x.q.Window.Stop)
-	days := x.q.Window.Days()
+	buckets := x.timeBuckets()
 	byAgent := map[int64][]interval{}
-	chats := map[int64][]map[int64]struct{}{}
+	// The sessions of each (bucket, agent), counted once however often
+	// the agent joined them.
+	type cellSession struct {
+		agentCell
+		session int64
+	}
+	seen := map[cellSession]struct{}{}
+	chats := map[agentCell]int64{}
 	for i := range ps {
 		p := &ps[i]
 		iv := interval{p.JoinedAt, p.end(openEnd)}
 		byAgent[p.UserID] = append(byAgent[p.UserID], iv)
-		if chats[p.UserID] == nil {
-			chats[p.UserID] = make([]map[int64]struct{}, len(days))
-		}
-		for d, b := range days {
-			if iv.from.Before(b.End) && iv.to.After(b.Start) {
-				if chats[p.UserID][d] == nil {
-					chats[p.UserID][d] = map[int64]struct{}{}
-				}
-				chats[p.UserID][d][p.SessionID] = struct{}{}
+		for d := firstBucket(buckets, iv.from); d < len(buckets) && iv.to.After(buckets[d].Start); d++ {
+			k := cellSession{agentCell{d, p.UserID}, p.SessionID}
+			if _, dup := seen[k]; !dup {
+				seen[k] = struct{}{}
+				chats[k.agentCell]++
 			}
 		}
 	}
@@ -68,21 +104,20 @@ func agentConcurrency(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	stats := map[int64][]overlapStats{}
+	stats := map[agentCell]overlapStats{}
 	for id, ivs := range byAgent {
-		stats[id] = sweep(ivs, days)
+		sweepEach(ivs, buckets, func(d int, st overlapStats) {
+			if st.Sum != 0 {
+				stats[agentCell{d, id}] = st
+			}
+		})
 	}
 	out := x.rowsByName()
-	for d, b := range days {
-		for _, id := range sortedKeys(byAgent) {
-			st := stats[id][d]
-			if st.Sum == 0 {
-				continue
-			}
-			out.add(byName{"Date": b.Label, "AgentId": id, "AgentName": names[id].Name, "ChatsHandled": int64(len(chats[id][d])),
-				"ChatSeconds": st.Sum, "BusySeconds": st.Union, "AvgConcurrency": st.Sum / st.Union,
-				"PeakConcurrency": st.Peak, "MaxConcurrentLimit": names[id].MaxConcurrent})
-		}
+	for _, c := range sortCells(stats) {
+		st, id := stats[c], c.agent
+		out.add(byName{"Date": buckets[c.bucket].Label, "AgentId": id, "AgentName": names[id].Name, "ChatsHandled": chats[c],
+			"ChatSeconds": st.Sum, "BusySeconds": st.Union, "AvgConcurrency": st.Sum / st.Union,
+			"PeakConcurrency": st.Peak, "MaxConcurrentLimit": names[id].MaxConcurrent})
 	}
 	return out.result(), nil
 }
@@ -146,29 +181,46 @@ func agentUtilization(_ context.Context, x *execution) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	days := w.Days()
-	type perAgent struct{ online, available, chat []overlapStats }
-	st := map[int64]perAgent{}
+	buckets := x.timeBuckets()
+	type cell struct{ online, available, chat overlapStats }
+	st := map[agentCell]*cell{}
+	at := func(c agentCell) *cell {
+		if st[c] == nil {
+			st[c] = &cell{}
+		}
+		return st[c]
+	}
 	for id, on := range online {
 		onUnion := union(on)
-		st[id] = perAgent{online: sweep(onUnion, days), available: sweep(union(available[id]), days), chat: sweep(intersect(chats[id], onUnion), days)}
+		// Chat and available time lie inside online time, so only buckets
+		// with online time can hold them.
+		sweepEach(onUnion, buckets, func(d int, s overlapStats) {
+			if s.Union != 0 {
+				at(agentCell{d, id}).online = s
+			}
+		})
+		sweepEach(union(available[id]), buckets, func(d int, s overlapStats) {
+			if c, ok := st[agentCell{d, id}]; ok {
+				c.available = s
+			}
+		})
+		sweepEach(intersect(chats[id], onUnion), buckets, func(d int, s overlapStats) {
+			if c, ok := st[agentCell{d, id}]; ok {
+				c.chat = s
+			}
+		})
 	}
 	out := x.rowsByName()
-	for d, b := range days {
-		for _, id := range sortedKeys(online) {
-			a := st[id]
-			on := a.online[d].Union
-			if on == 0 {
-				continue
-			}
-			var capacity any
-			if limit := names[id].MaxConcurrent; limit > 0 {
-				capacity = a.chat[d].Sum / (float64(limit) * on) * 100
-			}
-			out.add(byName{"Date": b.Label, "AgentId": id, "AgentName": names[id].Name, "OnlineSeconds": on,
-				"AvailableSeconds": a.available[d].Union, "BusySeconds": a.chat[d].Union,
-				"OccupancyPct": a.chat[d].Union / on * 100, "CapacityUtilizationPct": capacity})
+	for _, k := range sortCells(st) {
+		a, id := st[k], k.agent
+		on := a.online.Union
+		var capacity any
+		if limit := names[id].MaxConcurrent; limit > 0 {
+			capacity = a.chat.Sum / (float64(limit) * on) * 100
 		}
+		out.add(byName{"Date": buckets[k.bucket].Label, "AgentId": id, "AgentName": names[id].Name, "OnlineSeconds": on,
+			"AvailableSeconds": a.available.Union, "BusySeconds": a.chat.Union,
+			"OccupancyPct": a.chat.Union / on * 100, "CapacityUtilizationPct": capacity})
 	}
 	return out.result(), nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // Benchmark data: what `chime-bench --load` (and `chime-reports fixtures
@@ -85,4 +86,48 @@ func benchBackend(b *testing.B, db *gorm.DB) {
 			})
 		}
 	}
+}
+
+// BenchmarkSeriesIntervals runs the hand-written time series (and one
+// measured series beside them) for queue 1 over the benchmark year at
+// their own grain, at PT15M and at total, with allocations: a year of
+// quarter-hours is about 35,000 buckets. Skipped unless the benchmark
+// data is configured, as BenchmarkReports:
+//
+//	CHIME_BENCH_SQLITE=bench1m.db go test ./reports -run '^$' -bench SeriesIntervals -benchtime 3x
+func BenchmarkSeriesIntervals(b *testing.B) {
+	dbtest.EachBench(b, "CHIME_BENCH_MYSQL_DSN", "CHIME_BENCH_SQLITE", "the benchmark data", func(b *testing.B, db *gorm.DB) {
+		ctx := context.Background()
+		engine := reports.NewEngine(db, func() time.Time { return benchStop })
+		window := reports.Window{Start: benchStart, Stop: benchStop, Zone: time.UTC}
+		for _, name := range []string{"QueueDepthByHour", "AgentChatsPerDay", "AgentConcurrency", "AgentUtilization", "InboundVsAnsweredChats"} {
+			r, _ := reports.Lookup(name)
+			for _, iv := range []store.Interval{"", store.PT15M, store.Total} {
+				label := string(iv)
+				if iv == "" {
+					label = "own"
+				}
+				b.Run(name+"/"+label, func(b *testing.B) {
+					b.ReportAllocs()
+					var rows int
+					for b.Loop() {
+						res, err := engine.Run(ctx, reports.Query{Report: r, Window: window, QueueID: 1, Visible: []uint32{1}, Interval: iv})
+						if err != nil {
+							b.Fatal(err)
+						}
+						rows = 0
+						for res.Rows.Next() {
+							rows++
+						}
+						err = res.Rows.Err()
+						res.Rows.Close()
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(rows), "rows")
+				})
+			}
+		}
+	})
 }

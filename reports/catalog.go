@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // Category groups reports as the native catalog routes do.
@@ -127,6 +129,19 @@ type Report struct {
 	// stored names the measure parts read from the interval store
 	// (declareStored).
 	stored map[*Measure]string
+	// series is the default interval of a time series (a measured one's
+	// from its grouping; a hand-written one declares it): such a report
+	// takes interval, its first column (Date or HourStart) holding the
+	// bucket. Empty for every other report.
+	series store.Interval
+	// intervalFormula, on a hand-written time series, says how its numbers
+	// split at an interval other than its own (docs, and the formula of
+	// the report at that interval).
+	intervalFormula string
+	// bucketLocal: a row depends only on the data of its own bucket, so a
+	// long range may be computed piecewise (measured time series, queue
+	// depth); the agent series list the window's agents, so they are not.
+	bucketLocal bool
 }
 
 // Keys of report rows by grain (a report set adds QueueId for per-queue
@@ -160,12 +175,18 @@ func register(r *Report) {
 		r.checkMeasured()
 		r.declareStored()
 		r.run = r.runMeasured
+		r.series, r.bucketLocal = r.By.series, r.By.series != ""
 		if r.cover == coverUnset {
 			r.cover = sessionFacts // measures read sessions, their ratings and their queues' settings
 		}
 	}
 	if r.cover == coverUnset {
 		panic("reports: " + r.Name + " declares no ETag coverage")
+	}
+	if r.series != "" && r.By == nil {
+		if r.Columns[0].Type != Date && r.Columns[0].Type != DateTime || r.intervalFormula == "" {
+			panic("reports: time series " + r.Name + " must hold its bucket in its first column and say how it splits at an interval")
+		}
 	}
 	if r.Keys == nil {
 		r.Keys = grainKeys[r.Grain]

@@ -9,6 +9,7 @@ import (
 	"github.com/chime-reports/chime-reports/fixtures"
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // TestRowsMatchColumns runs every report on generated data, on every back
@@ -36,40 +37,47 @@ func TestRowsMatchColumns(t *testing.T) {
 		}
 		all := []uint32{1, 2, 3, 4, 5}
 		for _, r := range reports.All() {
-			t.Run(r.Name, func(t *testing.T) {
-				q := reports.Query{Report: r, Window: win, Visible: all}
-				if r.RequiresQueue() {
-					q.QueueID = 1
-				}
-				res, err := e.Run(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rows, err := reports.Collect(res.Rows)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(rows) == 0 {
-					t.Fatal("no rows: the check needs some")
-				}
-				nonNull := make([]bool, len(r.Columns))
-				for i, row := range rows {
-					if len(row) != len(r.Columns) {
-						t.Fatalf("row %d has %d values for %d columns", i, len(row), len(r.Columns))
+			ivs := []store.Interval{""}
+			if r.TakesInterval() { // and at another grain: PeriodStart in place of the bucket column
+				ivs = append(ivs, store.PT15M)
+			}
+			for _, iv := range ivs {
+				t.Run(r.Name+string(iv), func(t *testing.T) {
+					q := reports.Query{Report: r, Window: win, Visible: all, Interval: iv}
+					if r.RequiresQueue() {
+						q.QueueID = 1
 					}
-					for j, c := range r.Columns {
-						if err := checkValue(c, row[j], zone); err != nil {
-							t.Errorf("row %d column %s: %v", i, c.Name, err)
+					res, err := e.Run(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cols := res.Report.Columns
+					rows, err := reports.Collect(res.Rows)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(rows) == 0 {
+						t.Fatal("no rows: the check needs some")
+					}
+					nonNull := make([]bool, len(cols))
+					for i, row := range rows {
+						if len(row) != len(cols) {
+							t.Fatalf("row %d has %d values for %d columns", i, len(row), len(cols))
 						}
-						nonNull[j] = nonNull[j] || row[j] != nil
+						for j, c := range cols {
+							if err := checkValue(c, row[j], zone); err != nil {
+								t.Errorf("row %d column %s: %v", i, c.Name, err)
+							}
+							nonNull[j] = nonNull[j] || row[j] != nil
+						}
 					}
-				}
-				for j, c := range r.Columns {
-					if !nonNull[j] && len(rows) > 3 && c.Type != reports.Int {
-						t.Logf("column %s is null in every row", c.Name)
+					for j, c := range cols {
+						if !nonNull[j] && len(rows) > 3 && c.Type != reports.Int {
+							t.Logf("column %s is null in every row", c.Name)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	})
 }

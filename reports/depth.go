@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 func init() {
@@ -20,6 +22,11 @@ func init() {
 		Formula: "Waiting intervals run from queued_at to accepted_at, else ended_at, else min(now, stop); connected intervals from accepted_at to ended_at, else min(now, stop). Intervals are split across hours by their overlap, so a session spanning midnight contributes to every hour it touches.",
 		run:     queueDepthByHour,
 		cover:   uncovered,
+		series:  store.PT1H, bucketLocal: true,
+		intervalFormula: "As at its own grain, with the bucket of the interval in place of the hour (PeriodStart, its local start): " +
+			"arrivals by the bucket of queued_at; waiting and connected intervals split across the buckets by their overlap " +
+			"(PT15M at quarter-hours, P1D per local day, total over the whole window); AvgWaiting is the waiting time in the bucket " +
+			"over the bucket's length, and the peaks count the sessions already waiting or connected when the bucket starts.",
 	})
 }
 
@@ -36,7 +43,7 @@ func queueDepthByHour(_ context.Context, x *execution) (Rows, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	hours := w.Hours()
+	hours := x.timeBuckets()
 	arrivals := make([]int64, len(hours))
 	var waiting, connected []interval
 	for rows.Next() {

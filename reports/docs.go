@@ -16,7 +16,9 @@ func WriteDocs(w io.Writer) error {
 	b.WriteString("`pct` (0–100, 1 dp), `decimal` (2 dp), `string`. An empty ratio or average is null in JSON and an empty CSV cell.\n")
 	b.WriteString("\nTime-series reports (marked *takes `interval`*) accept `interval`: `PT15M`, `PT30M`, `PT1H`, `P1D`, `P1W` (ISO weeks, local),\n")
 	b.WriteString("`P1M` (local months) or `total`; without it they keep their own grain. With another interval the bucket column is\n")
-	b.WriteString("`PeriodStart` (datetime, the bucket's local start). Their additive columns are read from the interval store.\n")
+	b.WriteString("`PeriodStart` (datetime, the bucket's local start). The measured ones read their additive columns from the interval\n")
+	b.WriteString("store; the agent series and queue depth split their chats, presence and waiting time across the interval's buckets\n")
+	b.WriteString("by overlap, as they split them across days or hours (each says how below). Every interval works on every one of them.\n")
 	for _, c := range Categories {
 		rs := InCategory(c.Category)
 		if len(rs) == 0 {
@@ -31,7 +33,11 @@ func WriteDocs(w io.Writer) error {
 			if r.TakesInterval() {
 				fmt.Fprintf(&b, " Takes `interval` (default `%s`).", r.DefaultInterval())
 			}
-			fmt.Fprintf(&b, "\n\n%s\n\n| Column | Type | Description |\n|---|---|---|\n", r.Formula)
+			fmt.Fprintf(&b, "\n\n%s\n", r.Formula)
+			if r.intervalFormula != "" {
+				fmt.Fprintf(&b, "\nAt another interval: %s\n", r.intervalFormula)
+			}
+			b.WriteString("\n| Column | Type | Description |\n|---|---|---|\n")
 			for _, col := range r.Columns {
 				fmt.Fprintf(&b, "| %s | %s | %s |\n", col.Name, col.Type, strings.ReplaceAll(col.Description, "|", "\\|"))
 			}

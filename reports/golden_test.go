@@ -10,6 +10,7 @@ import (
 	"github.com/chime-reports/chime-reports/models/dbtest"
 	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/export"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // The expectations below are derived by hand from the comments on each
@@ -25,7 +26,10 @@ type goldenCase struct {
 	start   string
 	stop    string
 	zone    string
-	want    []string // one line per row: cells joined by "|"
+	// interval, when set, is the run's interval (a time series at another
+	// grain than its own).
+	interval store.Interval
+	want     []string // one line per row: cells joined by "|"
 }
 
 var goldenCases = []goldenCase{
@@ -194,7 +198,7 @@ func render(t *testing.T, e *reports.Engine, c goldenCase) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Run(context.Background(), reports.Query{Report: rep, Window: w, QueueID: c.queue, Visible: c.visible})
+	res, err := e.Run(context.Background(), reports.Query{Report: rep, Window: w, QueueID: c.queue, Visible: c.visible, Interval: c.interval})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +214,7 @@ func render(t *testing.T, e *reports.Engine, c goldenCase) []string {
 				cells[i] = "null"
 				continue
 			}
-			cells[i] = export.Text(rep.Columns[i], v)
+			cells[i] = export.Text(res.Report.Columns[i], v)
 		}
 		out = append(out, strings.Join(cells, "|"))
 	}

@@ -23,6 +23,17 @@ type overlapStats struct {
 // activity" rule), and intervals already open when a bucket starts count
 // in that bucket's peak. Buckets must be sorted and not overlap.
 func sweep(ivs []interval, buckets []Bucket) []overlapStats {
+	out := make([]overlapStats, len(buckets))
+	sweepEach(ivs, buckets, func(i int, st overlapStats) { out[i] = st })
+	return out
+}
+
+// sweepEach is sweep for many buckets and few intervals (an agent's
+// quarter-hours over a year): it calls visit, in bucket order, only for
+// the buckets some interval touches, skipping the empty ones (all zero)
+// by binary search, so its work grows with the intervals and the buckets
+// they cover, not with the window's buckets.
+func sweepEach(ivs []interval, buckets []Bucket, visit func(i int, st overlapStats)) {
 	type event struct {
 		at    time.Time
 		delta int64
@@ -41,15 +52,26 @@ func sweep(ivs []interval, buckets []Bucket) []overlapStats {
 		}
 		return int(a.delta - b.delta)
 	})
-	out := make([]overlapStats, len(buckets))
 	var open int64
 	e := 0
-	for i, b := range buckets {
+	for i := 0; i < len(buckets); i++ {
+		b := buckets[i]
 		for e < len(events) && !events[e].at.After(b.Start) {
 			open += events[e].delta
 			e++
 		}
-		st := &out[i]
+		if open == 0 && (e == len(events) || !events[e].at.Before(b.End)) {
+			// Nothing open and no event inside: an empty bucket. Jump to
+			// the bucket of the next event.
+			if e == len(events) {
+				return
+			}
+			if j := firstBucket(buckets, events[e].at); j > i+1 {
+				i = j - 1
+			}
+			continue
+		}
+		var st overlapStats
 		st.Peak = open
 		cursor := b.Start
 		for ; e < len(events) && events[e].at.Before(b.End); e++ {
@@ -67,6 +89,6 @@ func sweep(ivs []interval, buckets []Bucket) []overlapStats {
 		if open > 0 {
 			st.Union += span
 		}
+		visit(i, st)
 	}
-	return out
 }

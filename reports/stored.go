@@ -222,7 +222,7 @@ func (x *execution) interval() store.Interval {
 	if x.q.Interval != "" {
 		return x.q.Interval
 	}
-	return x.q.Report.By.series
+	return x.q.Report.series
 }
 
 // seriesBuckets are the buckets of a time-series run: the window's local
@@ -310,16 +310,29 @@ func (x *execution) seriesKeySQL(col string) string {
 
 // TakesInterval reports whether the report is a time series that takes an
 // interval (PT15M … P1M, total); DefaultInterval is its own.
-func (r *Report) TakesInterval() bool { return r.By != nil && r.By.series != "" }
+func (r *Report) TakesInterval() bool { return r.series != "" }
 
 // DefaultInterval is the grain a time-series report has when the query
 // names none ("" for other reports).
-func (r *Report) DefaultInterval() store.Interval {
-	if !r.TakesInterval() {
+func (r *Report) DefaultInterval() store.Interval { return r.series }
+
+// SeriesColumn is the column holding a time series' bucket at its own
+// grain (Date, HourStart); "" for other reports.
+func (r *Report) SeriesColumn() string {
+	switch {
+	case r.series == "":
 		return ""
+	case r.By != nil:
+		return r.By.Keys[0]
 	}
-	return r.By.series
+	return r.Columns[0].Name
 }
+
+// BucketLocal reports whether a row depends only on the data of its own
+// bucket, so that a long range may be computed piecewise at bucket
+// boundaries (the measured time series and the queue depth; not the
+// agent series, which list the window's agents).
+func (r *Report) BucketLocal() bool { return r.bucketLocal }
 
 // AtInterval is the report as a run at interval iv describes it: itself
 // for its own grain; otherwise a copy whose bucket column is PeriodStart,
@@ -329,19 +342,25 @@ func (r *Report) AtInterval(iv store.Interval) (*Report, error) {
 	if !r.TakesInterval() {
 		return nil, apierror.Invalid("interval", "interval: "+r.Name+" is not a time series; the reports that take an interval are listed in docs/reports.md")
 	}
-	if iv == r.By.series {
+	if iv == r.series {
 		return r, nil
 	}
 	c := *r
 	c.Grain = Grain(iv)
 	c.Columns = slices.Clone(r.Columns)
-	for i, col := range c.Columns {
-		if col.Name == r.By.Keys[0] {
+	col := r.SeriesColumn()
+	for i, cl := range c.Columns {
+		if cl.Name == col {
 			c.Columns[i] = Column{Name: "PeriodStart", Type: DateTime,
 				Description: "Local start of the bucket (interval " + string(iv) + "), clipped to the window"}
 		}
 	}
-	c.Keys = []string{"PeriodStart"}
+	if r.By != nil {
+		c.Keys = []string{"PeriodStart"}
+	}
+	if r.intervalFormula != "" {
+		c.Formula = r.intervalFormula
+	}
 	return &c, nil
 }
 

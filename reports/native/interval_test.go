@@ -3,6 +3,7 @@ package native_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,85 @@ func TestIntervalParameter(t *testing.T) {
 			code, msg := errorOf(t, a)
 			if a.status != http.StatusBadRequest || code != "InvalidParameter" || !strings.Contains(msg, "interval") {
 				t.Errorf("%s: %d %s", q, a.status, a.body)
+			}
+		}
+	})
+}
+
+// TestIntervalOnHandWrittenSeries: the agent series and queue depth take
+// interval on the native routes. Without it and with their own interval
+// the JSON and CSV answers are byte for byte the same; at another one the
+// CSV and the workbook carry PeriodStart first, its rows are those of the
+// buckets (a PT15M queue depth over the fall-back day has 100 rows, with
+// the repeated quarter-hours at both offsets); the catalogs list interval
+// among their parameters.
+func TestIntervalOnHandWrittenSeries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		s := newServer(t, b)
+		for _, c := range []struct{ report, own, query string }{
+			{"AgentChatsPerDay", "P1D", "queueId=1&start=2024-11-03&stop=2024-11-04"},
+			{"AgentConcurrency", "P1D", "queueId=1&start=2024-11-03&stop=2024-11-04"},
+			{"AgentUtilization", "P1D", "queueId=3&start=2024-11-03&stop=2024-11-03"},
+			{"QueueDepthByHour", "PT1H", "queueId=1&start=2024-11-03&stop=2024-11-03"},
+		} {
+			base := "/Chime/Report/" + c.report + "?" + c.query + "&zone=America/New_York"
+			for _, f := range []string{"", "&csv=true"} {
+				own, explicit := s.get(golden.Admin, base+f), s.get(golden.Admin, base+f+"&interval="+c.own)
+				if own.status != http.StatusOK || string(own.body) != string(explicit.body) || len(own.body) < 100 {
+					t.Errorf("%s%s: without interval %d %.300s\nwith interval=%s %d %.300s", c.report, f, own.status, own.body, c.own, explicit.status, explicit.body)
+				}
+			}
+			csv := s.get(golden.Admin, base+"&interval=PT15M&csv=true")
+			lines := strings.Split(strings.TrimSpace(string(csv.body)), "\r\n")
+			if csv.status != http.StatusOK || !strings.HasPrefix(lines[0], "PeriodStart,") || len(lines) < 2 {
+				t.Errorf("%s at PT15M: %d %.300q", c.report, csv.status, csv.body)
+			}
+			if c.report == "QueueDepthByHour" {
+				// 25 hours of quarter-hours; the repeated 01:00–01:45 at -04:00 then -05:00.
+				if len(lines) != 1+100 || !strings.HasPrefix(lines[1+4], "2024-11-03T01:00:00-04:00,") || !strings.HasPrefix(lines[1+8], "2024-11-03T01:00:00-05:00,") {
+					t.Errorf("QueueDepthByHour at PT15M: %d lines, %q %q", len(lines), lines[min(5, len(lines)-1)], lines[min(9, len(lines)-1)])
+				}
+			}
+			if x := s.get(golden.Admin, base+"&interval=total&format=xlsx"); x.status != http.StatusOK {
+				t.Errorf("%s XLSX: %d %.200s", c.report, x.status, x.body)
+			} else if book := openBook(t, x.body); book != nil {
+				if v, err := book.GetCellValue(book.GetSheetName(0), "A1"); err != nil || v != "PeriodStart" {
+					t.Errorf("%s XLSX header A1 = %q, %v", c.report, v, err)
+				}
+			}
+			for _, bad := range []string{"PT5M", "P1Y", "1h"} {
+				a := s.get(golden.Admin, base+"&interval="+bad)
+				code, msg := errorOf(t, a)
+				if a.status != http.StatusBadRequest || code != "InvalidParameter" || !strings.Contains(msg, "PT15M") {
+					t.Errorf("%s interval=%s: %d %s", c.report, bad, a.status, a.body)
+				}
+			}
+		}
+		for route, names := range map[string][]string{
+			"GetQueueAgentReports":       {"AgentChatsPerDay", "AgentConcurrency", "AgentUtilization"},
+			"GetQueuePerformanceReports": {"QueueDepthByHour"},
+		} {
+			a := s.get(golden.Admin, "/Chime/Report/"+route+"?queueId=1")
+			var body struct {
+				Reports []struct {
+					Name       string
+					Parameters []string
+				}
+			}
+			if a.status != http.StatusOK || json.Unmarshal(a.body, &body) != nil {
+				t.Fatalf("%s: %d %.200s", route, a.status, a.body)
+			}
+			takes := map[string]bool{}
+			for _, r := range body.Reports {
+				takes[r.Name] = slices.Contains(r.Parameters, "interval")
+			}
+			for _, n := range names {
+				if !takes[n] {
+					t.Errorf("%s does not list interval for %s", route, n)
+				}
+			}
+			if takes["AgentChatsAnswered"] {
+				t.Errorf("%s lists interval for AgentChatsAnswered, which is not a time series", route)
 			}
 		}
 	})

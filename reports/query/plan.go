@@ -112,18 +112,16 @@ func (s *Set) interval(q *SetQuery) store.Interval {
 
 // chunkable reports whether a row of the set at interval iv depends only
 // on the sessions of its own bucket, so that a long range may be computed
-// piecewise: the measured time series (at any interval but total) and the
-// hourly queue depth. Window-grain sets (distributions, summaries, agent
-// totals), the keyword trend (its keywords are the window's top ten) and
-// the agent-day sets (their agents are those of the window) are not.
+// piecewise: the measured time series and the queue depth, at any
+// interval but total (reports.Report.BucketLocal). Window-grain sets
+// (distributions, summaries, agent totals), the keyword trend (its
+// keywords are the window's top ten) and the agent series (their agents
+// are those of the window) are not.
 func (s *Set) chunkable(iv store.Interval) bool {
-	if s.Report == nil || s.Bucket == "" {
+	if s.Report == nil || s.Bucket == "" || !s.Report.BucketLocal() {
 		return false
 	}
-	if s.Report.TakesInterval() {
-		return iv != store.Total
-	}
-	return s.Report.Grain == reports.GrainHour
+	return iv != store.Total
 }
 
 // floor is the start of the bucket-aligned range holding t: the local

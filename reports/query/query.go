@@ -362,16 +362,21 @@ func (e *Engine) computeSet(ctx context.Context, q *SetQuery) ([][]any, *reports
 }
 
 // bucketStart moves the local bucket start a run at another interval
-// puts in place of the set's Date column to PeriodStart (UTC), and leaves
-// Date the local day the bucket starts on, so the set keeps one shape.
+// puts in place of the set's bucket column to PeriodStart (UTC), and
+// leaves that column what it is at the set's own grain, so the set keeps
+// one shape: Date the local day the bucket starts on, HourStart the
+// bucket's local start.
 func bucketStart(s *Set, cols []any, zone *time.Location) any {
+	col := s.Report.SeriesColumn()
 	for i, c := range s.Report.Columns {
-		if c.Name == "Date" {
+		if c.Name == col {
 			t, ok := cols[i].(time.Time)
 			if !ok {
 				return nil
 			}
-			cols[i] = civilDate(t.In(zone))
+			if c.Type == reports.Date {
+				cols[i] = civilDate(t.In(zone))
+			}
 			return t.UTC()
 		}
 	}

@@ -313,3 +313,102 @@ func TestSessionLogWindow(t *testing.T) {
 		}
 	})
 }
+
+// TestHandWrittenSetsTakeInterval: the agent series and queue depth sets
+// take the interval option: over a start/stop range their rows are the
+// native report's at that interval, PeriodStart the bucket's UTC start,
+// Date its local day and HourStart its local start; a PeriodStart filter
+// narrows the buckets. Queue depth is computed piecewise when the range
+// is longer than the cap; the agent series are not (their agents are the
+// range's) and refuse it with a 400.
+func TestHandWrittenSetsTakeInterval(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		if err := golden.Load(ctx, b.DB); err != nil {
+			t.Fatal(err)
+		}
+		eng := reports.NewEngine(b.DB, func() time.Time { return golden.Now })
+		e := query.NewEngine(eng)
+		visible := []uint32{1, 2, 3}
+		w, _ := reports.ParseWindow(reports.WindowSpec{Start: "2024-11-03", Stop: "2024-11-04", Zone: ny, Now: golden.Now})
+		for _, name := range []string{"AgentChatsPerDay", "AgentConcurrency", "AgentUtilization", "QueueDepthByHour"} {
+			set, _ := query.LookupSet(name)
+			rep, _ := reports.Lookup(name)
+			for _, iv := range []store.Interval{store.PT15M, store.PT30M, store.P1W, store.Total} {
+				var want []string
+				for _, q := range visible {
+					res, err := eng.Run(ctx, reports.Query{Report: rep, Window: w, QueueID: q, Visible: visible, Interval: iv})
+					if err != nil {
+						t.Fatal(err)
+					}
+					rows, _ := reports.Collect(res.Rows)
+					for _, r := range rows {
+						start := r[0].(time.Time)
+						bucket := start.Format(time.RFC3339) // HourStart: the local start
+						if rep.Columns[0].Type == reports.Date {
+							bucket = start.In(ny).Format(time.DateOnly)
+						}
+						line := fmt.Sprintf("%d|%s|%s", q, start.UTC().Format(time.RFC3339), bucket)
+						for _, v := range r[1:] {
+							line += "|" + show(v)
+						}
+						want = append(want, line)
+					}
+				}
+				res, err := e.QuerySet(ctx, query.SetQuery{Set: set, Zone: ny, Visible: visible, Top: -1, Interval: iv, Start: "2024-11-03", Stop: "2024-11-04"})
+				if err != nil {
+					t.Fatalf("%s at %s: %v", name, iv, err)
+				}
+				rows, _ := reports.Collect(res.Rows)
+				var got []string
+				for _, r := range rows {
+					bucket := r[set.Index(rep.Columns[0].Name)].(time.Time)
+					text := bucket.Format(time.RFC3339)
+					if rep.Columns[0].Type == reports.Date {
+						text = bucket.Format(time.DateOnly)
+					}
+					line := fmt.Sprintf("%v|%s|%s", r[set.Index("QueueId")], r[set.Index("PeriodStart")].(time.Time).UTC().Format(time.RFC3339), text)
+					for _, c := range rep.Columns[1:] {
+						line += "|" + show(r[set.Index(c.Name)])
+					}
+					got = append(got, line)
+				}
+				slices.Sort(got)
+				slices.Sort(want)
+				if len(want) == 0 || !slices.Equal(got, want) {
+					t.Errorf("%s at %s: set rows\n%s\nnative rows\n%s", name, iv, strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+			}
+		}
+		depth, _ := query.LookupSet("QueueDepthByHour")
+		x, _ := filter.Parse("PeriodStart ge 2024-11-03T06:00:00Z and PeriodStart lt 2024-11-03T07:00:00Z and QueueId eq 1")
+		for _, maxDays := range []int{0, 1} {
+			res, err := e.QuerySet(ctx, query.SetQuery{Set: depth, Filter: x, Zone: ny, Visible: visible, Top: -1, Interval: store.PT15M, MaxDays: maxDays})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := reports.Collect(res.Rows)
+			// The second 01:00 hour of the fall-back day (EST): S5 arrives
+			// in its 01:30 quarter.
+			if len(rows) != 4 || rows[2][depth.Index("HourStart")].(time.Time).Format(time.RFC3339) != "2024-11-03T01:30:00-05:00" || rows[2][depth.Index("Arrivals")] != int64(1) {
+				t.Errorf("filtered quarter-hours (cap %d): %v", maxDays, rows)
+			}
+		}
+		// Two days over a one-day cap: depth in pieces, the agent series refused.
+		long := query.SetQuery{Zone: ny, Visible: visible, Top: -1, Interval: store.PT15M, Start: "2024-11-03", Stop: "2024-11-04", MaxDays: 1}
+		long.Set = depth
+		pieces, err := e.QuerySet(ctx, long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows, _ := reports.Collect(pieces.Rows); len(rows) != 3*(100+96) {
+			t.Errorf("queue depth in pieces: %d rows, want 3 queues × 196 quarter-hours", len(rows))
+		}
+		long.Set, _ = query.LookupSet("AgentConcurrency")
+		var ae *apierror.Error
+		if _, err := e.QuerySet(ctx, long); !errors.As(err, &ae) || ae.Code != apierror.InvalidParameter {
+			t.Errorf("an agent series over a range longer than the cap: %v, want a 400", err)
+		}
+	})
+}

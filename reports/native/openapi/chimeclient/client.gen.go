@@ -5016,6 +5016,9 @@ type AgentChatsPerDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // AgentChatsPerDayParamsFormat defines parameters for AgentChatsPerDay.
@@ -5043,6 +5046,9 @@ type AgentConcurrencyParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // AgentConcurrencyParamsFormat defines parameters for AgentConcurrency.
@@ -5151,6 +5157,9 @@ type AgentUtilizationParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // AgentUtilizationParamsFormat defines parameters for AgentUtilization.
@@ -5847,6 +5856,9 @@ type QueueDepthByHourParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // QueueDepthByHourParamsFormat defines parameters for QueueDepthByHour.
@@ -7554,6 +7566,18 @@ func NewAgentChatsPerDayRequest(server string, params *AgentChatsPerDayParams) (
 
 		}
 
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -7667,6 +7691,18 @@ func NewAgentConcurrencyRequest(server string, params *AgentConcurrencyParams) (
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8155,6 +8191,18 @@ func NewAgentUtilizationRequest(server string, params *AgentUtilizationParams) (
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11333,6 +11381,18 @@ func NewQueueDepthByHourRequest(server string, params *QueueDepthByHourParams) (
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
