@@ -68,8 +68,8 @@ func (l *SessionLogRead) FromJoins(aliases ...string) *gorm.DB {
 // for the page's rows alone, not for every row the filter matches before
 // the sort. The caller orders the outer query as page is ordered.
 // MySQL and MariaDB take no LIMIT inside IN (…), so there the page is a
-// derived table joined to the sessions; SQLite reads the IN list in id
-// order without sorting again.
+// derived table joined to the sessions; on SQLite it is IN (…), whose
+// list a page in id order is read in without a second sort.
 func (l *SessionLogRead) FromPage(page *gorm.DB, aliases ...string) *gorm.DB {
 	if !l.x.engine.mysql() {
 		return l.FromJoins(aliases...).Where("s.id IN (?)", page)
