@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func testMigrate(t *testing.T, db *gorm.DB) {
 		}
 	}
 	v, err := models.SchemaVersion(ctx, db)
-	if err != nil || v != "2026120201_session_tombstones" {
+	if err != nil || v != "2026120202_started_times_index" {
 		t.Fatalf("schema version = %q, %v", v, err)
 	}
 	at := time.Date(2020, 11, 1, 4, 59, 59, 999_000_000, time.UTC)
@@ -95,4 +96,48 @@ func testMigrate(t *testing.T, db *gorm.DB) {
 	if n != 1 {
 		t.Fatalf("millisecond window matched %d rows, want 1", n)
 	}
+}
+
+// TestStartedTimesIndexMigration: a database migrated before the index on
+// (queue_id, started_at, state, queued_at, accepted_at, ended_at) existed
+// gets it from the next migrate, with its columns in that order.
+func TestStartedTimesIndexMigration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		db := b.DB
+		if err := models.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		m := db.Migrator()
+		if !m.HasIndex(&models.ChatSession{}, "ix_cs_q_started_times") {
+			t.Fatal("a new database lacks ix_cs_q_started_times")
+		}
+		// The schema as the previous version left it.
+		if err := m.DropIndex(&models.ChatSession{}, "ix_cs_q_started_times"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("DELETE FROM schema_migrations WHERE id = ?", "2026120202_started_times_index").Error; err != nil {
+			t.Fatal(err)
+		}
+		if m.HasIndex(&models.ChatSession{}, "ix_cs_q_started_times") {
+			t.Fatal("index still there after the drop")
+		}
+		if err := models.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		idx, err := m.GetIndexes(&models.ChatSession{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cols []string
+		for _, ix := range idx {
+			if ix.Name() == "ix_cs_q_started_times" {
+				cols = ix.Columns()
+			}
+		}
+		want := []string{"queue_id", "started_at", "state", "queued_at", "accepted_at", "ended_at"}
+		if !slices.Equal(cols, want) {
+			t.Fatalf("ix_cs_q_started_times on %v, want %v", cols, want)
+		}
+	})
 }

@@ -217,7 +217,10 @@ func (rs *replicaSet) closeOpened() {
 func setPool(sqlDB *sql.DB, d Dialect, opt Options) {
 	switch d {
 	case SQLite:
+		// Idle connections are kept: each holds its own page cache, and a
+		// connection closed after a burst of readers starts cold again.
 		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
 	case MySQL:
 		n := opt.MaxOpenConns
 		if n <= 0 {

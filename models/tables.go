@@ -128,7 +128,7 @@ type ChatSession struct {
 	SessionGUID         string  `gorm:"column:session_guid;size:36;not null;uniqueIndex:uq_cs_guid"`
 	ConversationGUID    string  `gorm:"column:conversation_guid;size:36;not null;index:ix_cs_conv"`
 	ParentSessionID     *uint   `gorm:"index:ix_cs_parent"`
-	QueueID             uint32  `gorm:"not null;index:ix_cs_q_queued,priority:1;index:ix_cs_q_started,priority:1;index:ix_cs_open,priority:2;index:ix_cs_q_started_upd,priority:1;index:ix_cs_q_queued_upd,priority:1"`
+	QueueID             uint32  `gorm:"not null;index:ix_cs_q_queued,priority:1;index:ix_cs_q_started,priority:1;index:ix_cs_open,priority:2;index:ix_cs_q_started_upd,priority:1;index:ix_cs_q_queued_upd,priority:1;index:ix_cs_q_started_times,priority:1"`
 	SeekerID            uint    `gorm:"not null;index:ix_cs_seeker,priority:1"`
 	EntryPoint          string  `gorm:"size:12;not null"` // teams | webclient | directline | sharepoint | api | other
 	Question            *string `gorm:"type:text"`
@@ -138,18 +138,18 @@ type ChatSession struct {
 	ClientIP            *string `gorm:"column:client_ip;size:45"`
 	Hostname            *string `gorm:"size:255"`
 	SeekerOffsetMinutes *int16
-	State               string    `gorm:"size:12;not null;index:ix_cs_open,priority:1"`
+	State               string    `gorm:"size:12;not null;index:ix_cs_open,priority:1;index:ix_cs_q_started_times,priority:3"`
 	EndReason           *string   `gorm:"size:16"`
-	StartedAt           time.Time `gorm:"not null;index:ix_cs_q_started,priority:2;index:ix_cs_seeker,priority:2;index:ix_cs_q_started_upd,priority:2"`
+	StartedAt           time.Time `gorm:"not null;index:ix_cs_q_started,priority:2;index:ix_cs_seeker,priority:2;index:ix_cs_q_started_upd,priority:2;index:ix_cs_q_started_times,priority:2"`
 	BotStartedAt        *time.Time
 	BotEndedAt          *time.Time
-	QueuedAt            *time.Time `gorm:"index:ix_cs_q_queued,priority:2;index:ix_cs_q_queued_upd,priority:2"`
+	QueuedAt            *time.Time `gorm:"index:ix_cs_q_queued,priority:2;index:ix_cs_q_queued_upd,priority:2;index:ix_cs_q_started_times,priority:4"`
 	FirstOfferedAt      *time.Time
-	AcceptedAt          *time.Time
+	AcceptedAt          *time.Time `gorm:"index:ix_cs_q_started_times,priority:5"`
 	FirstAgentMessageAt *time.Time
-	EndedAt             *time.Time
-	LastActivityAt      time.Time `gorm:"not null"`
-	FirstAgentID        *uint     `gorm:"index:ix_cs_agent_acc,priority:1"`
+	EndedAt             *time.Time `gorm:"index:ix_cs_q_started_times,priority:6"`
+	LastActivityAt      time.Time  `gorm:"not null"`
+	FirstAgentID        *uint      `gorm:"index:ix_cs_agent_acc,priority:1"`
 	LastAgentID         *uint
 	MessageCount        uint32 `gorm:"not null;default:0"`
 	SeekerMessageCount  uint32 `gorm:"not null;default:0"`

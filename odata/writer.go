@@ -201,7 +201,9 @@ func writeValue(w *bufio.Writer, t reports.ColumnType, v any) {
 			writeString(w, x.Format(time.DateOnly))
 			return
 		}
-		writeString(w, reports.FormatTime(x))
+		b := append(w.AvailableBuffer(), '"') // RFC 3339 needs no escaping
+		b = append(reports.AppendTime(b, x), '"')
+		w.Write(b)
 	default:
 		b, err := json.Marshal(x)
 		if err != nil {

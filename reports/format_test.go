@@ -1,8 +1,11 @@
 package reports
 
 import (
+	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // roundRat is the reference: the exact rational x rounded half away from
@@ -89,5 +92,74 @@ func TestRoundRatios(t *testing.T) {
 	}
 	if halves < 1000 {
 		t.Fatalf("only %d values sat on a half", halves)
+	}
+}
+
+// TestRoundClearAgreesWithDecimal: the arithmetic fast path of Round gives
+// the decimal reading's answer wherever it answers, over random values of
+// every magnitude it takes (and values a hair from a half, which it must
+// leave to the decimal reading or get right).
+func TestRoundClearAgreesWithDecimal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	answered := 0
+	for i := 0; i < 2_000_000; i++ {
+		d := rng.IntN(7)
+		v := math.Pow(10, rng.Float64()*9-1) // 0.1 to 10^8
+		switch i % 4 {
+		case 1: // a decimal with d+1 digits ending in 5, or one ulp off it
+			u := math.Pow(10, float64(-d-1))
+			v = (math.Floor(v/u/10)*10 + 5) * u
+			v = math.Nextafter(v, v+float64(rng.IntN(3)-1))
+		case 2: // a ratio, as the engine computes them
+			v = float64(rng.IntN(100_000)) / float64(1+rng.IntN(999)) * 100
+		}
+		if rng.IntN(2) == 0 {
+			v = -v
+		}
+		got, ok := roundClear(v, d)
+		if !ok {
+			continue
+		}
+		answered++
+		if want := roundDecimal(v, d); got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Fatalf("Round(%v, %d): fast %v, decimal %v", v, d, got, want)
+		}
+	}
+	if answered < 800_000 {
+		t.Fatalf("the fast path answered only %d of 2,000,000", answered)
+	}
+}
+
+// TestAppendTimeMatchesFormat: the hand-written RFC 3339 text is
+// time.Format's, with and without milliseconds, in UTC, in zones east and
+// west, with half-hour and DST offsets, and in a zone whose old offset has
+// seconds (where it falls back to time.Format).
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	var zones []*time.Location
+	for _, name := range []string{"UTC", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London", "Pacific/Chatham", "America/St_Johns", "Europe/Amsterdam"} {
+		z, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zones = append(zones, z)
+	}
+	zones = append(zones, time.FixedZone("west", -(9*3600+30*60)))
+	for i := 0; i < 200_000; i++ {
+		at := time.Unix(rng.Int64N(5_000_000_000)-2_500_000_000, 0) // 1890 to 2128
+		switch i % 3 {
+		case 1:
+			at = at.Add(time.Duration(rng.IntN(1000)) * time.Millisecond)
+		case 2:
+			at = at.Add(time.Duration(rng.IntN(1_000_000_000)))
+		}
+		at = at.In(zones[i%len(zones)])
+		want := at.Format("2006-01-02T15:04:05Z07:00")
+		if at.Nanosecond()/int(time.Millisecond) != 0 {
+			want = at.Format("2006-01-02T15:04:05.000Z07:00")
+		}
+		if got := FormatTime(at); got != want {
+			t.Fatalf("%v: %s, want %s", at, got, want)
+		}
 	}
 }

@@ -59,6 +59,25 @@ func (l *SessionLogRead) FromJoins(aliases ...string) *gorm.DB {
 	return sessionLogFromOnly(l.x.db, aliases...).Where("s.queue_id IN ?", nonEmpty(l.x.queues))
 }
 
+// FromPage is FromJoins over the sessions whose ids page selects: page is
+// a query of s.id alone, with its own filter, order and limit, over as
+// few joins as its filter and order need. Paging a filtered set this way
+// finds the page's ids in an index that covers the filter (on a month of
+// StartedAt, the (queue_id, started_at) index, whose entries hold the id)
+// and sorts only ids; the joins and the wide session rows are then read
+// for the page's rows alone, not for every row the filter matches before
+// the sort. The caller orders the outer query as page is ordered.
+// MySQL and MariaDB take no LIMIT inside IN (…), so there the page is a
+// derived table joined to the sessions; on SQLite it is IN (…), whose
+// list a page in id order is read in without a second sort.
+func (l *SessionLogRead) FromPage(page *gorm.DB, aliases ...string) *gorm.DB {
+	if !l.x.engine.mysql() {
+		return l.FromJoins(aliases...).Where("s.id IN (?)", page)
+	}
+	db := l.x.db.Table("(?) AS p", page).Joins("JOIN chat_sessions s ON s.id = p.id")
+	return sessionLogJoinsOnly(db, aliases...).Where("s.queue_id IN ?", nonEmpty(l.x.queues))
+}
+
 // DurationMillisSQL is the SQL over chat_sessions s of a derived duration
 // of the session log (WaitSeconds, HandleSeconds, DurationSeconds) in
 // whole milliseconds, NULL where the log shows none: the declared values

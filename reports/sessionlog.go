@@ -119,7 +119,12 @@ var sessionLogJoins = []struct{ alias, sql string }{
 
 // sessionLogFromOnly is sessionLogFrom with only the joins named by alias.
 func sessionLogFromOnly(db *gorm.DB, aliases ...string) *gorm.DB {
-	db = db.Table("chat_sessions AS s")
+	return sessionLogJoinsOnly(db.Table("chat_sessions AS s"), aliases...)
+}
+
+// sessionLogJoinsOnly adds the joins named by alias to a FROM clause
+// holding chat_sessions s.
+func sessionLogJoinsOnly(db *gorm.DB, aliases ...string) *gorm.DB {
 	for _, j := range sessionLogJoins {
 		if slices.Contains(aliases, j.alias) {
 			db = db.Joins(j.sql)

@@ -33,9 +33,10 @@ var aggregateMethods = []string{"sum", "min", "max", "average", "countdistinct",
 // applySet runs an $apply pipeline: leading filter() steps are the query's
 // filter (pushed into SQL for session sets, into the window for report
 // sets). On session sets the first groupby/aggregate runs in SQL with the
-// filter (apply_sql.go); on report sets, and for the steps after the
-// first grouping, grouping and aggregation run in Go over the rows, with
-// at most MaxGroups groups.
+// filter, and a filter() right after it becomes its HAVING when it reads
+// only values SQL holds exactly (apply_sql.go); on report sets, and for
+// the other steps after the first grouping, grouping and aggregation run
+// in Go over the rows, with at most MaxGroups groups.
 func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	steps := q.Apply
 	base := q
@@ -60,11 +61,21 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 		err       error
 	)
 	if q.Set.kind == sessionSet && grouped && !e.goApply {
-		// One SQL GROUP BY (apply_sql.go); later steps run over its rows.
-		if cur, rows, err = e.groupSessions(ctx, &base, steps[0]); err != nil {
+		// One SQL GROUP BY (apply_sql.go), with a filter that follows it
+		// as its HAVING where the filter reads exact values only; later
+		// steps run over its rows.
+		var having Expr
+		if len(steps) > 1 {
+			having = steps[1].Filter
+		}
+		var used bool
+		if cur, rows, used, err = e.groupSessions(ctx, &base, steps[0], having); err != nil {
 			return nil, err
 		}
 		res, steps = &SetResult{Rows: reports.NewSliceRows(nil)}, steps[1:]
+		if used {
+			steps = steps[1:]
+		}
 	} else {
 		if res, err = e.QuerySet(ctx, base); err != nil {
 			return nil, err

@@ -95,44 +95,63 @@ func (a *aggregateSQL) text(s string) string {
 // groupSessions runs the groupby/aggregate step st over the rows of the
 // session set of base (base.Filter holding the leading filter steps) in
 // one SQL query, and returns the result set and its rows in no order.
-func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform) (*Set, [][]any, error) {
+// having is the filter step that follows st (nil if none): when it reads
+// only result properties whose SQL value is the row's value (exact), it
+// becomes the query's HAVING and used is true; otherwise the caller
+// applies it to the rows.
+func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform, having Expr) (out *Set, result [][]any, used bool, err error) {
 	src := base.Set
-	out, _, _, err := groupShape(src, st)
+	out, _, _, err = groupShape(src, st)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	read, err := e.sessionExecution(ctx, base)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	a := &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone), set: src, read: read}
 	var where string
 	filter, err := e.withSessionRange(base, base.Filter)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if filter != nil {
 		if where, err = a.c.pred(filter); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		a.joins = joinsOf(Props(filter))
 	}
+	// exact maps a result property whose SQL value is its row value to
+	// its select alias: integer and text keys, counts, and sums, minima
+	// and maxima of integers (not instants, tenths or averages).
+	exact := map[string]sqlColumn{}
+	alias := func() string { return "c" + strconv.Itoa(len(a.selcts)) }
 	for _, g := range st.GroupBy {
 		s, err := a.expr(g)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
+		}
+		if k := a.c.kinds[g]; (k == KindInt || k == KindString) && !tenths(src, g) {
+			exact[g] = sqlColumn{expr: alias()}
 		}
 		a.selcts = append(a.selcts, s)
 		a.keys = append(a.keys, s)
 	}
 	for _, ag := range st.Aggregates {
 		if ag.Method == "count" {
+			exact[ag.As] = sqlColumn{expr: alias()}
 			a.selcts = append(a.selcts, "COUNT(*)")
 			continue
 		}
 		s, err := a.expr(ag.Prop)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
+		}
+		switch k := a.c.kinds[ag.Prop]; {
+		case ag.Method == "countdistinct",
+			(ag.Method == "sum" || ag.Method == "min" || ag.Method == "max") && k == KindInt && !tenths(src, ag.Prop),
+			(ag.Method == "min" || ag.Method == "max") && k == KindString:
+			exact[ag.As] = sqlColumn{expr: alias()}
 		}
 		switch ag.Method {
 		case "sum":
@@ -147,9 +166,25 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 			a.selcts = append(a.selcts, "COUNT(DISTINCT "+s+")")
 		}
 	}
-	db := read.FromJoins(a.joins...).Select(strings.Join(a.selcts, ", "))
+	cols := make([]string, len(a.selcts))
+	for i, s := range a.selcts {
+		cols[i] = s + " AS c" + strconv.Itoa(i)
+	}
+	db := read.FromJoins(a.joins...).Select(strings.Join(cols, ", "))
 	if where != "" {
 		db = db.Where(where, a.c.args...)
+	}
+	if having != nil && out.CheckPredicate(having) == nil && !slices.ContainsFunc(Props(having), func(p string) bool {
+		_, ok := exact[p]
+		return !ok
+	}) {
+		// The filter over the result, on the select list's aliases (which
+		// both back ends take in HAVING).
+		hc := out.compiler(a.c.mysql, a.c.now, nil)
+		hc.cols = exact
+		if cond, err := hc.pred(having); err == nil {
+			db, used = db.Having(cond, hc.args...), true
+		}
 	}
 	if len(a.keys) > 0 {
 		// By position: MySQL's ONLY_FULL_GROUP_BY does not match a
@@ -162,35 +197,34 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 	}
 	rows, err := db.Rows()
 	if err != nil {
-		return nil, nil, models.Classify(err)
+		return nil, nil, false, models.Classify(err)
 	}
 	defer rows.Close()
 	zone := time.UTC
 	if src.zoned && base.Zone != nil {
 		zone = base.Zone
 	}
-	var result [][]any
 	dest := make([]any, len(a.selcts))
 	for i := range dest {
 		dest[i] = new(any)
 	}
 	for rows.Next() {
 		if len(result) >= MaxGroups {
-			return nil, nil, apierror.Invalid("apply", fmt.Sprintf("groupby would make more than %d groups", MaxGroups))
+			return nil, nil, false, apierror.Invalid("apply", fmt.Sprintf("groupby would make more than %d groups", MaxGroups))
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, models.Classify(err)
+			return nil, nil, false, models.Classify(err)
 		}
 		row, err := a.row(st, out, dest, zone)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		result = append(result, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, models.Classify(err)
+		return nil, nil, false, models.Classify(err)
 	}
-	return out, result, nil
+	return out, result, used, nil
 }
 
 // row converts one scanned row to the values the Go evaluator gives.

@@ -95,10 +95,18 @@ func TestApplySQLMatchesGo(t *testing.T) {
 		{"groupby over nothing is no row", "Sessions", []Transform{f(bin("lt", p("StartedAt"), at("2000-01-01T00:00:00Z"))), g([]string{"QueueId"}, cnt)}, nil, -1, 0},
 		{"groupby without aggregate", "Sessions", []Transform{g([]string{"State", "EntryPoint"})}, nil, -1, 5},
 		{"filter after grouping", "Sessions", []Transform{g([]string{"QueueId", "State"}, cnt), f(bin("gt", p("N"), lit(20)))}, nil, -1, 3},
+		{"filter after grouping on text and integers", "Sessions", []Transform{g([]string{"State", "SkillTag"}, cnt, ag("Messages", "sum", "S"), ag("Question", "min", "Q"), ag("Rating", "countdistinct", "D")),
+			f(bin("or", bin("or", And(bin("ne", p("SkillTag"), lit("vpn")), bin("ge", p("S"), lit(100))), bin("eq", p("SkillTag"), lit(nil))),
+				bin("or", Unary{Op: "not", X: bin("lt", p("D"), lit(3))}, call("startswith", p("Q"), lit("VPN")))))}, nil, -1, 3},
+		{"filter after grouping on an average stays in Go", "Sessions", []Transform{g([]string{"QueueId"}, ag("WaitSeconds", "average", "W"), cnt), f(bin("gt", p("W"), lit(30.0)))}, nil, -1, 1},
+		{"filter after an aggregate without groupby", "Sessions", []Transform{agg(cnt, ag("Files", "max", "F")), f(bin("gt", p("N"), lit(1000000)))}, nil, -1, 0},
+		{"filter after grouping, then more steps", "Sessions", []Transform{g([]string{"QueueId", "EntryPoint"}, cnt), f(In{X: p("EntryPoint"), List: []Expr{lit("teams"), lit("api")}}), g([]string{"QueueId"}, ag("N", "sum", "T"))}, nil, -1, 3},
 		{"groupby after groupby", "Sessions", []Transform{g([]string{"QueueId", "State"}, cnt), g([]string{"QueueId"}, ag("N", "sum", "T"), ag("N", "max", "Most"))}, nil, -1, 3},
 		{"ordered and topped", "Sessions", []Transform{g([]string{"State"}, cnt)}, []SortKey{{Prop: "N", Desc: true}}, 3, 3},
 		{"zoned session log", "GlobalChatSessionLog", []Transform{g([]string{"QueueId"}, cnt, ag("SessionStarted", "min", "First"), ag("EndedAt", "max", "Last"))}, nil, -1, 3},
 	}
+	havingCases := map[string]bool{"filter after grouping": true, "filter after grouping on text and integers": true,
+		"filter after an aggregate without groupby": true, "filter after grouping, then more steps": true}
 	// The same generated data on each back end: the answers must be the
 	// same on all of them, not only each equal to its own Go grouping.
 	first := map[string][][]any{}
@@ -148,6 +156,11 @@ func TestApplySQLMatchesGo(t *testing.T) {
 					if strings.Contains(s, "chat_sessions") {
 						stmts = append(stmts, s)
 					}
+				}
+				// A filter right after the grouping is its HAVING when it
+				// reads exact values only.
+				if wantHaving := havingCases[c.name]; len(stmts) == 1 && strings.Contains(stmts[0], "HAVING") != wantHaving {
+					t.Errorf("HAVING in the SQL: %v, want %v: %s", !wantHaving, wantHaving, stmts[0])
 				}
 				if len(stmts) != 1 || !strings.Contains(stmts[0], "s.queue_id IN (") ||
 					!strings.Contains(stmts[0], "GROUP BY") && !strings.Contains(stmts[0], "COUNT(") && !strings.Contains(stmts[0], "SUM(") {
