@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -12,10 +14,24 @@ import (
 	"gorm.io/gorm"
 )
 
-// LockName is the MySQL user lock (GET_LOCK) that one process holds while
-// it writes the store: the maintenance pass of one serve process, or a
-// rollup command.
-const LockName = "chime_reports_interval_store"
+// LockPrefix starts the name of the MySQL user lock (GET_LOCK) that one
+// process holds while it writes the store: the maintenance pass of one
+// serve process, or a rollup command. User locks are server-wide, so the
+// name goes on with the database's name (LockName): deployments or tests
+// with their own databases on one server do not wait for each other.
+const LockPrefix = "chime_reports_interval_store:"
+
+// LockName is the user lock of the store in database schema. MySQL limits
+// a lock's name to 64 characters; a longer one ends with a digest of the
+// database's name instead.
+func LockName(schema string) string {
+	name := LockPrefix + schema
+	if len(name) <= 64 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return LockPrefix + hex.EncodeToString(sum[:16])
+}
 
 // ErrBusy means another process holds the maintenance lock.
 var ErrBusy = errors.New("store: another process is maintaining the interval store")
@@ -26,6 +42,7 @@ var sqliteLock sync.Mutex
 
 type lock struct {
 	conn    *sql.Conn // MySQL: the session holding the user lock
+	name    string    // MySQL: the lock's name
 	release func()
 }
 
@@ -53,9 +70,15 @@ func acquire(ctx context.Context, db *gorm.DB, wait time.Duration) (*lock, error
 	if err != nil {
 		return nil, err
 	}
+	var schema sql.NullString
+	if err := conn.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&schema); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: the database's name: %w", err)
+	}
+	name := LockName(schema.String)
 	var got sql.NullInt64
 	secs := int(math.Ceil(wait.Seconds()))
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", LockName, secs).Scan(&got); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, secs).Scan(&got); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("store: GET_LOCK: %w", err)
 	}
@@ -63,11 +86,11 @@ func acquire(ctx context.Context, db *gorm.DB, wait time.Duration) (*lock, error
 		conn.Close()
 		return nil, ErrBusy
 	}
-	l := &lock{conn: conn}
+	l := &lock{conn: conn, name: name}
 	l.release = func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		conn.ExecContext(rctx, "DO RELEASE_LOCK(?)", LockName)
+		conn.ExecContext(rctx, "DO RELEASE_LOCK(?)", name)
 		conn.Close() // closing the session would release it too
 	}
 	return l, nil
@@ -80,6 +103,6 @@ func (l *lock) held(ctx context.Context) bool {
 		return true
 	}
 	var mine sql.NullInt64
-	err := l.conn.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?) = CONNECTION_ID()", LockName).Scan(&mine)
+	err := l.conn.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?) = CONNECTION_ID()", l.name).Scan(&mine)
 	return err == nil && mine.Int64 == 1
 }

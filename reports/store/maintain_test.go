@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,34 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // Exactly one process maintains the store: a second one is refused the
 // lock while the first holds it, and gets it once released.
+// TestMaintenanceLockIsPerDatabase: MySQL user locks are server-wide, so
+// the store's lock is named after its database; two databases on one
+// server are maintained at once, and a long database name still gives a
+// name MySQL takes (at most 64 characters).
+func TestMaintenanceLockIsPerDatabase(t *testing.T) {
+	for _, schema := range []string{"chime", strings.Repeat("x", 64)} {
+		if n := LockName(schema); len(n) > 64 || !strings.HasPrefix(n, LockPrefix) {
+			t.Errorf("LockName(%q) = %q", schema, n)
+		}
+	}
+	if LockName("a") == LockName("b") || LockName(strings.Repeat("x", 64)) == LockName(strings.Repeat("y", 64)) {
+		t.Error("two databases share a lock name")
+	}
+	ctx := context.Background()
+	one, two := dbtest.MySQL(t), dbtest.MySQL(t)
+	l, err := acquire(ctx, one.DB, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.release()
+	if _, err := Pass(ctx, two.DB, 0, PassOptions{}); err != nil {
+		t.Fatalf("a pass on another database waited for this one's lock: %v", err)
+	}
+	if _, err := Pass(ctx, one.DB, 0, PassOptions{}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a second maintainer of the same database: %v, want ErrBusy", err)
+	}
+}
+
 func TestMaintenanceLockIsExclusive(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
 		ctx := context.Background()
