@@ -352,7 +352,7 @@ func (r *Report) AtInterval(iv store.Interval) (*Report, error) {
 	for i, cl := range c.Columns {
 		if cl.Name == col {
 			c.Columns[i] = Column{Name: "PeriodStart", Type: DateTime,
-				Description: "Local start of the bucket (interval " + string(iv) + "), clipped to the window"}
+				Description: "Local start of the bucket (interval " + string(iv) + "); the first and last buckets count only what lies inside the window but keep their own start"}
 		}
 	}
 	if r.By != nil {
