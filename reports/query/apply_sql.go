@@ -105,7 +105,7 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 	if err != nil {
 		return nil, nil, err
 	}
-	a := &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone), set: src, read: read}
+	a := &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone, base.Visible), set: src, read: read}
 	var where string
 	filter, err := e.withSessionRange(base, base.Filter)
 	if err != nil {

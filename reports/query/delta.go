@@ -63,7 +63,7 @@ func (e *Engine) ChangedSessions(ctx context.Context, q ChangeQuery) ([]Change, 
 	if err != nil {
 		return nil, err
 	}
-	c := q.Set.compiler(e.mysql(), x.Now(), time.UTC)
+	c := q.Set.compiler(e.mysql(), x.Now(), time.UTC, q.Visible)
 	db := x.From().Select("s.id, s.updated_at, r.submitted_at").Where("s.id > ?", q.AfterID)
 	if !q.Since.IsZero() {
 		since := q.Since.UTC()
