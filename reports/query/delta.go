@@ -183,11 +183,15 @@ func (e *Engine) ChangedRows(ctx context.Context, q SetQuery, since time.Time, s
 	sel = append(sel, "cs.id", "cs.updated_at", "cr.submitted_at")
 	from := t.from + " JOIN chat_sessions AS cs ON cs.id = " + q.Set.columns["SessionId"].expr +
 		" LEFT JOIN session_ratings AS cr ON cr.session_id = cs.id"
-	db := e.DB().WithContext(ctx).Table(from).Select(strings.Join(sel, ", ")).
-		Where(t.queue+" IN ?", reports.NonEmpty(narrowQueues(q.Visible, q.Filter)))
+	db := e.DB().WithContext(ctx).Table(from).Select(strings.Join(sel, ", "))
 	if !since.IsZero() {
-		db = db.Where("(cs.updated_at > ? OR cr.submitted_at > ?)", since.UTC(), since.UTC())
+		// The changed sessions first (the updated_at and submitted_at
+		// indexes), then their rows by the session index: a delta read
+		// costs what changed, not the table.
+		db = db.Joins("JOIN (SELECT id FROM chat_sessions WHERE updated_at > ? UNION SELECT session_id FROM session_ratings WHERE submitted_at > ?) AS ch ON ch.id = "+
+			q.Set.columns["SessionId"].expr, since.UTC(), since.UTC())
 	}
+	db = db.Where(t.queue+" IN ?", reports.NonEmpty(narrowQueues(q.Visible, q.Filter)))
 	if len(skip) > 0 {
 		db = db.Where("cs.id NOT IN ?", skip)
 	}
