@@ -282,9 +282,9 @@ type RowRemoval struct {
 	Exists bool
 }
 
-// tombstoneKeys are, per set beside Sessions, the table its tombstones
-// name and how a tombstone gives the key: row_id is the row's id, or its
-// session for sets keyed by session (and the keyword's source and text).
+// tombstoneTables are, per set beside Sessions, the table its tombstones
+// name. A tombstone's row_id is the row's id, or its session's for the
+// sets keyed by session (with the keyword's source and text for Keywords).
 var tombstoneTables = map[string]string{
 	"Messages": "session_messages", "Ratings": "session_ratings", "Participants": "session_participants",
 	"Offers": "session_offers", "BotInteractions": "bot_interactions", "Keywords": "session_keywords",
