@@ -143,6 +143,30 @@ func migrations() []*gormigrate.Migration {
 			}
 			return nil
 		},
+	}, {
+		// Deleted rows of the tables beside chat_sessions, for change
+		// tracking on their OData sets: a trigger per table records every
+		// delete, whoever makes it (the privileges of the previous entry).
+		ID: "2026120203_row_tombstones",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.AutoMigrate(&RowTombstone{}); err != nil {
+				return err
+			}
+			for _, stmt := range rowTombstoneTriggers(tx) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error {
+			for _, t := range rowTombstoneTables {
+				if err := tx.Exec("DROP TRIGGER IF EXISTS " + t.trigger).Error; err != nil {
+					return err
+				}
+			}
+			return tx.Migrator().DropTable(&RowTombstone{})
+		},
 	}}
 }
 

@@ -37,3 +37,62 @@ func sessionTombstoneTrigger(db *gorm.DB) []string {
 			"VALUES (OLD.id, OLD.queue_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')); END",
 	}
 }
+
+// RowTombstone records a deleted row of a table beside chat_sessions
+// (session_messages, session_ratings, session_participants,
+// session_offers, bot_interactions, session_keywords), so that the OData
+// feed's change tracking on their sets can report it as removed. Triggers
+// on those tables (created by the migration) feed it. RowID is the row's
+// id, or its session's for the tables keyed by session; Source and Keyword
+// complete a keyword's key. QueueID is the session's queue (0 when the
+// session was deleted before and left no tombstone).
+type RowTombstone struct {
+	ID        uint64    `gorm:"primaryKey;autoIncrement"`
+	Tbl       string    `gorm:"column:tbl;size:32;not null;index:ix_rt_tbl_deleted,priority:1"`
+	RowID     uint64    `gorm:"not null"`
+	SessionID uint      `gorm:"not null"`
+	QueueID   uint32    `gorm:"not null"`
+	Source    *string   `gorm:"size:8"`
+	Keyword   *string   `gorm:"size:64"`
+	DeletedAt time.Time `gorm:"not null;index:ix_rt_tbl_deleted,priority:2"`
+}
+
+// rowTombstoneTables are the tables whose deletes row_tombstones records:
+// the trigger's name, the row id, and the queue (the table's own column,
+// or the session's, or the session's tombstone's when the session went
+// first).
+var rowTombstoneTables = []struct{ table, trigger, rowID, queue, source, keyword string }{
+	{"session_messages", "trg_sm_tombstone", "OLD.id", "", "NULL", "NULL"},
+	{"session_participants", "trg_sp_tombstone", "OLD.id", "", "NULL", "NULL"},
+	{"session_offers", "trg_so_tombstone", "OLD.id", "", "NULL", "NULL"},
+	{"session_ratings", "trg_sr_tombstone", "OLD.session_id", "OLD.queue_id", "NULL", "NULL"},
+	{"bot_interactions", "trg_bi_tombstone", "OLD.session_id", "OLD.queue_id", "NULL", "NULL"},
+	{"session_keywords", "trg_sk_tombstone", "OLD.session_id", "OLD.queue_id", "OLD.source", "OLD.keyword"},
+}
+
+// rowTombstoneTriggers returns the statements that create the triggers
+// feeding row_tombstones on db's dialect (times as for session_tombstones).
+func rowTombstoneTriggers(db *gorm.DB) []string {
+	mysql := db.Dialector.Name() == "mysql"
+	var out []string
+	for _, t := range rowTombstoneTables {
+		queue := t.queue
+		if queue == "" {
+			queue = "COALESCE((SELECT queue_id FROM chat_sessions WHERE id = OLD.session_id), " +
+				"(SELECT MAX(queue_id) FROM session_tombstones WHERE session_id = OLD.session_id), 0)"
+		}
+		now := "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		if mysql {
+			now = "UTC_TIMESTAMP(3)"
+		}
+		insert := "INSERT INTO row_tombstones (tbl, row_id, session_id, queue_id, source, keyword, deleted_at) VALUES ('" +
+			t.table + "', " + t.rowID + ", OLD.session_id, " + queue + ", " + t.source + ", " + t.keyword + ", " + now + ")"
+		out = append(out, "DROP TRIGGER IF EXISTS "+t.trigger)
+		if mysql {
+			out = append(out, "CREATE TRIGGER "+t.trigger+" AFTER DELETE ON "+t.table+" FOR EACH ROW "+insert)
+		} else {
+			out = append(out, "CREATE TRIGGER "+t.trigger+" AFTER DELETE ON "+t.table+" FOR EACH ROW BEGIN "+insert+"; END")
+		}
+	}
+	return out
+}

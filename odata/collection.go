@@ -31,6 +31,10 @@ type request struct {
 	format   format // of a JSON answer
 	expand   []expandItem
 	expanded *expansion // the expanded rows of the page being written
+	// path is the resource path the answer's links repeat: the set's
+	// name, or the navigation a collection was reached by
+	// (Sessions(14)/Transcript).
+	path string
 }
 
 // entitySet answers /Set and /Set/$count.
@@ -57,21 +61,32 @@ func (s *Service) entitySet(w http.ResponseWriter, r *http.Request, p *keys.Prin
 	switch rest := strings.Join(segs[1:], "/"); rest {
 	case "":
 	case "$count":
-		return s.count(w, r, p, set)
+		return s.count(w, r, p, set, nil)
 	default:
 		return notImplemented("", fmt.Sprintf("/%s/%s is not supported", set.Name, clip(rest)))
 	}
+	return s.collection(w, r, p, set, nil, set.Name)
+}
+
+// collection answers a collection of set: the entity set itself (scope
+// nil), or the rows a navigation segment reaches (scope: the condition
+// that ties them to their parent, path: the canonical path, which the
+// answer's next links repeat). The query options apply to those rows.
+func (s *Service) collection(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *query.Set, scope query.Expr, path string) error {
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
 	}
+	req.path = path
+	req.query.Filter = query.And(scope, req.query.Filter)
+	tracked := scope == nil && set.TracksChanges() && req.download == ""
 	if tok, ok := req.opts.system["$deltatoken"]; ok {
-		if !set.TracksChanges() || req.download != "" {
-			return apierror.Invalid("$deltatoken", set.Name+" does not track changes (Sessions does)")
+		if !tracked {
+			return apierror.Invalid("$deltatoken", path+" does not track changes (the entity sets Sessions, Messages, Ratings, Participants, Offers, BotInteractions and Keywords do)")
 		}
 		return s.delta(w, r, p, req, tok)
 	}
-	if set.TracksChanges() && req.download == "" && wantsTracking(r.Header.Values("Prefer")) && trackable(req.opts) == "" {
+	if tracked && wantsTracking(r.Header.Values("Prefer")) && trackable(req.opts) == "" {
 		return s.delta(w, r, p, req, "")
 	}
 	if done, err := s.revalidate(w, r, p, req); done || err != nil {
@@ -126,12 +141,14 @@ func (s *Service) revalidate(w http.ResponseWriter, r *http.Request, p *keys.Pri
 	return false, nil
 }
 
-// count answers /Set/$count as text/plain (docs/powerbi.md, rule 10).
-func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *query.Set) error {
+// count answers /Set/$count as text/plain (docs/powerbi.md, rule 10), and
+// the count of a navigated collection (scope as for collection).
+func (s *Service) count(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *query.Set, scope query.Expr) error {
 	req, err := s.parse(r, p, set)
 	if err != nil {
 		return err
 	}
+	req.query.Filter = query.And(scope, req.query.Filter)
 	if _, ok := req.opts.system["$deltatoken"]; ok {
 		return apierror.Invalid("$deltatoken", "/$count does not take a $deltatoken")
 	}
@@ -157,7 +174,7 @@ func (s *Service) parse(r *http.Request, p *keys.Principal, set *query.Set) (*re
 	if err != nil {
 		return nil, err
 	}
-	req := &request{set: set, opts: o, pageSize: s.opt.PageSize, download: download}
+	req := &request{set: set, opts: o, pageSize: s.opt.PageSize, download: download, path: set.Name}
 	if download == "" && !textAnswer(r) {
 		if req.format, err = jsonFormat(r, o); err != nil {
 			return nil, err

@@ -53,6 +53,11 @@ const DefaultDeltaMargin = 2 * time.Minute
 // loader merges by key), never lost.
 const MaxDeltaSeen = 150
 
+// maxDeltaPos bounds the keyset position a delta state carries: the sort
+// values of a key (a keyword's is the longest: a session id, a source and
+// 64 characters, each at most 6 bytes of JSON escape).
+const maxDeltaPos = 512
+
 type seenPair struct {
 	id      int64 // session id; negative for a removal
 	version int64 // µs since the epoch: the later of updated_at and the rating's submitted_at, or the removal's time
@@ -68,6 +73,9 @@ type deltaState struct {
 	after     int64   // keyset: last session id (phase 0) or tombstone sequence (phase 1)
 	seen      []seenPair
 	sent      []seenPair
+	// pos is the keyset position (the sort values of the last row sent)
+	// of a set tracked through its sessions in phase 0; nil otherwise.
+	pos []byte
 }
 
 const deltaTokenVersion = 1
@@ -89,6 +97,10 @@ func (st *deltaState) encode() []byte {
 			b = binary.AppendVarint(b, p.version)
 			b = binary.AppendVarint(b, p.rated)
 		}
+	}
+	if st.pos != nil { // absent from the links of Sessions, as before it existed
+		b = binary.AppendUvarint(b, uint64(len(st.pos)))
+		b = append(b, st.pos...)
 	}
 	return b
 }
@@ -134,6 +146,14 @@ func decodeDelta(b []byte) (*deltaState, error) {
 			*list = append(*list, seenPair{id: sv(), version: sv(), rated: sv()})
 		}
 	}
+	if err == nil && r.Len() > 0 {
+		n := uv()
+		if err != nil || n == 0 || n > uint64(r.Len()) || n > maxDeltaPos {
+			return nil, errBadState
+		}
+		st.pos = make([]byte, n)
+		r.Read(st.pos)
+	}
 	if err != nil || r.Len() != 0 || st.phase > 1 {
 		return nil, errBadState
 	}
@@ -169,9 +189,13 @@ func (s *Service) readDelta(p *keys.Principal, qh [8]byte, token string) (*delta
 	return st, nil
 }
 
-// queryHash identifies the defining query of a tracked read.
-func queryHash(o *options) [8]byte {
+// queryHash identifies the defining query of a tracked read: the set
+// (other than Sessions, whose links predate the others) and its options.
+func queryHash(set *query.Set, o *options) [8]byte {
 	h := sha256.New()
+	if set.Name != "Sessions" {
+		h.Write([]byte("set=" + set.Name + "\x00"))
+	}
 	for _, k := range []string{"$filter", "$select"} {
 		h.Write([]byte(k + "=" + o.system[k] + "\x00"))
 	}
@@ -210,7 +234,7 @@ func trackable(o *options) string {
 // odata.track-changes) or a delta link's changes, page by page.
 func (s *Service) delta(w http.ResponseWriter, r *http.Request, p *keys.Principal, req *request, token string) error {
 	o := req.opts
-	qh := queryHash(o)
+	qh := queryHash(req.set, o)
 	var st *deltaState
 	if token != "" {
 		if k := trackable(o); k != "" {
@@ -254,6 +278,14 @@ func (s *Service) delta(w http.ResponseWriter, r *http.Request, p *keys.Principa
 	since := time.Time{}
 	if st.since != 0 {
 		since = time.UnixMicro(st.since).UTC()
+	}
+
+	if req.set.TracksRows() {
+		rows, removed, more, err := s.deltaRows(r, p, req, st, since, floor, seen, pairOf)
+		if err != nil {
+			return err
+		}
+		return s.finishDelta(w, r, req, st, floor, req.set.Props, rows, removed, more)
 	}
 
 	// Changed sessions, then removals, up to a page.
@@ -346,13 +378,23 @@ func (s *Service) delta(w http.ResponseWriter, r *http.Request, p *keys.Principa
 			st.sent = append(st.sent, sp)
 		}
 	}
+	var gone []removal
 	for _, rm := range removed {
 		if v := rm.At.UnixMicro(); v > floor {
 			st.sent = append(st.sent, seenPair{id: -rm.SessionID, version: v})
 		}
+		gone = append(gone, removal{key: []any{rm.SessionID}})
 	}
+	return s.finishDelta(w, r, req, st, floor, props, rows, gone, more)
+}
 
-	// The link that follows: the next page, or the delta link.
+// removal is a deleted entity of a delta answer: the values of its set's
+// key properties.
+type removal struct{ key []any }
+
+// finishDelta mints the link that follows a page of a tracked read (the
+// next page, or the delta link) and writes the page.
+func (s *Service) finishDelta(w http.ResponseWriter, r *http.Request, req *request, st *deltaState, floor int64, props []reports.Column, rows [][]any, removed []removal, more bool) error {
 	var link string
 	if more {
 		st.sent = newest(st.sent, MaxDeltaSeen)
@@ -366,6 +408,93 @@ func (s *Service) delta(w http.ResponseWriter, r *http.Request, p *keys.Principa
 		w.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.pageSize))
 	}
 	return s.writeDelta(w, r, req, props, rows, removed, st.since != 0, more, link)
+}
+
+// deltaRows reads one page of a tracked read of a set beside Sessions:
+// the rows of the sessions changed since the watermark (every row on the
+// initial load) in key order, skipping the sessions whose version the
+// previous read already sent, then the tombstones of deleted rows.
+func (s *Service) deltaRows(r *http.Request, p *keys.Principal, req *request, st *deltaState, since time.Time, floor int64,
+	seen map[seenPair]bool, pairOf func(query.Change) seenPair) (rows [][]any, removed []removal, more bool, err error) {
+	ctx := r.Context()
+	set := req.set
+	if st.phase == 0 {
+		var ids []int64
+		for _, sp := range st.seen {
+			if sp.id > 0 {
+				ids = append(ids, sp.id)
+			}
+		}
+		current, err := s.engine.SessionVersions(ctx, ids)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		var skip []int64
+		for _, c := range current {
+			if seen[pairOf(c)] {
+				skip = append(skip, c.ID)
+			}
+		}
+		q := req.query
+		q.After = nil
+		sort := set.Sort(nil)
+		if st.pos != nil {
+			if q.After, err = parseKeyset(set, sort, st.pos, errBadState); err != nil {
+				return nil, nil, false, apierror.Invalid("$deltatoken", "the $deltatoken is not valid for this query (follow @odata.nextLink and @odata.deltaLink as given)")
+			}
+		}
+		var changes []query.Change
+		rows, changes, err = s.engine.ChangedRows(ctx, q, since, skip, req.pageSize+1)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if len(rows) > req.pageSize {
+			rows, changes, more = rows[:req.pageSize], changes[:req.pageSize], true
+			st.pos = keysetPayload(set, sort, rows[len(rows)-1])
+		} else {
+			st.phase, st.pos, st.after = 1, nil, 0
+		}
+		sent := map[seenPair]bool{}
+		for _, sp := range st.sent {
+			sent[sp] = true
+		}
+		for _, c := range changes {
+			if sp := pairOf(c); sp.version > floor && !sent[sp] {
+				sent[sp] = true
+				st.sent = append(st.sent, sp)
+			}
+		}
+	}
+	if st.phase == 1 && !more && st.since != 0 {
+		room := req.pageSize - len(rows)
+		if room == 0 {
+			return rows, nil, true, nil
+		}
+		rs, err := s.engine.RemovedRows(ctx, set, p.Visible, since, st.after, room+1+len(st.seen))
+		if err != nil {
+			return nil, nil, false, err
+		}
+		exhausted := len(rs) < room+1+len(st.seen)
+		for _, rm := range rs {
+			if rm.Exists || seen[seenPair{id: -rm.Seq, version: rm.At.UnixMicro()}] {
+				st.after = rm.Seq
+				continue
+			}
+			if len(removed) == room {
+				more = true
+				break
+			}
+			removed = append(removed, removal{key: rm.Key})
+			if v := rm.At.UnixMicro(); v > floor {
+				st.sent = append(st.sent, seenPair{id: -rm.Seq, version: v})
+			}
+			st.after = rm.Seq
+		}
+		if !more && !exhausted {
+			more = true
+		}
+	}
+	return rows, removed, more, nil
 }
 
 // nextSeen is the next read's Seen: what this read sent after floor, and
@@ -414,7 +543,7 @@ func (s *Service) deltaLink(r *http.Request, req *request, token string) string 
 // collection (#Sessions); a delta link's answer is a delta payload
 // (#Sessions/$delta) with removed sessions as @removed entries (OData
 // 4.01) or $deletedEntity entries (4.0).
-func (s *Service) writeDelta(w http.ResponseWriter, r *http.Request, req *request, props []reports.Column, rows [][]any, removed []query.Removal, isDelta, more bool, link string) error {
+func (s *Service) writeDelta(w http.ResponseWriter, r *http.Request, req *request, props []reports.Column, rows [][]any, removed []removal, isDelta, more bool, link string) error {
 	f := req.format
 	body, finish := start(w, r, f.contentType())
 	if r.Method == http.MethodHead {
@@ -443,17 +572,24 @@ func (s *Service) writeDelta(w http.ResponseWriter, r *http.Request, req *reques
 		}
 		ew.write(bw, row, "")
 	}
-	key := req.set.Key[0]
+	set := req.set
 	for i, rm := range removed {
 		if i > 0 || len(rows) > 0 {
 			bw.WriteByte(',')
 		}
-		id := s.base(r) + "/" + req.set.Name + "(" + strconv.FormatInt(rm.SessionID, 10) + ")"
+		keyRow := make([]any, len(set.Props))
+		for j, k := range set.Key {
+			keyRow[set.Index(k)] = rm.key[j]
+		}
+		id := s.base(r) + "/" + set.Name + keySegment(set, keyRow)
 		if f.v401 {
 			bw.WriteString(`{"@removed":{"reason":"deleted"},"@odata.id":`)
 			writeString(bw, id)
-			bw.WriteString(`,"` + key + `":`)
-			writeInt(bw, rm.SessionID, f.ieee754)
+			for j, k := range set.Key {
+				c, _ := set.Property(k)
+				bw.WriteString(`,"` + k + `":`)
+				writeFormatted(bw, c.Type, rm.key[j], f.ieee754)
+			}
 			bw.WriteByte('}')
 			continue
 		}

@@ -14,6 +14,8 @@ func FuzzDeltaState(f *testing.F) {
 		sent: []seenPair{{id: 9, version: 1700000003000000, rated: 1700000003000000}}}
 	f.Add(st.encode())
 	f.Add((&deltaState{}).encode())
+	st.pos, st.phase = []byte(`[5,"question","vpn"]`), 0
+	f.Add(st.encode())
 	f.Add([]byte{1, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st, err := decodeDelta(b)

@@ -21,14 +21,14 @@ func TestDeltaLinkFitsTheURLLimit(t *testing.T) {
 		return out
 	}
 	st := &deltaState{user: math.MaxUint64, key: math.MaxUint64, since: math.MaxInt64, start: math.MaxInt64, phase: 1,
-		after: math.MaxInt64, seen: full(1), sent: full(-1)}
+		after: math.MaxInt64, seen: full(1), sent: full(-1), pos: make([]byte, maxDeltaPos)}
 	payload := st.encode()
 	token := base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 32))
 	if len(token) > 12<<10 {
 		t.Errorf("a full delta token is %d bytes; with the query it must stay under the 16 KiB URL limit", len(token))
 	}
 	back, err := decodeDelta(payload)
-	if err != nil || len(back.seen) != MaxDeltaSeen || len(back.sent) != MaxDeltaSeen {
+	if err != nil || len(back.seen) != MaxDeltaSeen || len(back.sent) != MaxDeltaSeen || len(back.pos) != maxDeltaPos {
 		t.Fatalf("decode: %v (%d, %d pairs)", err, len(back.seen), len(back.sent))
 	}
 	// A page that sent more than the cap is cut to the newest pairs.

@@ -29,7 +29,8 @@ func notFound(set *query.Set) error {
 		Message: fmt.Sprintf("%s has no entity with this key that you may see", set.Name)}
 }
 
-// entity answers /Set(key), /Set(key)/Property and /Set(key)/Property/$value.
+// entity answers /Set(key), /Set(key)/Property and /Set(key)/Property/$value,
+// and the navigation segments after the key (navigate).
 // The key becomes a filter on the key properties and runs through the same
 // query as the collection (the caller's queues inside it; on report sets a
 // PeriodStart key is the report window).
@@ -38,21 +39,48 @@ func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Princip
 	if err != nil {
 		return err
 	}
+	pred, err := keyFilter(set, keyText, o.aliases)
+	if err != nil {
+		return err
+	}
+	return s.single(w, r, p, set, pred, rest, false)
+}
+
+// keyFilter reads a key predicate "(…)" of set into a filter.
+func keyFilter(set *query.Set, keyText string, aliases map[string]string) (query.Expr, error) {
+	if !strings.HasSuffix(keyText, ")") {
+		return nil, apierror.Invalid("key", "a key predicate is written Set(value) or Set(Name=value,…)")
+	}
+	parts, err := filter.ParseKey(keyText[1:len(keyText)-1], aliases)
+	if err != nil {
+		return nil, err
+	}
+	return keyPredicate(set, parts)
+}
+
+// single answers one entity of set, the row pred selects (a key, or a
+// single-valued navigation from its parent), and what follows it in the
+// path: a property, its /$value, or a navigation. nav is true when the
+// entity was reached by a single-valued navigation: then no row is a
+// null navigation, 204 No Content, rather than a 404.
+func (s *Service) single(w http.ResponseWriter, r *http.Request, p *keys.Principal, set *query.Set, pred query.Expr, rest []string, nav bool) error {
+	o, err := requestOptions(r)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		name, navKey := rest[0], ""
+		if i := strings.IndexByte(name, '('); i >= 0 {
+			name, navKey = name[:i], name[i:]
+		}
+		if n, ok := set.Nav(name); ok {
+			return s.navigate(w, r, p, set, pred, n, navKey, rest[1:])
+		}
+	}
 	for _, name := range collectionOptions {
 		if _, ok := o.system[name]; ok {
 			return apierror.Invalid(name, name+" applies to collections, not to a single entity")
 		}
-	}
-	if !strings.HasSuffix(keyText, ")") {
-		return apierror.Invalid("key", "a key predicate is written Set(value) or Set(Name=value,…)")
-	}
-	parts, err := filter.ParseKey(keyText[1:len(keyText)-1], o.aliases)
-	if err != nil {
-		return err
-	}
-	pred, err := keyPredicate(set, parts)
-	if err != nil {
-		return err
 	}
 	var prop string
 	var raw bool
@@ -62,12 +90,9 @@ func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Princip
 		return apierror.Invalid("", fmt.Sprintf("%s is not a media entity; ask for a property's /$value", set.Name))
 	case len(rest) <= 2:
 		prop = rest[0]
-		if _, ok := set.Nav(prop); ok {
-			return notImplemented("path", fmt.Sprintf("navigation in the path is not supported; use %s(…)?$expand=%s, or the target set with a filter", set.Name, prop))
-		}
 		if set.Index(prop) < 0 {
 			return &apierror.Error{Code: apierror.NotFound, Target: "path",
-				Message: fmt.Sprintf("%s has no property %q", set.Name, clip(prop))}
+				Message: fmt.Sprintf("%s has no property or navigation %q", set.Name, clip(prop))}
 		}
 		if len(rest) == 2 {
 			if rest[1] != "$value" {
@@ -79,7 +104,7 @@ func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Princip
 			return apierror.Invalid("$select", "$select does not apply to a single property")
 		}
 	default:
-		return notImplemented("path", "only /Set(key), /Set(key)/Property and /Set(key)/Property/$value are supported")
+		return notImplemented("path", "only /Set(key), /Set(key)/Property, /Set(key)/Property/$value and navigation segments are supported")
 	}
 	req, err := s.parse(r, p, set)
 	if err != nil {
@@ -100,6 +125,12 @@ func (s *Service) entity(w http.ResponseWriter, r *http.Request, p *keys.Princip
 	if !res.Rows.Next() {
 		if err := res.Rows.Err(); err != nil {
 			return err
+		}
+		if nav && prop == "" {
+			// A single-valued navigation without a target is null.
+			w.Header().Del("ETag")
+			w.WriteHeader(http.StatusNoContent)
+			return nil
 		}
 		return notFound(set)
 	}

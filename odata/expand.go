@@ -19,11 +19,11 @@ import (
 // every parent of the page (the target set's own query, the caller's
 // queues inside it, "To in (the parents' values)" and the nested
 // $filter), grouped by parent in Go, where the nested $orderby order is
-// kept and $skip/$top apply per parent. One level: a nested $expand is a
-// 501.
+// kept and $skip/$top apply per parent ($count=true counts a parent's
+// related rows before them). One level: a nested $expand is a 501.
 
 // MaxExpand bounds the navigation properties of one $expand.
-const MaxExpand = 8
+const MaxExpand = 12
 
 // MaxExpandRows bounds the rows one expanded navigation may read for a
 // page; past it the request is a 400 asking for a nested $top or $filter.
@@ -37,6 +37,7 @@ type expandItem struct {
 	top      int // -1 when absent
 	skip     int
 	selected []int
+	count    bool // $count=true: Nav@odata.count, the related rows before $skip and $top
 }
 
 // splitTop splits s at sep outside parentheses and quoted strings.
@@ -66,7 +67,7 @@ func splitTop(s string, sep byte) ([]string, error) {
 	return append(out, s[start:]), nil
 }
 
-// parseExpand reads $expand=Nav,Nav($select=…;$filter=…;$orderby=…;$top=…;$skip=…).
+// parseExpand reads $expand=Nav,Nav($select=…;$filter=…;$orderby=…;$top=…;$skip=…;$count=true).
 func parseExpand(set *query.Set, text string, aliases map[string]string) ([]expandItem, error) {
 	items, err := splitTop(text, ',')
 	if err != nil {
@@ -152,7 +153,18 @@ func (it *expandItem) options(text string, aliases map[string]string) error {
 			} else {
 				it.skip = n
 			}
-		case "$expand", "$levels", "$count", "$search", "$compute", "$apply":
+		case "$count":
+			switch strings.TrimSpace(v) {
+			case "true":
+				it.count = true
+			case "false":
+			default:
+				return apierror.Invalid("$expand", "$expand: $count must be true or false")
+			}
+			if !it.nav.Many {
+				return apierror.Invalid("$expand", "$expand: $count applies to a collection; "+it.nav.Name+" is a single entity")
+			}
+		case "$expand", "$levels", "$search", "$compute", "$apply":
 			return notImplemented("$expand", fmt.Sprintf("%s inside $expand is not supported (one level of expansion)", k))
 		default:
 			return apierror.Invalid("$expand", fmt.Sprintf("$expand: unknown option %q", clip(k)))
@@ -166,6 +178,7 @@ type expansion struct {
 	items   []expandItem
 	srcIdx  []int
 	groups  []map[any][][]any
+	counts  []map[any]int // per item with $count: related rows per parent before $skip and $top
 	writers []*entityWriter
 }
 
@@ -208,6 +221,7 @@ func (s *Service) expand(r *http.Request, p *keys.Principal, req *request, rows 
 			}
 		}
 		groups := map[any][][]any{}
+		counts := map[any]int{}
 		props := it.target.Props
 		if len(list) > 0 {
 			q := query.SetQuery{Set: it.target, Visible: p.Visible, Zone: req.query.Zone, Top: MaxExpandRows + 1, OrderBy: it.orderBy,
@@ -239,6 +253,7 @@ func (s *Service) expand(r *http.Request, p *keys.Principal, req *request, rows 
 			}
 			props = res.Props
 			for k, g := range groups {
+				counts[k] = len(g)
 				g = g[min(it.skip, len(g)):]
 				if it.top >= 0 && it.top < len(g) {
 					g = g[:it.top]
@@ -253,6 +268,7 @@ func (s *Service) expand(r *http.Request, p *keys.Principal, req *request, rows 
 		sub := &request{set: it.target, format: req.format, selected: it.selected}
 		x.srcIdx = append(x.srcIdx, src)
 		x.groups = append(x.groups, groups)
+		x.counts = append(x.counts, counts)
 		x.writers = append(x.writers, s.entityWriter(r, sub, props, cols))
 	}
 	return x, nil
@@ -261,6 +277,10 @@ func (s *Service) expand(r *http.Request, p *keys.Principal, req *request, rows 
 // write writes the expanded navigation properties of one parent row.
 func (x *expansion) write(bw *bufio.Writer, row []any) {
 	for i, it := range x.items {
+		if it.count {
+			bw.WriteString(`,"` + it.nav.Name + `@odata.count":`)
+			writeInt(bw, int64(x.counts[i][row[x.srcIdx[i]]]), x.writers[i].f.ieee754)
+		}
 		bw.WriteString(`,"` + it.nav.Name + `":`)
 		children := x.groups[i][row[x.srcIdx[i]]]
 		if !it.nav.Many {

@@ -369,3 +369,93 @@ func TestCSDLNavigation(t *testing.T) {
 		t.Errorf("only %d navigation properties", count)
 	}
 }
+
+// TestExpandQueryCount: every navigation expanded at once, with nested
+// options, costs the same number of queries for a page of 2 parents and a
+// page of 20 (one query per expanded navigation, plus one per navigation
+// through a table, never one per row), on collections, entities and
+// navigation paths alike; nested $count counts a parent's related rows
+// before $skip and $top.
+func TestExpandQueryCount(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		e := newEnv(t, b, odata.Options{})
+		db := b.DB
+		n := countQueries(t, db)
+		queries := func(path string) int64 {
+			t.Helper()
+			before := n.Load()
+			p := e.page(golden.Admin, path)
+			if len(p.Value) == 0 {
+				t.Fatalf("%s: no rows", path)
+			}
+			return n.Load() - before
+		}
+		every := url.PathEscape("Queue($select=QueueName),RatingDetails,BotInteraction,FirstAgent,LastAgent," +
+			"Transcript($filter=SenderType ne 'system';$orderby=Seq desc;$top=2;$skip=1;$select=Seq;$count=true)," +
+			"Transfers($select=SessionId),Participants($orderby=JoinedAt;$top=1),Offers($count=true),Keywords($filter=Source eq 'question')")
+		for _, c := range []struct {
+			name       string
+			path       func(top int) string
+			extraAtMax int64 // queries an expansion may add beyond the page itself
+		}{
+			{"every Sessions navigation", func(top int) string { return fmt.Sprintf("/odata/Sessions?$top=%d&$expand=%s", top, every) }, 3 * 10},
+			{"Queues", func(top int) string {
+				return fmt.Sprintf("/odata/Queues?$top=%d&$expand=%s", top, url.PathEscape("Sessions($filter=State ne 'Abandoned';$top=3;$count=true),Agents($select=AgentId)"))
+			}, 3 * 2},
+			{"Messages", func(top int) string {
+				return fmt.Sprintf("/odata/Messages?$top=%d&$expand=Session($select=QueueId)", top)
+			}, 3},
+			{"a navigation path", func(top int) string {
+				return fmt.Sprintf("/odata/Queues(1)/Sessions?$top=%d&$expand=%s", top, url.PathEscape("Transcript($top=1;$count=true),Queue"))
+			}, 3 * 2},
+		} {
+			plain := queries(strings.SplitN(c.path(20), "&$expand", 2)[0])
+			small, large := queries(c.path(2)), queries(c.path(20))
+			t.Logf("%s: %d queries without $expand, %d for 2 parents, %d for 20", c.name, plain, small, large)
+			if small != large || large <= plain || large-plain > c.extraAtMax {
+				t.Errorf("%s: %d queries without $expand, %d for 2 parents, %d for 20", c.name, plain, small, large)
+			}
+		}
+
+		// Nested $count: the related rows before $skip and $top.
+		var msgs []models.SessionMessage
+		db.Find(&msgs)
+		nonSystem := map[string]int{}
+		for _, m := range msgs {
+			if m.SenderType != "system" {
+				nonSystem[fmt.Sprint(m.SessionID)]++
+			}
+		}
+		checked := 0
+		for _, row := range e.page(golden.Admin, "/odata/Sessions?$expand="+every).Value {
+			id := jsonText(row["SessionId"])
+			if got := jsonText(row["Transcript@odata.count"]); got != fmt.Sprint(nonSystem[id]) {
+				t.Errorf("session %s: Transcript@odata.count %s, want %d", id, got, nonSystem[id])
+			}
+			if lines := row["Transcript"].([]any); len(lines) != max(0, min(2, nonSystem[id]-1)) {
+				t.Errorf("session %s: %d lines for $skip=1;$top=2 of %d", id, len(lines), nonSystem[id])
+			}
+			if _, ok := row["Offers@odata.count"]; !ok {
+				t.Errorf("session %s: no Offers@odata.count", id)
+			}
+			if _, ok := row["Participants@odata.count"]; ok {
+				t.Errorf("session %s: Participants@odata.count without $count", id)
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatal("no sessions")
+		}
+		a := e.get(golden.Admin, "/odata/Sessions?$top=1&$expand="+url.PathEscape("Transcript($count=true)"), "Accept", "application/json;IEEE754Compatible=true")
+		if !regexp.MustCompile(`"Transcript@odata.count":"[0-9]+"`).MatchString(a.body) {
+			t.Errorf("IEEE754Compatible nested count: %.300s", a.body)
+		}
+		for _, q := range []string{"Queue($count=true)", "Transcript($count=maybe)"} {
+			if a := e.get(golden.Admin, "/odata/Sessions?$expand="+url.PathEscape(q)); a.status != 400 {
+				t.Errorf("%s: %d", q, a.status)
+			} else {
+				odataError(t, a)
+			}
+		}
+	})
+}

@@ -39,7 +39,8 @@ func FuzzQuery(f *testing.F) {
 		paths = append(paths, "/odata/"+s.Name)
 	}
 	paths = append(paths, "/odata/Sessions/$count", "/odata/InboundVsAnsweredChats/$count", "/odata/", "/odata/$metadata", "/odata/$batch",
-		"/odata/Sessions(14)", "/odata/Sessions(14)/Question/$value", "/odata/InboundVsAnsweredChats(QueueId=1,PeriodStart=2024-11-03T00:00:00Z)")
+		"/odata/Sessions(14)", "/odata/Sessions(14)/Question/$value", "/odata/InboundVsAnsweredChats(QueueId=1,PeriodStart=2024-11-03T00:00:00Z)",
+		"/odata/Sessions(14)/Transcript", "/odata/Queues(1)/Sessions/$count", "/odata/Sessions(14)/Queue/QueueName/$value")
 	index := func(name string) uint8 {
 		for i, p := range paths {
 			if p == "/odata/"+name {
@@ -79,6 +80,9 @@ func FuzzQuery(f *testing.F) {
 		{"Sessions", "$deltatoken=AQIDAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA&$filter=QueueId%20eq%201"},
 		{"Sessions(14)/Question/$value", "$format=json"},
 		{"InboundVsAnsweredChats(QueueId=1,PeriodStart=2024-11-03T00:00:00Z)", "zone=UTC&$select=Inbound"},
+		{"Sessions(14)/Transcript", "$filter=SenderType%20ne%20'system'&$orderby=Seq%20desc&$top=3&$count=true&$expand=Session"},
+		{"Queues(1)/Sessions/$count", "$filter=Transcript/any()&start=2024-11-01"},
+		{"Sessions(14)/Queue/QueueName/$value", "@x=1"},
 	} {
 		f.Add(index(c.path), c.query, "")
 		f.Add(index(c.path)+128, c.query, "odata.maxpagesize=2")

@@ -42,6 +42,13 @@ func (s *Service) tag(spec string, payload []byte) []byte {
 
 // mintToken encodes the sort values of a row.
 func (s *Service) mintToken(set *query.Set, sort []query.SortKey, row []any) string {
+	payload := keysetPayload(set, sort, row)
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.tag(sortSpec(set, sort), payload))
+}
+
+// keysetPayload is the JSON of a row's sort values (a token's payload).
+func keysetPayload(set *query.Set, sort []query.SortKey, row []any) []byte {
 	vals := make([]any, len(sort))
 	for i, k := range sort {
 		v := row[set.Index(k.Prop)]
@@ -55,8 +62,7 @@ func (s *Service) mintToken(set *query.Set, sort []query.SortKey, row []any) str
 		vals[i] = v
 	}
 	payload, _ := json.Marshal(vals)
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.tag(sortSpec(set, sort), payload))
+	return payload
 }
 
 // readToken checks a token and returns its typed sort values.
@@ -72,6 +78,12 @@ func (s *Service) readToken(set *query.Set, sort []query.SortKey, token string) 
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.tag(sortSpec(set, sort), payload)) {
 		return nil, bad
 	}
+	return parseKeyset(set, sort, payload, bad)
+}
+
+// parseKeyset reads the typed sort values of a keyset payload; a payload
+// that does not fit is bad.
+func parseKeyset(set *query.Set, sort []query.SortKey, payload []byte, bad error) ([]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var raw []any

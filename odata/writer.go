@@ -144,7 +144,7 @@ func (s *Service) nextLink(r *http.Request, req *request, last []any) string {
 		parts = append(parts, "$top="+strconv.Itoa(req.top-req.pageSize))
 	}
 	parts = append(parts, "$skiptoken="+s.mintToken(req.set, req.sort, last))
-	return s.base(r) + "/" + req.set.Name + "?" + strings.Join(parts, "&")
+	return s.base(r) + "/" + req.path + "?" + strings.Join(parts, "&")
 }
 
 // writeString writes a JSON string without HTML escaping (links keep "&").

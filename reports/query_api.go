@@ -78,6 +78,18 @@ func (l *SessionLogRead) FromPage(page *gorm.DB, aliases ...string) *gorm.DB {
 	return sessionLogJoinsOnly(db, aliases...).Where("s.queue_id IN ?", nonEmpty(l.x.queues))
 }
 
+// SessionLogFromSQL is the text of the session-log FROM clause with every
+// join (chat_sessions s, queues q, seekers sk, users u, session_ratings
+// r), for a subquery that reads the session-log columns of other sessions
+// than the outer query's rows.
+func SessionLogFromSQL() string {
+	out := "chat_sessions AS s"
+	for _, j := range sessionLogJoins {
+		out += " " + j.sql
+	}
+	return out
+}
+
 // DurationMillisSQL is the SQL over chat_sessions s of a derived duration
 // of the session log (WaitSeconds, HandleSeconds, DurationSeconds) in
 // whole milliseconds, NULL where the log shows none: the declared values

@@ -109,7 +109,7 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 	if err != nil {
 		return nil, nil, false, err
 	}
-	a := &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone), set: src, read: read}
+	a := &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone, base.Visible), set: src, read: read}
 	var where string
 	filter, err := e.withSessionRange(base, base.Filter)
 	if err != nil {
@@ -180,7 +180,7 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 	}) {
 		// The filter over the result, on the select list's aliases (which
 		// both back ends take in HAVING).
-		hc := out.compiler(a.c.mysql, a.c.now, nil)
+		hc := out.compiler(a.c.mysql, a.c.now, nil, nil)
 		hc.cols = exact
 		if cond, err := hc.pred(having); err == nil {
 			db, used = db.Having(cond, hc.args...), true

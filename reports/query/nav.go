@@ -26,7 +26,7 @@ type tableDef struct {
 
 var tables = map[string]tableDef{
 	"Messages":        {from: "session_messages AS m JOIN chat_sessions AS s ON s.id = m.session_id", queue: "s.queue_id"},
-	"Ratings":         {from: "session_ratings AS r", queue: "r.queue_id"},
+	"Ratings":         {from: "session_ratings AS rt", queue: "rt.queue_id"},
 	"Participants":    {from: "session_participants AS p JOIN chat_sessions AS s ON s.id = p.session_id", queue: "s.queue_id"},
 	"Offers":          {from: "session_offers AS o JOIN chat_sessions AS s ON s.id = o.session_id", queue: "s.queue_id"},
 	"BotInteractions": {from: "bot_interactions AS b", queue: "b.queue_id"},
@@ -126,8 +126,8 @@ var ratingColumns = []reports.Column{
 }
 
 var ratingSQL = map[string]sqlColumn{
-	"SessionId": {expr: "r.session_id"}, "QueueId": {expr: "r.queue_id"}, "Rating": {expr: "r.rating"}, "ScaleMax": {expr: "r.scale_max"},
-	"Comment": {expr: "r.comment"}, "RatedAgentId": {expr: "r.rated_agent_id"}, "SubmittedAt": {expr: "r.submitted_at"},
+	"SessionId": {expr: "rt.session_id"}, "QueueId": {expr: "rt.queue_id"}, "Rating": {expr: "rt.rating"}, "ScaleMax": {expr: "rt.scale_max"},
+	"Comment": {expr: "rt.comment"}, "RatedAgentId": {expr: "rt.rated_agent_id"}, "SubmittedAt": {expr: "rt.submitted_at"},
 }
 
 // tableSets are the raw table sets, after Sessions, Queues and Agents.
@@ -213,7 +213,7 @@ func (s *Set) Nav(name string) (NavProp, bool) {
 // queryTable runs a table set query in SQL, like querySessions.
 func (e *Engine) queryTable(ctx context.Context, q *SetQuery, pred Expr, sort []SortKey) (reports.Rows, error) {
 	t := tables[q.Set.Name]
-	c := q.Set.compiler(e.mysql(), e.Now().UTC(), time.UTC)
+	c := q.Set.compiler(e.mysql(), e.Now().UTC(), time.UTC, q.Visible)
 	sel := make([]string, len(q.Set.Props))
 	for i, p := range q.Set.Props {
 		col, err := c.column(p.Name)
@@ -237,7 +237,7 @@ func (e *Engine) queryTable(ctx context.Context, q *SetQuery, pred Expr, sort []
 // countTable counts the rows of a table set that match pred.
 func (e *Engine) countTable(ctx context.Context, q *SetQuery, pred Expr) (int64, error) {
 	t := tables[q.Set.Name]
-	c := q.Set.compiler(e.mysql(), e.Now().UTC(), time.UTC)
+	c := q.Set.compiler(e.mysql(), e.Now().UTC(), time.UTC, q.Visible)
 	db := e.DB().WithContext(ctx).Table(t.from).Where(t.queue+" IN ?", reports.NonEmpty(narrowQueues(q.Visible, q.Filter)))
 	if pred != nil {
 		where, err := c.pred(pred)

@@ -88,6 +88,9 @@ const MaxGroups = 200_000
 // QuerySet answers q.
 func (e *Engine) QuerySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	s := q.Set
+	if err := e.resolveLambdas(ctx, &q); err != nil {
+		return nil, err
+	}
 	if len(q.Apply) > 0 {
 		return e.applySet(ctx, q)
 	}
@@ -128,6 +131,9 @@ func (e *Engine) QuerySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 // position, $skip or $top).
 func (e *Engine) CountSet(ctx context.Context, q SetQuery) (int64, error) {
 	q.After, q.Skip, q.Top, q.OrderBy = nil, 0, -1, nil
+	if err := e.resolveLambdas(ctx, &q); err != nil {
+		return 0, err
+	}
 	if len(q.Apply) > 0 {
 		res, err := e.applySet(ctx, q)
 		if err != nil {

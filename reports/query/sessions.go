@@ -72,7 +72,7 @@ func (e *Engine) querySessions(ctx context.Context, q *SetQuery, pred Expr, sort
 	if pred, err = e.withSessionRange(q, pred); err != nil {
 		return nil, err
 	}
-	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
+	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone, q.Visible)
 	// The joins the filter, the order and the selected properties read;
 	// the queue name is read from the queues, not joined, unless filtered
 	// or ordered on.
@@ -118,7 +118,7 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 	if pred, err = e.withSessionRange(q, pred); err != nil {
 		return 0, err
 	}
-	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone)
+	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone, q.Visible)
 	db := x.FromJoins(joinsOf(Props(pred))...) // only the joins the filter reads
 	if pred != nil {
 		where, err := c.pred(pred)
@@ -176,13 +176,13 @@ func (e *Engine) sessionExecution(ctx context.Context, q *SetQuery) (*reports.Se
 }
 
 // compiler returns a SQL compiler over the set's columns.
-func (s *Set) compiler(mysql bool, now time.Time, zone *time.Location) *sqlCompiler {
+func (s *Set) compiler(mysql bool, now time.Time, zone *time.Location, visible []uint32) *sqlCompiler {
 	kinds := make(map[string]Kind, len(s.Props))
 	for _, p := range s.Props {
 		kinds[p.Name] = KindOf(p.Type)
 	}
 	zoned := s.zoned && zone != nil && zone != time.UTC && zone.String() != "UTC"
-	return &sqlCompiler{mysql: mysql, cols: s.columns, kinds: kinds, now: now, zoned: zoned}
+	return &sqlCompiler{mysql: mysql, cols: s.columns, kinds: kinds, now: now, zoned: zoned, set: s, visible: visible}
 }
 
 // joinsOf lists the joins of the session-log FROM clause that the named

@@ -35,13 +35,17 @@ type sqlCompiler struct {
 	// where SQL cannot take their local date parts.
 	zoned bool
 	args  []any
+	// set is the set compiled for (its navigations), visible the
+	// caller's queues, which subqueries over other rows carry.
+	set     *Set
+	visible []uint32
 }
 
 func (c *sqlCompiler) column(name string) (string, error) {
-	col, ok := c.cols[name]
-	if p, isPath := pathSQL[name]; isPath && strings.Contains(name, "/") {
-		col, ok = p, true
+	if strings.Contains(name, "/") {
+		return c.path(name)
 	}
+	col, ok := c.cols[name]
 	if !ok || col.expr == "" {
 		return "", unsupported("%s is computed after the query and cannot be used to filter, order or group here", clip(name))
 	}
@@ -279,8 +283,8 @@ func (c *sqlCompiler) value(x Expr) (string, Kind, error) {
 	case Prop:
 		s, err := c.column(e.Name)
 		k := c.kinds[e.Name]
-		if strings.Contains(e.Name, "/") {
-			k = pathKind(e.Name)
+		if strings.Contains(e.Name, "/") && c.set != nil {
+			k = c.set.pathKind(e.Name)
 		}
 		return s, k, err
 	case Lit:
@@ -459,7 +463,7 @@ func (s *Set) WhereSQL(x Expr, mysql bool, now time.Time) (string, []any, error)
 	if s.kind != sessionSet {
 		return "", nil, unsupported("%s is computed in Go, not in SQL", s.Name)
 	}
-	c := s.compiler(mysql, now, time.UTC)
+	c := s.compiler(mysql, now, time.UTC, nil)
 	where, err := c.pred(x)
 	return where, c.args, err
 }
