@@ -409,8 +409,9 @@ func groupKey(d dialect, q Query, res *Result) (func(iv, queue string) string, f
 // Aligned reports whether a read of [start, stop) in zone can be answered
 // from the store: both ends on 15-minute boundaries and every offset of
 // the zone in the range a multiple of 15 minutes, changing on 15-minute
-// boundaries (true of every zone since 1972; Liberia kept −0:44:30 until
-// then).
+// boundaries. Offsets have been whole quarter-hours since 1979
+// (Kiritimati's −10:40), but some zones changed them a minute past the
+// hour: Newfoundland until 2011, Gaza in 2010 and 2011, Casey until 2022.
 func Aligned(start, stop time.Time, zone *time.Location) bool {
 	if zone == nil {
 		zone = time.UTC
