@@ -35,10 +35,11 @@ type Query struct {
 }
 
 // Group is how a read sums intervals into rows. Every IANA offset is a
-// multiple of 15 minutes, so an interval lies in one local hour, day and
-// weekday of any zone: the local time of its start, the wall clock the
-// reports read for each of its instants (a repeated hour is one hour of
-// day twice, a skipped one has no interval).
+// multiple of 15 minutes, so where the zone changes offset on 15-minute
+// boundaries (Aligned) an interval lies in one local hour, day and
+// weekday: those of its start, the wall clock the reports read for each
+// of its instants (a repeated hour is one hour of day twice, a skipped
+// one has no interval).
 type Group uint8
 
 const (
