@@ -108,11 +108,11 @@ var storedAgg = map[MeasureKind]store.Agg{KindCount: store.Count, KindSum: store
 
 // declareStored declares the parts of a report whose grouping the store
 // answers (Grouping.stored) that the store can hold exactly, and records
-// them on the report. A part can be stored when
-// it is additive, attributed by a time the store keys, reads no join the
-// store's source of that time lacks, and is not a sum shown as a nullable
-// column (the store keeps an empty sum as 0, SQL's SUM says NULL); the
-// parts of an attribution time are stored when all of them can be.
+// them on the report. A part can be stored when it is additive,
+// attributed by a time the store keys, reads no join the store's source
+// of that time lacks, and is not a sum shown as a nullable column (the
+// store keeps an empty sum as 0, SQL's SUM says NULL); the parts of an
+// attribution time are stored when all of them can be.
 func (r *Report) declareStored() {
 	if r.By == nil || r.By.stored == nil {
 		return
