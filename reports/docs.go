@@ -16,9 +16,13 @@ func WriteDocs(w io.Writer) error {
 	b.WriteString("`pct` (0–100, 1 dp), `decimal` (2 dp), `string`. An empty ratio or average is null in JSON and an empty CSV cell.\n")
 	b.WriteString("\nTime-series reports (marked *takes `interval`*) accept `interval`: `PT15M`, `PT30M`, `PT1H`, `P1D`, `P1W` (ISO weeks, local),\n")
 	b.WriteString("`P1M` (local months) or `total`; without it they keep their own grain. With another interval the bucket column is\n")
-	b.WriteString("`PeriodStart` (datetime, the bucket's local start). The measured ones read their additive columns from the interval\n")
-	b.WriteString("store; the agent series and queue depth split their chats, presence and waiting time across the interval's buckets\n")
-	b.WriteString("by overlap, as they split them across days or hours (each says how below). Every interval works on every one of them.\n")
+	b.WriteString("`PeriodStart` (datetime, the bucket's local start). The agent series and queue depth split their chats, presence\n")
+	b.WriteString("and waiting time across the interval's buckets by overlap, as they split them across days or hours (each says how\n")
+	b.WriteString("below). Every interval works on every one of them.\n")
+	b.WriteString("\nReports marked *reads the interval store* take their additive columns (counts, sums, minima and maxima, and the sums and\n")
+	b.WriteString("counts behind means and ratios) from per-queue aggregates in 15-minute intervals when both ends of the window are on\n")
+	b.WriteString("15-minute boundaries; percentiles and distinct counts always come from the sessions. The answer equals the one computed\n")
+	b.WriteString("from the sessions alone ([architecture.md](architecture.md#the-interval-store)).\n")
 	for _, c := range Categories {
 		rs := InCategory(c.Category)
 		if len(rs) == 0 {
@@ -32,6 +36,9 @@ func WriteDocs(w io.Writer) error {
 			}
 			if r.TakesInterval() {
 				fmt.Fprintf(&b, " Takes `interval` (default `%s`).", r.DefaultInterval())
+			}
+			if r.ReadsStore() {
+				b.WriteString(" *Reads the interval store.*")
 			}
 			fmt.Fprintf(&b, "\n\n%s\n", r.Formula)
 			if r.intervalFormula != "" {

@@ -1,5 +1,7 @@
 package reports
 
+import "github.com/chime-reports/chime-reports/reports/store"
+
 // The global reports over every visible queue: the per-queue summary,
 // volume per day and the weekday × hour heatmap, all measured.
 
@@ -8,7 +10,7 @@ const GrainWeekdayHour Grain = "weekdayHour"
 
 // ByQueue: one row per queue of the run (every visible queue, even
 // without sessions), by id.
-var ByQueue = &Grouping{Keys: []string{"QueueId", "QueueName", "Mode"}, strict: true,
+var ByQueue = &Grouping{Keys: []string{"QueueId", "QueueName", "Mode"}, strict: true, stored: storeGroup(store.ByQueue),
 	key: func(*execution, string) string { return "s.queue_id" },
 	rows: func(x *execution, _ *results) []groupRow {
 		ids := x.queueIDs()

@@ -32,10 +32,16 @@ type Grouping struct {
 	// bands group only sessions that have a wait).
 	strict bool // a key outside rows is an error (time buckets)
 	// series, when set, makes the grouping a time series: one row per
-	// bucket of an interval (this one unless the query names another), its
-	// additive measures read from the interval store.
+	// bucket of an interval (this one unless the query names another).
 	series store.Interval
+	// stored, when set, says each row is a union of whole 15-minute
+	// intervals of the store, grouped as this store.Group (ByBucket: the
+	// buckets of the series): the additive measures are read from the
+	// interval store.
+	stored *store.Group
 }
+
+func storeGroup(g store.Group) *store.Group { return &g }
 
 type groupRow struct {
 	key  any   // the SQL key: int64 or string
@@ -45,12 +51,12 @@ type groupRow struct {
 
 // ByDay: one row per local day of the window, every day listed; or, with
 // another interval, one row per bucket of that interval (seriesRows).
-var ByDay = &Grouping{Keys: []string{"Date"}, strict: true, series: store.P1D,
+var ByDay = &Grouping{Keys: []string{"Date"}, strict: true, series: store.P1D, stored: storeGroup(store.ByBucket),
 	key:  func(x *execution, col string) string { return x.seriesKeySQL(col) },
 	rows: func(x *execution, _ *results) []groupRow { return x.seriesRows() }}
 
 // ByHourOfDay: one row per local hour of day (0–23).
-var ByHourOfDay = &Grouping{Keys: []string{"Hour"}, strict: true,
+var ByHourOfDay = &Grouping{Keys: []string{"Hour"}, strict: true, stored: storeGroup(store.ByHourOfDay),
 	key: func(x *execution, col string) string {
 		w := x.q.Window
 		return x.daySQL().hourOfDay(col, w.Zone, w.Stop)
@@ -65,7 +71,7 @@ var ByHourOfDay = &Grouping{Keys: []string{"Hour"}, strict: true,
 	}}
 
 // ByWeekday: one row per ISO weekday (1 = Monday).
-var ByWeekday = &Grouping{Keys: []string{"DayOfWeek", "DayName"}, strict: true,
+var ByWeekday = &Grouping{Keys: []string{"DayOfWeek", "DayName"}, strict: true, stored: storeGroup(store.ByWeekday),
 	key: func(x *execution, col string) string { w := x.q.Window; return x.daySQL().weekday(col, w.Zone, w.Stop) },
 	rows: func(x *execution, _ *results) []groupRow {
 		days := weekdayCounts(x.q.Window)
@@ -77,7 +83,7 @@ var ByWeekday = &Grouping{Keys: []string{"DayOfWeek", "DayName"}, strict: true,
 	}}
 
 // ByWeekdayHour: 168 rows, weekday × local hour, keyed weekday·24 + hour.
-var ByWeekdayHour = &Grouping{Keys: []string{"DayOfWeek", "DayName", "Hour"}, strict: true,
+var ByWeekdayHour = &Grouping{Keys: []string{"DayOfWeek", "DayName", "Hour"}, strict: true, stored: storeGroup(store.ByWeekdayHour),
 	key: func(x *execution, col string) string {
 		w := x.q.Window
 		return x.daySQL().hourOfWeek(col, w.Zone, w.Stop)
@@ -416,8 +422,9 @@ func compile(x *execution, parts []*Measure) *attrQuery {
 }
 
 // runMeasured computes a measured report: per attribution time, one
-// aggregate query over raw rows and, for a time series, one read of the
-// interval store for the parts it holds; then its rows by column name.
+// aggregate query over raw rows or, for a grouping the store can answer,
+// one read of the interval store for the parts it holds; then its rows
+// by column name.
 func (r *Report) runMeasured(ctx context.Context, x *execution) (Rows, error) {
 	_, ms := r.measures()
 	res := &results{x: x, r: r, from: map[*Measure]*attrQuery{}}
@@ -431,7 +438,7 @@ func (r *Report) runMeasured(ctx context.Context, x *execution) (Rows, error) {
 			byAt[p.At.Name] = append(byAt[p.At.Name], p)
 		}
 	}
-	useStore := r.By.series != "" && !x.engine.raw && storeAligned(x.q.Window)
+	useStore := r.By.stored != nil && !x.engine.raw && storeAligned(x.q.Window)
 	for _, at := range order {
 		// The store serves an attribution time whose parts it holds all
 		// of; one that needs a raw scan anyway (a percentile, a distinct

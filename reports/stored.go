@@ -15,9 +15,13 @@ import (
 	"github.com/chime-reports/chime-reports/reports/store"
 )
 
-// The interval store holds the additive measures of the time-series
-// reports, and only those: each report registered with a time-series
-// grouping declares its additive measure parts to reports/store
+// The interval store holds the additive measures of the reports whose
+// rows are unions of whole 15-minute intervals of their queues, and only
+// those: the time series (a bucket of an interval), the hour-of-day,
+// weekday and weekday × hour profiles (every IANA offset is a multiple of
+// 15 minutes, so an interval lies in one local hour and weekday) and the
+// per-queue summaries (the window's intervals of one queue). Each such
+// report declares its additive measure parts to reports/store
 // (store.Declare) with the SQL of their predicates and values, so the
 // store's tables are generated from the declarations here and there is
 // one definition per measure. A run reads these parts from the store
@@ -27,7 +31,7 @@ import (
 // store").
 
 // storeAttr maps an attribution time to the store's.
-var storeAttr = map[string]store.Attr{QueuedAt.Name: store.Queued, StartedAt.Name: store.Started}
+var storeAttr = map[string]store.Attr{QueuedAt.Name: store.Queued, StartedAt.Name: store.Started, BotStartedAt.Name: store.Bot}
 
 // storedScale are the values kept in the store as integers of a finer
 // unit: the sentiment score (DECIMAL(4,3)) in thousandths, so sums are
@@ -36,9 +40,9 @@ var storeAttr = map[string]store.Attr{QueuedAt.Name: store.Queued, StartedAt.Nam
 var storedScale = map[*Value]int64{Sentiment: 1000}
 
 // storedName is the column name of a part in the store: its attribution
-// time, kind, value and predicates.
+// time (the store's name of it), kind, value and predicates.
 func storedName(m *Measure) string {
-	n := strings.TrimSuffix(m.At.Name, "_at") + "_" + string(m.Kind)
+	n := storeAttr[m.At.Name].String() + "_" + string(m.Kind)
 	if m.Of != nil {
 		n += "_" + m.Of.Name
 	}
@@ -102,14 +106,15 @@ func storedSQL(m *Measure) func(store.Dialect) string {
 
 var storedAgg = map[MeasureKind]store.Agg{KindCount: store.Count, KindSum: store.Sum, KindMin: store.Min, KindMax: store.Max}
 
-// declareStored declares the parts of a time-series report the store can
-// hold exactly, and records them on the report. A part can be stored when
-// it is additive, attributed by a time the store keys, reads no join the
-// store's source of that time lacks, and is not a sum shown as a nullable
-// column (the store keeps an empty sum as 0, SQL's SUM says NULL); the
-// parts of an attribution time are stored when all of them can be.
+// declareStored declares the parts of a report whose grouping the store
+// answers (Grouping.stored) that the store can hold exactly, and records
+// them on the report. A part can be stored when it is additive,
+// attributed by a time the store keys, reads no join the store's source
+// of that time lacks, and is not a sum shown as a nullable column (the
+// store keeps an empty sum as 0, SQL's SUM says NULL); the parts of an
+// attribution time are stored when all of them can be.
 func (r *Report) declareStored() {
-	if r.By == nil || r.By.series == "" {
+	if r.By == nil || r.By.stored == nil {
 		return
 	}
 	direct := map[*Measure]ColumnType{}
@@ -162,7 +167,9 @@ func (r *Report) declareStored() {
 }
 
 // readStored reads the parts of one attribution time from the store for
-// the run's buckets, as an attrQuery keyed like the grouping's rows.
+// the run's rows (the buckets of a time series, the hours, weekdays or
+// queues of another grouping), as an attrQuery keyed like the grouping's
+// rows.
 func readStored(ctx context.Context, x *execution, r *Report, at string, parts []*Measure) (*attrQuery, error) {
 	a := &attrQuery{slot: map[*Measure]int{}, vals: map[any][]sql.NullFloat64{}}
 	var names []string
@@ -190,31 +197,46 @@ func readStored(ctx context.Context, x *execution, r *Report, at string, parts [
 	}
 	a.width = len(names)
 	w := x.q.Window
-	iv := x.interval()
-	res, err := store.Read(ctx, x.db, store.Query{Attr: storeAttr[at], Queues: x.queueIDs(), Start: w.Start, Stop: w.Stop, Zone: w.Zone,
-		Interval: iv, Measures: names})
+	sq := store.Query{Attr: storeAttr[at], Queues: x.queueIDs(), Start: w.Start, Stop: w.Stop, Zone: w.Zone,
+		Group: *r.By.stored, Measures: names}
+	if sq.Group == store.ByBucket {
+		sq.Interval = x.interval()
+	}
+	res, err := store.Read(ctx, x.db, sq)
 	if err != nil {
 		return nil, err
 	}
-	for i, b := range res.Buckets {
-		if !b.Start.Before(b.End) {
-			continue
+	for i, vals := range res.Values {
+		var key int64
+		if sq.Group == store.ByBucket {
+			b := res.Buckets[i]
+			if !b.Start.Before(b.End) {
+				continue
+			}
+			key = seriesKey(sq.Interval, i, b.Label)
+		} else {
+			key = res.Keys[i] // the grouping's own keys: hour, weekday, weekday·24 + hour, queue id
 		}
 		v := make([]sql.NullFloat64, len(names))
-		for j, s := range res.Values[i] {
+		for j, s := range vals {
 			v[j] = sql.NullFloat64{Float64: float64(s.Int64) / scale[j], Valid: s.Valid}
 		}
-		a.vals[seriesKey(iv, i, b.Label)] = v
+		a.vals[key] = v
 	}
 	return a, nil
 }
 
 // storeAligned reports whether the window can be read from the store:
 // both ends on 15-minute boundaries (every window of whole local days,
-// hours or quarter-hours is).
+// hours or quarter-hours is), in a zone whose offsets are whole
+// quarter-hours throughout it.
 func storeAligned(w Window) bool {
-	return w.Start.UnixMilli()%store.IntervalMs == 0 && w.Stop.UnixMilli()%store.IntervalMs == 0
+	return store.Aligned(w.Start, w.Stop, w.Zone)
 }
+
+// ReadsStore reports whether the report reads additive measures from the
+// interval store (when the window is on 15-minute boundaries).
+func (r *Report) ReadsStore() bool { return len(r.stored) > 0 }
 
 // interval is the grain of a time-series run: the query's, else the
 // grouping's own.

@@ -17,13 +17,16 @@ import (
 
 // Query is one read: the measures of an attribution time for a set of
 // queues over the UTC range [Start, Stop) (both on 15-minute boundaries),
-// summed per bucket of Interval in Zone.
+// summed per bucket of Interval in Zone, or per row of another Group.
 type Query struct {
 	Attr        Attr
 	Queues      []uint32
 	Start, Stop time.Time
 	Zone        *time.Location
 	Interval    Interval
+	// Group is how intervals are summed into rows: by bucket of Interval
+	// (ByBucket, the default) or by one of the keys of Group.
+	Group Group
 	// Measures names the measures to read (all of Attr's when empty).
 	Measures []string
 	// Raw computes everything from raw rows, as if the store were empty:
@@ -31,10 +34,35 @@ type Query struct {
 	Raw bool
 }
 
-// Result holds one row of values per bucket, in the order of Measures:
-// counts and sums (never NULL), minima and maxima (NULL when no row).
+// Group is how a read sums intervals into rows. Every IANA offset is a
+// multiple of 15 minutes, so where the zone changes offset on 15-minute
+// boundaries (Aligned) an interval lies in one local hour, day and
+// weekday: those of its start, the wall clock the reports read for each
+// of its instants (a repeated hour is one hour of day twice, a skipped
+// one has no interval).
+type Group uint8
+
+const (
+	// ByBucket: one row per bucket of Interval (Result.Buckets).
+	ByBucket Group = iota
+	// ByHourOfDay: one row per local hour 0–23 (Keys 0…23).
+	ByHourOfDay
+	// ByWeekday: one row per ISO weekday (Keys 1 = Monday … 7).
+	ByWeekday
+	// ByWeekdayHour: one row per weekday and hour, keyed weekday·24 +
+	// hour (Keys 24…191, Monday 00:00 first).
+	ByWeekdayHour
+	// ByQueue: one row per queue of Queues, in that order, keyed by id.
+	ByQueue
+)
+
+// Result holds one row of values per bucket (or per key of the Group),
+// in the order of Measures: counts and sums (never NULL), minima and
+// maxima (NULL when no row).
 type Result struct {
-	Buckets  []Bucket
+	Buckets []Bucket
+	// Keys are the rows' keys for a Group other than ByBucket.
+	Keys     []int64
 	Measures []Measure
 	Values   [][]sql.NullInt64
 	// How the answer was made: intervals read from the store, and
@@ -76,11 +104,22 @@ func Read(ctx context.Context, db *gorm.DB, q Query) (*Result, error) {
 	if q.Start.UnixMilli()%IntervalMs != 0 || q.Stop.UnixMilli()%IntervalMs != 0 {
 		return nil, fmt.Errorf("store: the range %s–%s is not on 15-minute boundaries", q.Start, q.Stop)
 	}
-	buckets, err := Buckets(q.Interval, q.Start, q.Stop, q.Zone)
-	if err != nil {
-		return nil, err
+	res := &Result{Measures: Of(q.Attr)}
+	if q.Group == ByBucket {
+		buckets, err := Buckets(q.Interval, q.Start, q.Stop, q.Zone)
+		if err != nil {
+			return nil, err
+		}
+		res.Buckets = buckets
+		res.Values = make([][]sql.NullInt64, len(buckets))
+	} else {
+		keys, err := groupKeys(q)
+		if err != nil {
+			return nil, err
+		}
+		res.Keys = keys
+		res.Values = make([][]sql.NullInt64, len(keys))
 	}
-	res := &Result{Buckets: buckets, Measures: Of(q.Attr), Values: make([][]sql.NullInt64, len(buckets))}
 	if len(q.Measures) > 0 {
 		res.Measures = nil
 		for _, name := range q.Measures {
@@ -109,8 +148,7 @@ func Read(ctx context.Context, db *gorm.DB, q Query) (*Result, error) {
 		return nil, tx.Error
 	}
 	defer tx.Rollback()
-	err = read(tx, q, res)
-	return res, err
+	return res, read(tx, q, res)
 }
 
 func read(tx *gorm.DB, q Query, res *Result) error {
@@ -163,7 +201,7 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 		storeQ = kept
 	}
 	res.StoreQueues, res.RawQueues = len(storeQ), len(rawQ)
-	key, index, err := bucketKey(d, q, res.Buckets)
+	key, index, err := groupKey(d, q, res)
 	if err != nil {
 		return err
 	}
@@ -192,7 +230,7 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 		return rows.Err()
 	}
 	if len(storeQ) > 0 {
-		stmt, args := storeSQL(q, res.Measures, storeQ, raw, lo, hi, key("iv"))
+		stmt, args := storeSQL(q, res.Measures, storeQ, raw, lo, hi, key("iv", "queue_id"))
 		rows, err := tx.Raw(stmt, args...).Rows()
 		if err != nil {
 			return err
@@ -201,7 +239,7 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 			return err
 		}
 	}
-	if stmt, args, ok := rawSQL(d, q, res.Measures, rawQ, raw, key(d.iv(q.Attr.source().timeCol))); ok {
+	if stmt, args, ok := rawSQL(d, q, res.Measures, rawQ, raw, key(d.iv(q.Attr.source().timeCol), q.Attr.source().queueCol)); ok {
 		rows, err := tx.Raw(stmt, args...).Rows()
 		if err != nil {
 			return err
@@ -284,40 +322,73 @@ func rawIntervals(tx *gorm.DB, d dialect, a Attr, wm time.Time, maxID uint64, wr
 	return nil
 }
 
-// bucketKey returns the SQL bucket key of an interval number and the
-// bucket index of a key. Sub-day grains and total step by fixed UTC
-// lengths: the key is the bucket index itself. Days, weeks and months
-// follow the zone's calendar: the key is the local epoch day (the offset
-// of the interval's segment added), which index maps to its bucket.
-func bucketKey(d dialect, q Query, buckets []Bucket) (func(iv string) string, func(int64) (int, bool), error) {
-	n := len(buckets)
-	if q.Interval == Total {
-		return func(string) string { return "0" }, func(k int64) (int, bool) { return 0, k == 0 }, nil
+// groupKeys are the row keys of a read grouped by q.Group.
+func groupKeys(q Query) ([]int64, error) {
+	var keys []int64
+	switch q.Group {
+	case ByHourOfDay:
+		for h := range 24 {
+			keys = append(keys, int64(h))
+		}
+	case ByWeekday:
+		for d := 1; d <= 7; d++ {
+			keys = append(keys, int64(d))
+		}
+	case ByWeekdayHour:
+		for k := 24; k < 24*8; k++ {
+			keys = append(keys, int64(k))
+		}
+	case ByQueue:
+		for _, id := range q.Queues {
+			if slices.Contains(keys, int64(id)) {
+				return nil, fmt.Errorf("store: queue %d named twice", id)
+			}
+			keys = append(keys, int64(id))
+		}
+	default:
+		return nil, fmt.Errorf("store: unknown group %d", q.Group)
 	}
-	if st := q.Interval.step(); st > 0 {
+	return keys, nil
+}
+
+// groupKey returns the SQL row key of an interval number and a queue,
+// and the row index of a key. Sub-day grains and total step by fixed UTC
+// lengths: the key is the bucket index itself. Days, weeks and months
+// follow the zone's calendar: the key is the local epoch day, which index
+// maps to its bucket. Hours of day and weekdays are those of the local
+// minutes of the interval's start; a queue is its id.
+func groupKey(d dialect, q Query, res *Result) (func(iv, queue string) string, func(int64) (int, bool), error) {
+	buckets := res.Buckets
+	n := len(buckets)
+	switch {
+	case q.Group == ByQueue:
+		at := make(map[int64]int, len(res.Keys))
+		for i, k := range res.Keys {
+			at[k] = i
+		}
+		return func(_, queue string) string { return queue }, func(k int64) (int, bool) { i, ok := at[k]; return i, ok }, nil
+	case q.Group == ByBucket && q.Interval == Total:
+		return func(string, string) string { return "0" }, func(k int64) (int, bool) { return 0, k == 0 }, nil
+	case q.Group == ByBucket && q.Interval.step() > 0:
 		g0 := buckets[0].Label.UnixMilli() / IntervalMs
-		per := int64(st / (15 * time.Minute))
-		return func(iv string) string { return d.div(iv+" - "+strconv.FormatInt(g0, 10), per) },
+		per := int64(q.Interval.step() / (15 * time.Minute))
+		return func(iv, _ string) string { return d.div(iv+" - "+strconv.FormatInt(g0, 10), per) },
 			func(k int64) (int, bool) { return int(k), k >= 0 && k < int64(n) }, nil
 	}
-	segs := Segments(q.Zone, q.Start, q.Stop)
-	var cs strings.Builder
-	for i, s := range segs {
-		if s.Offset%(15*time.Minute) != 0 || (!s.End.IsZero() && s.End.UnixMilli()%IntervalMs != 0) {
-			return nil, nil, fmt.Errorf("store: zone %s has an offset that is not a multiple of 15 minutes in the range", q.Zone)
-		}
-		off := strconv.FormatInt(int64(s.Offset/time.Minute), 10)
-		switch {
-		case len(segs) == 1:
-			cs.WriteString(off)
-		case i == len(segs)-1:
-			cs.WriteString(" ELSE " + off + " END")
-		default:
-			if i == 0 {
-				cs.WriteString("CASE")
-			}
-			fmt.Fprintf(&cs, " WHEN %%[1]s < %d THEN %s", s.End.UnixMilli()/IntervalMs, off)
-		}
+	local, err := localMinutes(d, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	offset := func(lo int64) func(int64) (int, bool) {
+		return func(k int64) (int, bool) { return int(k - lo), k >= lo && k < lo+int64(len(res.Keys)) }
+	}
+	switch q.Group {
+	case ByHourOfDay:
+		return func(iv, _ string) string { return "(" + d.div(local(iv), 60) + " % 24)" }, offset(0), nil
+	case ByWeekday: // 1970-01-01 was a Thursday (ISO 4)
+		return func(iv, _ string) string { return "((" + d.div(local(iv), 1440) + " + 3) % 7 + 1)" }, offset(1), nil
+	case ByWeekdayHour: // with h the local hours since the epoch, ((h DIV 24 + 3) mod 7)·24 + h mod 24 = (h + 72) mod 168
+		return func(iv, _ string) string { return "((" + d.div(local(iv), 60) + " + 72) % 168 + 24)" }, offset(24), nil
 	}
 	// Each local day in range → its bucket.
 	days := map[int64]int{}
@@ -332,11 +403,58 @@ func bucketKey(d dialect, q Query, buckets []Bucket) (func(iv string) string, fu
 			t = next.In(q.Zone)
 		}
 	}
-	shift := cs.String()
-	return func(iv string) string {
-			return d.div("("+iv+") * 15 + "+strings.ReplaceAll(shift, "%[1]s", "("+iv+")"), 1440)
-		},
+	return func(iv, _ string) string { return d.div(local(iv), 1440) },
 		func(k int64) (int, bool) { i, ok := days[k]; return i, ok }, nil
+}
+
+// Aligned reports whether a read of [start, stop) in zone can be answered
+// from the store: both ends on 15-minute boundaries and every offset of
+// the zone in the range a multiple of 15 minutes, changing on 15-minute
+// boundaries. Offsets have been whole quarter-hours since 1979
+// (Kiritimati's −10:40), but some zones changed them a minute past the
+// hour: Newfoundland until 2011, Gaza in 2010 and 2011, Casey until 2022.
+func Aligned(start, stop time.Time, zone *time.Location) bool {
+	if zone == nil {
+		zone = time.UTC
+	}
+	if start.UnixMilli()%IntervalMs != 0 || stop.UnixMilli()%IntervalMs != 0 {
+		return false
+	}
+	for _, s := range Segments(zone, start, stop) {
+		if s.Offset%(15*time.Minute) != 0 || (!s.End.IsZero() && s.End.UnixMilli()%IntervalMs != 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// localMinutes returns the SQL of the zone's wall-clock minutes since
+// 1970-01-01T00:00 at the start of an interval (its UTC minutes plus the
+// offset of its segment): the local day, hour and weekday follow by
+// integer division, as the reports compute them from each instant.
+func localMinutes(d dialect, q Query) (func(iv string) string, error) {
+	if !Aligned(q.Start, q.Stop, q.Zone) {
+		return nil, fmt.Errorf("store: zone %s has an offset that is not a multiple of 15 minutes in the range", q.Zone)
+	}
+	segs := Segments(q.Zone, q.Start, q.Stop)
+	return func(iv string) string {
+		var cs strings.Builder
+		for i, s := range segs {
+			off := strconv.FormatInt(int64(s.Offset/time.Minute), 10)
+			switch {
+			case len(segs) == 1:
+				cs.WriteString(off)
+			case i == len(segs)-1:
+				cs.WriteString(" ELSE " + off + " END")
+			default:
+				if i == 0 {
+					cs.WriteString("CASE")
+				}
+				fmt.Fprintf(&cs, " WHEN (%s) < %d THEN %s", iv, s.End.UnixMilli()/IntervalMs, off)
+			}
+		}
+		return "(" + iv + ") * 15 + " + cs.String()
+	}, nil
 }
 
 // storeSQL sums the stored intervals of queues in [lo, hi) per bucket,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,9 +35,12 @@ func load(t *testing.T, db *gorm.DB, n int) {
 	}
 }
 
-// oracle computes q bucket by bucket straight from the raw rows: one
-// aggregate per bucket over its UTC range, no store, no bucket keys.
-func oracle(t *testing.T, db *gorm.DB, q Query, buckets []Bucket) [][]sql.NullInt64 {
+// oracle computes q row by row straight from the raw rows: one aggregate
+// per row over its UTC ranges, no store, no bucket keys. A bucket is one
+// range; an hour of day, weekday or weekday-hour is the union of the
+// 15-minute steps of the range whose start Go's time package puts in it;
+// a queue is the whole range of that queue.
+func oracle(t *testing.T, db *gorm.DB, q Query, res *Result) [][]sql.NullInt64 {
 	t.Helper()
 	cur, err := currentThresholds(db)
 	if err != nil {
@@ -44,19 +48,63 @@ func oracle(t *testing.T, db *gorm.DB, q Query, buckets []Bucket) [][]sql.NullIn
 	}
 	d := newDialect(db, cur)
 	src := q.Attr.source()
-	stmt := "SELECT " + d.aggregates(Of(q.Attr)) + " FROM " + src.from + " WHERE " + src.where + " AND " + src.queueCol + " IN ? AND " +
-		src.timeCol + " >= ? AND " + src.timeCol + " < ?"
-	out := make([][]sql.NullInt64, len(buckets))
-	for i, b := range buckets {
+	type row struct {
+		queues []uint32
+		ranges [][2]time.Time
+	}
+	var rows []row
+	switch q.Group {
+	case ByBucket:
+		for _, b := range res.Buckets {
+			rows = append(rows, row{q.Queues, [][2]time.Time{{b.Start, b.End}}})
+		}
+	case ByQueue:
+		for _, id := range q.Queues {
+			rows = append(rows, row{[]uint32{id}, [][2]time.Time{{q.Start, q.Stop}}})
+		}
+	default:
+		at := map[int64]int{}
+		for i, k := range res.Keys {
+			at[k] = i
+			rows = append(rows, row{queues: q.Queues})
+		}
+		for s := q.Start; s.Before(q.Stop); s = s.Add(15 * time.Minute) {
+			l := s.In(q.Zone)
+			wd := int64(l.Weekday()+6)%7 + 1
+			k := map[Group]int64{ByHourOfDay: int64(l.Hour()), ByWeekday: wd, ByWeekdayHour: wd*24 + int64(l.Hour())}[q.Group]
+			r := &rows[at[k]]
+			if n := len(r.ranges); n > 0 && r.ranges[n-1][1].Equal(s) {
+				r.ranges[n-1][1] = s.Add(15 * time.Minute)
+			} else {
+				r.ranges = append(r.ranges, [2]time.Time{s, s.Add(15 * time.Minute)})
+			}
+		}
+	}
+	out := make([][]sql.NullInt64, len(rows))
+	for i, r := range rows {
 		v := make([]sql.NullInt64, len(Of(q.Attr)))
+		out[i] = v
+		if len(r.ranges) == 0 {
+			for j, m := range Of(q.Attr) {
+				v[j].Valid = m.Agg == Count || m.Agg == Sum
+			}
+			continue
+		}
+		ors := make([]string, len(r.ranges))
+		args := []any{r.queues}
+		for j, rg := range r.ranges {
+			ors[j] = "(" + src.timeCol + " >= ? AND " + src.timeCol + " < ?)"
+			args = append(args, rg[0], rg[1])
+		}
+		stmt := "SELECT " + d.aggregates(Of(q.Attr)) + " FROM " + src.from + " WHERE " + src.where + " AND " + src.queueCol + " IN ? AND (" +
+			strings.Join(ors, " OR ") + ")"
 		dest := make([]any, len(v))
 		for j := range v {
 			dest[j] = &v[j]
 		}
-		if err := db.Raw(stmt, q.Queues, b.Start, b.End).Row().Scan(dest...); err != nil {
+		if err := db.Raw(stmt, args...).Row().Scan(dest...); err != nil {
 			t.Fatal(err)
 		}
-		out[i] = v
 	}
 	return out
 }
@@ -82,7 +130,11 @@ func randomQuery(r *rand.Rand) Query {
 	if len(queues) == 0 {
 		queues = []uint32{1 + uint32(r.IntN(5))}
 	}
-	return Query{Attr: Attrs[r.IntN(len(Attrs))], Queues: queues, Start: from, Stop: stop, Zone: zone, Interval: iv}
+	q := Query{Attr: Attrs[r.IntN(len(Attrs))], Queues: queues, Start: from, Stop: stop, Zone: zone, Interval: iv}
+	if r.IntN(2) == 0 { // the same range by hour of day, weekday, weekday-hour or queue
+		q.Group = []Group{ByHourOfDay, ByWeekday, ByWeekdayHour, ByQueue}[r.IntN(4)]
+	}
+	return q
 }
 
 // check compares n random reads with the oracle, and returns how many
@@ -95,13 +147,22 @@ func check(t *testing.T, db *gorm.DB, r *rand.Rand, n int, what string) (raw, ra
 		if err != nil {
 			t.Fatalf("%s: %+v: %v", what, q, err)
 		}
-		want := oracle(t, db, q, res.Buckets)
+		want := oracle(t, db, q, res)
+		if len(want) != len(res.Values) {
+			t.Fatalf("%s: %+v: %d rows, raw computation %d", what, q, len(res.Values), len(want))
+		}
 		for b := range want {
+			row := fmt.Sprint("key ", b)
+			if q.Group == ByBucket {
+				row = fmt.Sprintf("bucket %s–%s", res.Buckets[b].Start, res.Buckets[b].End)
+			} else if len(res.Keys) > b {
+				row = fmt.Sprint("key ", res.Keys[b])
+			}
 			for j, m := range res.Measures {
 				g, w := res.Values[b][j], want[b][j]
 				if g != w {
-					t.Fatalf("%s: %s %s %s %v queues %v, bucket %s–%s: %s = %v, raw computation %v (store queues %d, raw queues %d, raw intervals %d)",
-						what, q.Attr, q.Interval, q.Zone, q.Start, q.Queues, res.Buckets[b].Start, res.Buckets[b].End, m.Name, g, w,
+					t.Fatalf("%s: %s %s group %d %s %v–%v queues %v, %s: %s = %v, raw computation %v (store queues %d, raw queues %d, raw intervals %d)",
+						what, q.Attr, q.Interval, q.Group, q.Zone, q.Start, q.Stop, q.Queues, row, m.Name, g, w,
 						res.StoreQueues, res.RawQueues, res.RawIntervals)
 				}
 			}
