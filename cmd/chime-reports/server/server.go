@@ -19,6 +19,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports/export"
 	"github.com/chime-reports/chime-reports/reports/native"
 	"github.com/chime-reports/chime-reports/reports/native/openapi"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -72,6 +73,9 @@ type Deps struct {
 	// (serve: it closes the writer after the server has stopped); nil
 	// writes each record while its request ends (tests).
 	Audit *keys.AuditWriter
+	// Store, when set, reports the interval store's maintenance (serve's
+	// Maintainer) on /metrics.
+	Store func() store.Totals
 }
 
 // orDefault gives the default for zero and nothing for a negative value.
@@ -137,6 +141,9 @@ func NewHandler(d Deps) http.Handler {
 	if d.Audit != nil {
 		ks.SetAuditWriter(d.Audit)
 		m.auditStats(d.Audit.Stats)
+	}
+	if d.Store != nil {
+		m.storeStats(d.Store)
 	}
 	engine := reports.NewEngine(d.DB, d.Clock)
 	authed := r.Group("/", ks.Authenticate())
