@@ -27,7 +27,10 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strings"
 	"time"
+
+	"github.com/chime-reports/chime-reports/cmd/chime-load/load"
 )
 
 // The benchmark data: what --load creates.
@@ -52,6 +55,7 @@ type config struct {
 	AllQueues     bool
 	Clients       int           // 64-client run per back end; 0 skips it
 	LoadFor       time.Duration // how long clients start requests
+	LoadMixes     []string      // chime-load presets, run one after the other
 	Profile       bool          // CPU-profile the slowest report
 	Rollup        bool          // rebuild the interval store before measuring, timed
 }
@@ -81,8 +85,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&cfg.Profile, "profile", true, "run the slowest report once more under the Go CPU profiler (go tool pprof -top in the output)")
 	fs.BoolVar(&cfg.Rollup, "rollup", true, "rebuild the interval store before measuring (what chime-reports rollup --rebuild does), timed in the output; false: use the store as it is")
 	fs.DurationVar(&cfg.LoadFor, "load-duration", 30*time.Second, "how long the load run's clients start requests")
+	mixes := fs.String("load-mixes", "default,reports", "chime-load presets the load run sends, one run each: default (reports, exports, OData), reports (the native JSON reports alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for _, m := range strings.Split(*mixes, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			if _, ok := load.Presets[m]; !ok {
+				return fmt.Errorf("--load-mixes: %q is not a preset (default, reports)", m)
+			}
+			cfg.LoadMixes = append(cfg.LoadMixes, m)
+		}
 	}
 	if cfg.MySQL == "" && cfg.SQLite == "" {
 		return errors.New("name at least one database: --mysql DSN and/or --sqlite PATH")

@@ -123,6 +123,9 @@ func (res *Result) WriteText(w io.Writer, full bool) {
 		fmt.Fprintf(w, " %s=%d", o, res.Total.Outcomes[o])
 	}
 	fmt.Fprintln(w)
+	if c.RetryAfter {
+		fmt.Fprintf(w, "refusals:     %d requests sent again after their Retry-After, %.1f s waited in all\n", res.Retried, res.Waited.Seconds())
+	}
 	if c.PID > 0 {
 		reset := "since the server started (reset not permitted)"
 		if res.HWMReset {
@@ -173,6 +176,8 @@ type Summary struct {
 	PeakRSSBytes   int64                  `json:"peak_rss_bytes,omitempty"`
 	SampledRSSPeak int64                  `json:"sampled_rss_peak_bytes,omitempty"`
 	Failed         string                 `json:"failed,omitempty"`
+	Retried        int                    `json:"retried,omitempty"`
+	WaitedS        float64                `json:"waited_s,omitempty"`
 }
 
 // KindSummary is Stats in numbers.
@@ -208,7 +213,7 @@ func (res *Result) Summary() Summary {
 	}
 	sum := Summary{Clients: res.Config.Clients, DurationS: res.Config.Duration.Seconds(), ElapsedS: secs,
 		Total: k(&res.Total), Kinds: map[string]KindSummary{}, Samples: res.Samples,
-		PeakRSSBytes: res.PeakRSS, SampledRSSPeak: res.PeakRSSSampled}
+		PeakRSSBytes: res.PeakRSS, SampledRSSPeak: res.PeakRSSSampled, Retried: res.Retried, WaitedS: res.Waited.Seconds()}
 	for n, s := range res.ByKind {
 		sum.Kinds[n] = k(s)
 	}
