@@ -130,7 +130,7 @@ func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 		AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
 		RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, Audit: audit,
-		Store: maintainer.Totals})
+		Store: maintainer.Totals, ProfileLabels: cfg.PprofAddr != ""})
 	if cfg.PprofAddr != "" {
 		if err := server.ServeProfiles(ctx, cfg.PprofAddr, slog.Default()); err != nil {
 			return err

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
+	httppprof "net/http/pprof"
+	"runtime/pprof"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 // ServeProfiles serves Go's profiles (/debug/pprof/) on addr, a loopback
@@ -29,11 +32,11 @@ func ServeProfiles(ctx context.Context, addr string, log *slog.Logger) error {
 		return fmt.Errorf("--pprof-addr: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", httppprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -46,4 +49,25 @@ func ServeProfiles(ctx context.Context, addr string, log *slog.Logger) error {
 		}
 	}()
 	return nil
+}
+
+// profileLabels labels the CPU samples of each request with its route
+// pattern and, for a report, its name, so that a profile taken under a
+// mixed load splits by request kind (go tool pprof -tagfocus
+// route=/odata/*path, or -tags for the shares).
+func profileLabels() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		labels := []string{"route", route}
+		if name := c.Param("name"); name != "" && len(name) <= 64 {
+			labels = append(labels, "report", name)
+		}
+		pprof.Do(c.Request.Context(), pprof.Labels(labels...), func(ctx context.Context) {
+			c.Request = c.Request.WithContext(ctx)
+			c.Next()
+		})
+	}
 }

@@ -76,6 +76,9 @@ type Deps struct {
 	// Store, when set, reports the interval store's maintenance (serve's
 	// Maintainer) on /metrics.
 	Store func() store.Totals
+	// ProfileLabels labels each request's CPU samples with its route and
+	// report (serve --pprof-addr).
+	ProfileLabels bool
 }
 
 // orDefault gives the default for zero and nothing for a negative value.
@@ -114,6 +117,9 @@ func NewHandler(d Deps) http.Handler {
 	m := newMetrics(pool)
 	if d.Life != nil {
 		r.Use(d.Life.track())
+	}
+	if d.ProfileLabels {
+		r.Use(profileLabels())
 	}
 	r.Use(keys.TrackEnding(d.Life.isCutting))
 	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS), odataVersion(), adminThrottle(), bodyTimeout(orDefault(d.BodyTimeout, DefaultBodyTimeout)),
