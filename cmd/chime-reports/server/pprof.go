@@ -52,7 +52,7 @@ func ServeProfiles(ctx context.Context, addr string, log *slog.Logger) error {
 }
 
 // profileLabels labels the CPU samples of each request with its route
-// pattern and, for a report, its name, so that a profile taken under a
+// pattern and, for a report, its name and format, so that a profile taken under a
 // mixed load splits by request kind (go tool pprof -tagfocus
 // route=/odata/*path, or -tags for the shares).
 func profileLabels() gin.HandlerFunc {
@@ -63,7 +63,14 @@ func profileLabels() gin.HandlerFunc {
 		}
 		labels := []string{"route", route}
 		if name := c.Param("name"); name != "" && len(name) <= 64 {
-			labels = append(labels, "report", name)
+			format := "json"
+			switch {
+			case c.Query("format") == "xlsx":
+				format = "xlsx"
+			case c.Query("format") == "csv" || c.Query("csv") == "true":
+				format = "csv"
+			}
+			labels = append(labels, "report", name, "format", format)
 		}
 		pprof.Do(c.Request.Context(), pprof.Labels(labels...), func(ctx context.Context) {
 			c.Request = c.Request.WithContext(ctx)
