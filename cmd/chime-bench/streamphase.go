@@ -406,8 +406,8 @@ func (r *streamResult) markdown() string {
 	}
 	cost("streaming", r.Passes)
 	s := r.Stream
-	p("\nThe stream: %d conversations, %d sessions (%d transfers), %d ended, %d ratings, %d messages in %d writes (%.1f s in write transactions).\n\n",
-		s.Conversations, s.Sessions, s.Transfers, s.Closed, s.Ratings, s.Messages, s.Writes, s.WriteTime.Seconds())
+	p("\nThe stream: %d conversations, %d sessions (%d transfers), %d ended, %d ratings, %d messages in %d writes (%.1f s in write transactions; %d run again after a deadlock).\n\n",
+		s.Conversations, s.Sessions, s.Transfers, s.Closed, s.Ratings, s.Messages, s.Writes, s.WriteTime.Seconds(), s.Retries)
 	p("Lag from the commit of a write that ended sessions of queue 1:\n\n")
 	p("- (a) until a store-backed report (ChatOutcomesByDay, queue 1, the stream's quarter-hours) counts them: %s; the probe's reads took %s; not yet counted at the end: %d\n", pct(r.ReportLag), pct(r.ReadTime), r.Unseen)
 	p("- (b) until a maintenance pass has captured them (the store's tables hold them once that pass's recompute ends): %s\n", pct(r.CaptureLag))

@@ -152,12 +152,16 @@ func NewHandler(d Deps) http.Handler {
 		m.storeStats(d.Store)
 	}
 	engine := reports.NewEngine(d.DB, d.Clock)
-	authed := r.Group("/", ks.Authenticate())
+	// When the server already runs as many requests as it may, a request
+	// is refused before its key is checked: the check would wait for a
+	// pool connection behind the running reports.
+	adm := newAdmission(d.MaxPerKey, d.MaxConcurrent)
+	authed := r.Group("/", adm.refuseWhenFull(), ks.Authenticate())
 	if d.RateLimit > 0 {
 		authed.Use(newKeyLimiter(d.RateLimit, d.RateBurst).middleware())
 	}
 	if d.MaxPerKey > 0 || d.MaxConcurrent > 0 {
-		authed.Use(newAdmission(d.MaxPerKey, d.MaxConcurrent).middleware())
+		authed.Use(adm.middleware())
 	}
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
