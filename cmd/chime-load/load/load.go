@@ -70,15 +70,24 @@ type Stats struct {
 	Statuses map[int]int
 	Bytes    int64
 	lat      []time.Duration // of completed answers (any status)
+	okLat    []time.Duration // of the OK answers alone
 }
 
 // Percentile of the latencies, p in [0,1] (nearest rank).
 func (s *Stats) Percentile(p float64) time.Duration {
-	if len(s.lat) == 0 {
+	return nearestRank(s.lat, p)
+}
+
+// OKPercentile is Percentile over the OK answers alone: with refusals in
+// the run, the latency of the answers a client got.
+func (s *Stats) OKPercentile(p float64) time.Duration { return nearestRank(s.okLat, p) }
+
+func nearestRank(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(p*float64(len(s.lat))+0.999999) - 1
-	return s.lat[max(0, min(i, len(s.lat)-1))]
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 // Count of one outcome.
@@ -93,6 +102,9 @@ func (s *Stats) add(status int, o Outcome, n int64, d time.Duration) {
 	s.Statuses[status]++
 	s.Bytes += n
 	s.lat = append(s.lat, d)
+	if o == OK {
+		s.okLat = append(s.okLat, d)
+	}
 }
 
 // Second is the outcomes of the requests that ended in one second.
@@ -285,6 +297,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stopRSS()
 	for _, s := range append([]*Stats{&res.Total}, values(res.ByKind)...) {
 		slices.Sort(s.lat)
+		slices.Sort(s.okLat)
 	}
 	return res, nil
 }

@@ -338,7 +338,11 @@ func TestKeysAndRetryAfter(t *testing.T) {
 	mu.Unlock()
 	var text bytes.Buffer
 	res.WriteText(&text, false)
-	if !strings.Contains(text.String(), "1 requests sent again after their Retry-After") || strings.Contains(text.String(), "Bearer") {
+	if ok := res.Total.Count(OK); ok == 0 || res.Total.OKPercentile(1) > res.Total.Percentile(1) || len(res.Total.okLat) != ok {
+		t.Errorf("%d OK answers, %d OK latencies", ok, len(res.Total.okLat))
+	}
+	if !strings.Contains(text.String(), "answers alone (ok; the 2 refusals left out)") ||
+		!strings.Contains(text.String(), "1 requests sent again after their Retry-After") || strings.Contains(text.String(), "Bearer") {
 		t.Errorf("report:\n%s", text.String())
 	}
 

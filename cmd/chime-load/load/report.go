@@ -105,6 +105,20 @@ func (res *Result) WriteText(w io.Writer, full bool) {
 	}
 	row("total", &res.Total)
 
+	if refused := res.Total.Outcomes[Throttled] + res.Total.Outcomes[Clean503]; refused > 0 {
+		// The table above mixes refusals, answered at once, with answers:
+		// the answers alone are what a client waits for.
+		fmt.Fprintf(w, "\nanswers alone (ok; the %d refusals left out)\n", refused)
+		fmt.Fprintf(w, "%-18s %8s %8s %8s %8s %8s %9s\n", "kind", "ok", "ok/s", "p50 ms", "p90 ms", "p99 ms", "max ms")
+		okRow := func(name string, s *Stats) {
+			fmt.Fprintf(w, "%-18s %8d %8.1f %8s %8s %8s %9s\n", name, s.Outcomes[OK], float64(s.Outcomes[OK])/secs,
+				ms(s.OKPercentile(.50)), ms(s.OKPercentile(.90)), ms(s.OKPercentile(.99)), ms(s.OKPercentile(1)))
+		}
+		for _, n := range names {
+			okRow(n, res.ByKind[n])
+		}
+		okRow("total", &res.Total)
+	}
 	fmt.Fprintf(w, "\nstatus codes:")
 	codes := make([]int, 0, len(res.Total.Statuses))
 	for code := range res.Total.Statuses {
@@ -182,15 +196,19 @@ type Summary struct {
 
 // KindSummary is Stats in numbers.
 type KindSummary struct {
-	Requests  int            `json:"requests"`
-	PerSecond float64        `json:"per_second"`
-	BytesPerS float64        `json:"bytes_per_second"`
-	P50ms     float64        `json:"p50_ms"`
-	P90ms     float64        `json:"p90_ms"`
-	P99ms     float64        `json:"p99_ms"`
-	MaxMs     float64        `json:"max_ms"`
-	Statuses  map[string]int `json:"statuses"`
-	Outcomes  map[string]int `json:"outcomes"`
+	Requests  int     `json:"requests"`
+	PerSecond float64 `json:"per_second"`
+	BytesPerS float64 `json:"bytes_per_second"`
+	P50ms     float64 `json:"p50_ms"`
+	P90ms     float64 `json:"p90_ms"`
+	P99ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	// Of the OK answers alone.
+	OKPerSecond float64        `json:"ok_per_second"`
+	OKP50ms     float64        `json:"ok_p50_ms"`
+	OKP99ms     float64        `json:"ok_p99_ms"`
+	Statuses    map[string]int `json:"statuses"`
+	Outcomes    map[string]int `json:"outcomes"`
 }
 
 // Summary condenses the result.
@@ -200,6 +218,7 @@ func (res *Result) Summary() Summary {
 		ks := KindSummary{Requests: s.Requests, PerSecond: float64(s.Requests) / secs, BytesPerS: float64(s.Bytes) / secs,
 			P50ms: float64(s.Percentile(.5)) / 1e6, P90ms: float64(s.Percentile(.9)) / 1e6,
 			P99ms: float64(s.Percentile(.99)) / 1e6, MaxMs: float64(s.Percentile(1)) / 1e6,
+			OKPerSecond: float64(s.Outcomes[OK]) / secs, OKP50ms: float64(s.OKPercentile(.5)) / 1e6, OKP99ms: float64(s.OKPercentile(.99)) / 1e6,
 			Statuses: map[string]int{}, Outcomes: map[string]int{}}
 		for code, n := range s.Statuses {
 			ks.Statuses[strconv.Itoa(code)] = n
