@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,8 +20,10 @@ import (
 	"github.com/chime-reports/chime-reports/keys"
 )
 
-// loadResult is one 64-client run against the real server on one back end.
+// loadResult is one 64-client run of one mix against the real server on
+// one back end.
 type loadResult struct {
+	Mix      string // a chime-load preset
 	Clients  int
 	Duration time.Duration
 	Text     string // the chime-load report
@@ -43,29 +46,36 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// measureLoad serves be with the real binary (every middleware, the key
-// check and the audit trail; --rate-limit 0 and no admission bounds
-// (--max-per-key -1, --max-concurrent -1), since all clients share one key
-// and chime-load's clients resend at once after a refusal) and drives cfg.Clients clients with chime-load's default mix for
-// cfg.LoadFor. It mints an API key for the fixtures' admin user, which
-// replaces that user's previous key: the only write besides audit rows.
-func measureLoad(ctx context.Context, be *backend, cfg config, bin string) (*loadResult, error) {
+// measureLoad serves be with the real binary and its default bounds
+// (every middleware, the key check, the audit trail, the per-key rate
+// limit and admission bounds) and drives cfg.Clients clients with each
+// of chime-load's presets in cfg.LoadMixes for cfg.LoadFor, one after
+// the other. Each client has a key of its own (users load01, load02, …,
+// admins, created when missing; their keys are replaced) and honours
+// Retry-After, as a well-behaved client does: refusals are counted, not
+// failed. Users, keys and audit rows are the only writes.
+func measureLoad(ctx context.Context, be *backend, cfg config, bin string) ([]*loadResult, error) {
 	ks := keys.New(be.DB, nil, nil)
-	admin, err := ks.UserByLogin(ctx, "admin")
-	if err != nil {
-		return nil, fmt.Errorf("the fixtures' admin user: %w", err)
-	}
-	key, err := ks.Generate(ctx, admin.ID)
-	if err != nil {
-		return nil, err
+	clientKeys := make([]string, cfg.Clients)
+	for i := range clientKeys {
+		login := fmt.Sprintf("load%02d", i+1)
+		u, err := ks.UserByLogin(ctx, login)
+		if errors.Is(err, keys.ErrUnknownUser) {
+			u, err = ks.AddUser(ctx, keys.NewUser{Login: login, DisplayName: "Load client " + strconv.Itoa(i+1), Admin: true})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load user %s: %w", login, err)
+		}
+		if clientKeys[i], err = ks.Generate(ctx, u.ID); err != nil {
+			return nil, err
+		}
 	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	var logs bytes.Buffer
-	srv := exec.Command(bin, "--db", be.Raw, "--log-level", "warn", "serve", "--addr", addr, "--rate-limit", "0",
-		"--max-per-key", "-1", "--max-concurrent", "-1")
+	srv := exec.Command(bin, "--db", be.Raw, "--log-level", "warn", "serve", "--addr", addr)
 	srv.Stdout, srv.Stderr = &logs, &logs
 	if err := srv.Start(); err != nil {
 		return nil, err
@@ -85,22 +95,26 @@ func measureLoad(ctx context.Context, be *backend, cfg config, bin string) (*loa
 	if err := waitReady(ctx, base, exited); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, logs.String())
 	}
-	mix, err := load.ParseMix(load.DefaultMix)
-	if err != nil {
-		return nil, err
-	}
-	slog.Info("load", "backend", be.Name, "clients", cfg.Clients, "for", cfg.LoadFor)
-	res, err := load.Run(ctx, load.Config{BaseURL: base, Key: key, Clients: cfg.Clients, Duration: cfg.LoadFor,
-		Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5},
-		Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: 1, PID: srv.Process.Pid})
-	if err != nil {
-		return nil, err
-	}
-	var text bytes.Buffer
-	res.WriteText(&text, false)
-	out := &loadResult{Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String()}
-	if err := res.Err(); err != nil {
-		out.Err = err.Error()
+	var out []*loadResult
+	for _, name := range cfg.LoadMixes {
+		mix, err := load.ParseMix(name)
+		if err != nil {
+			return nil, err
+		}
+		slog.Info("load", "backend", be.Name, "mix", name, "clients", cfg.Clients, "for", cfg.LoadFor)
+		res, err := load.Run(ctx, load.Config{BaseURL: base, Keys: clientKeys, Clients: cfg.Clients, Duration: cfg.LoadFor,
+			Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5}, RetryAfter: true,
+			Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: 1, PID: srv.Process.Pid})
+		if err != nil {
+			return nil, err
+		}
+		var text bytes.Buffer
+		res.WriteText(&text, false)
+		r := &loadResult{Mix: name, Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String()}
+		if err := res.Err(); err != nil {
+			r.Err = err.Error()
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -27,7 +27,10 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strings"
 	"time"
+
+	"github.com/chime-reports/chime-reports/cmd/chime-load/load"
 )
 
 // The benchmark data: what --load creates.
@@ -52,8 +55,14 @@ type config struct {
 	AllQueues     bool
 	Clients       int           // 64-client run per back end; 0 skips it
 	LoadFor       time.Duration // how long clients start requests
-	Profile       bool          // CPU-profile the slowest report
-	Rollup        bool          // rebuild the interval store before measuring, timed
+	LoadMixes     []string      // chime-load presets, run one after the other
+	// Stream, when set, is the MySQL DSN of a copy of the data that the
+	// stream phase (alone) writes sessions into.
+	Stream                string
+	StreamRate            float64
+	StreamFor, StreamIdle time.Duration
+	Profile               bool // CPU-profile the slowest report
+	Rollup                bool // rebuild the interval store before measuring, timed
 }
 
 func main() {
@@ -81,7 +90,38 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&cfg.Profile, "profile", true, "run the slowest report once more under the Go CPU profiler (go tool pprof -top in the output)")
 	fs.BoolVar(&cfg.Rollup, "rollup", true, "rebuild the interval store before measuring (what chime-reports rollup --rebuild does), timed in the output; false: use the store as it is")
 	fs.DurationVar(&cfg.LoadFor, "load-duration", 30*time.Second, "how long the load run's clients start requests")
+	fs.StringVar(&cfg.Stream, "stream", "", "MySQL DSN of a copy of the benchmark data with its interval store built: measure only the store's maintenance and lag while sessions stream in (the sessions are added to it), printed as markdown")
+	fs.Float64Var(&cfg.StreamRate, "stream-rate", 50, "conversations arriving per second in the stream phase")
+	fs.DurationVar(&cfg.StreamFor, "stream-for", 3*time.Minute, "how long the stream phase streams")
+	fs.DurationVar(&cfg.StreamIdle, "stream-idle", 30*time.Second, "how long the stream phase watches the idle server first (0: not)")
+	mixes := fs.String("load-mixes", "default,reports", "chime-load presets the load run sends, one run each: default (reports, exports, OData), reports (the native JSON reports alone)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, m := range strings.Split(*mixes, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			if _, ok := load.Presets[m]; !ok {
+				return fmt.Errorf("--load-mixes: %q is not a preset (default, reports)", m)
+			}
+			cfg.LoadMixes = append(cfg.LoadMixes, m)
+		}
+	}
+	if cfg.Stream != "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+		dir, err := os.MkdirTemp("", "chime-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin, err := buildServer(ctx, dir)
+		if err != nil {
+			return err
+		}
+		res, err := measureStream(ctx, cfg, bin)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, res.markdown())
 		return err
 	}
 	if cfg.MySQL == "" && cfg.SQLite == "" {

@@ -212,17 +212,19 @@ func (r *results) markdown() string {
 		p("Not measured by this run (`--clients 0`).\n")
 	}
 	for _, be := range r.Backends {
-		l := r.Load[be.Name]
-		if l == nil {
-			continue
+		for _, l := range r.Load[be.Name] {
+			what := "its default mix of native JSON, CSV, XLSX and OData requests"
+			if l.Mix == "reports" {
+				what = "its reports-only mix: the native JSON reports of the default mix, nothing else"
+			}
+			p("%s, mix `%s`: the real server (`chime-reports serve` with its default bounds: every middleware, key check, rate limit, admission bound and the audit trail) ", be.Name, l.Mix)
+			p("under %d clients of `cmd/chime-load` for %s, each with a key of its own and honouring `Retry-After` (%s over ", l.Clients, l.Duration, what)
+			p("random windows of the year, zone America/New_York); every answer is checked, refusals (429, 503) are counted apart.")
+			if l.Err != "" {
+				p(" **%s.**", l.Err)
+			}
+			p("\n\n```\n%s\n```\n\n", strings.TrimRight(l.Text, "\n"))
 		}
-		p("%s: the real server (`chime-reports serve --rate-limit 0 --max-per-key -1 --max-concurrent -1`, every middleware, key check and audit trail) ", be.Name)
-		p("under %d clients of `cmd/chime-load` for %s (its default mix of native JSON, CSV, XLSX and OData requests over ", l.Clients, l.Duration)
-		p("random windows of the year, zone America/New_York); every answer is checked.")
-		if l.Err != "" {
-			p(" **%s.**", l.Err)
-		}
-		p("\n\n```\n%s\n```\n\n", strings.TrimRight(l.Text, "\n"))
 	}
 	return b.String()
 }

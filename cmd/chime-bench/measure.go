@@ -49,7 +49,7 @@ type results struct {
 	Latency  map[string][]latency // by back end name
 	Exports  map[string][]exportResult
 	PeakRSS  uint64 // VmHWM of this process over the whole run
-	Load     map[string]*loadResult
+	Load     map[string][]*loadResult
 	Profile  map[string]*profileResult
 	Pending  string // set in a checkpoint: what is not measured yet
 }
@@ -58,7 +58,7 @@ type results struct {
 // results so far after each back end, so that an interrupted run on a busy
 // machine still leaves what it measured.
 func measure(ctx context.Context, cfg config, checkpoint func(*results) error) (*results, error) {
-	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}, Load: map[string]*loadResult{}, Profile: map[string]*profileResult{}}
+	res := &results{Config: cfg, Started: time.Now(), Runs: cfg.Runs, Latency: map[string][]latency{}, Exports: map[string][]exportResult{}, Load: map[string][]*loadResult{}, Profile: map[string]*profileResult{}}
 	for _, b := range []struct{ name, raw string }{{"MariaDB", cfg.MySQL}, {"SQLite", sqlitePrefix(cfg.SQLite)}} {
 		if b.raw == "" {
 			continue

@@ -12,6 +12,7 @@
 // as "aborted": the client sees the failure, so it is not silent.
 //
 //	chime-load --url http://127.0.0.1:8080 --key-file key.txt --clients 64 --duration 30s --pid $(pgrep -n chime-reports)
+//	chime-load --url http://127.0.0.1:8080 --keys-file keys.txt --mix reports --clients 64 --duration 30s
 package main
 
 import (
@@ -48,10 +49,12 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	base := fs.String("url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
 	key := fs.String("key", "", "API key (prefer --key-file or env CHIME_KEY: a flag shows in ps)")
 	keyFile := fs.String("key-file", "", "file holding the API key")
+	keysFile := fs.String("keys-file", "", "file of API keys, one a line (blank lines and # comments skipped): client i uses key i mod n, so the load spreads over the server's per-key bounds")
+	retryAfter := fs.Bool("retry-after", true, "after a 429 or 503, wait its Retry-After and send the request again (the refusal is counted, not failed); false: go on at once")
 	clients := fs.Int("clients", 64, "concurrent clients")
 	duration := fs.Duration("duration", 30*time.Second, "how long clients start new requests")
 	timeout := fs.Duration("timeout", 60*time.Second, "per-request timeout (headers and whole body)")
-	mix := fs.String("mix", load.DefaultMix, "weighted kinds, kind=weight,…; kinds: "+strings.Join(load.KindNames(), ", "))
+	mix := fs.String("mix", "default", "a preset (default, reports: the native JSON reports alone) or weighted kinds, kind=weight,…; kinds: "+strings.Join(load.KindNames(), ", "))
 	queues := fs.String("queues", "1-5", "queue ids to draw from: 1-5 or 1,3")
 	first := fs.String("first-day", "", "first day with data (default: 365 days before --last-day)")
 	last := fs.String("last-day", "", "last day with data (default: today, UTC)")
@@ -72,8 +75,17 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	if _, err := load.CheckLoopback(*base); err != nil {
 		return 2, err
 	}
-	k, err := readKey(*key, *keyFile, getenv)
-	if err != nil {
+	var k string
+	var ks []string
+	var err error
+	if *keysFile != "" {
+		if *key != "" || *keyFile != "" {
+			return 2, errors.New("--keys-file replaces --key and --key-file")
+		}
+		if ks, err = readKeys(*keysFile); err != nil {
+			return 2, err
+		}
+	} else if k, err = readKey(*key, *keyFile, getenv); err != nil {
 		return 2, err
 	}
 	m, err := load.ParseMix(*mix)
@@ -88,8 +100,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	if err != nil {
 		return 2, err
 	}
-	res, err := load.Run(ctx, load.Config{BaseURL: *base, Key: k, Clients: *clients, Duration: *duration,
-		Timeout: *timeout, Mix: m, Queues: qs, Span: span, Seed: *seed, PID: *pid})
+	res, err := load.Run(ctx, load.Config{BaseURL: *base, Key: k, Keys: ks, Clients: *clients, Duration: *duration,
+		Timeout: *timeout, Mix: m, Queues: qs, Span: span, Seed: *seed, PID: *pid, RetryAfter: *retryAfter})
 	if err != nil {
 		return 2, err
 	}
@@ -129,6 +141,30 @@ func readKey(flagKey, file string, getenv func(string) string) (string, error) {
 		return "", errors.New("the API key holds whitespace")
 	}
 	return k, nil
+}
+
+// readKeys reads one key a line; blank lines and lines starting with #
+// are skipped.
+func readKeys(file string) ([]string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--keys-file: %w", err)
+	}
+	var ks []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.ContainsAny(line, " \t") {
+			return nil, fmt.Errorf("--keys-file: line %d holds whitespace inside the key", i+1)
+		}
+		ks = append(ks, line)
+	}
+	if len(ks) == 0 {
+		return nil, errors.New("--keys-file: no key in the file")
+	}
+	return ks, nil
 }
 
 // parseQueues reads "1-5" or "1,3,4".

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/chime-reports/chime-reports/models"
 )
 
 // run executes the CLI as a user would and returns stdout and the error.
@@ -66,5 +68,45 @@ func TestCLIUsersAndKeys(t *testing.T) {
 	}
 	if _, err := run(t, "serve", "--db", "postgres://x"); err == nil || !strings.Contains(err.Error(), "--db") {
 		t.Errorf("bad --db: %v", err)
+	}
+}
+
+// TestCLIFixturesStream: `fixtures stream` refuses bad flags and writes
+// sessions for its duration on the wall clock.
+func TestCLIFixturesStream(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "stream.db")
+	if _, err := run(t, "migrate", "--db", db, "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]string{{"--rate", "0"}, {"--rate", "-3"}, {"--duration", "-1s"}, {"--tick", "0s"}} {
+		if _, err := run(t, append([]string{"fixtures", "stream", "--db", db}, bad...)...); err == nil || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("fixtures stream %v: %v", bad, err)
+		}
+	}
+	if _, err := run(t, "fixtures", "stream", "--db", db, "--rate", "20", "--duration", "3s", "--tick", "200ms", "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "users", "list", "--db", db, "--log-level", "error")
+	if err != nil || !strings.Contains(out, "alice") {
+		t.Fatalf("the stream did not create the reference data (%v):\n%s", err, out)
+	}
+	dsn, err := models.ParseDSN(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gdb, err := models.Open(context.Background(), dsn, models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := gdb.Model(&models.ChatSession{}).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sqlDB, err := gdb.DB(); err == nil {
+		sqlDB.Close()
+	}
+	// 20 a second for 3 s: about 60 (Poisson).
+	if n < 25 || n > 120 {
+		t.Errorf("%d sessions after 3 s at 20/s", n)
 	}
 }

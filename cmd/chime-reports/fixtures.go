@@ -71,7 +71,46 @@ func newFixturesCmd(cfg *config) *cobra.Command {
 	load.Flags().StringVar(&now, "now", "", "query time (RFC 3339): sessions still running then stay open (default: the end)")
 	load.MarkFlagRequired("start")
 	load.MarkFlagRequired("end")
-	c.AddCommand(load)
+	c.AddCommand(load, newStreamCmd(cfg))
+	return c
+}
+
+func newStreamCmd(cfg *config) *cobra.Command {
+	var opt fixtures.StreamOptions
+	c := &cobra.Command{
+		Use:   "stream --rate 50 --duration 10m",
+		Short: "Write conversations as a live help desk would, now, at a given arrival rate (sessions arrive, wait, are answered, end, are rated)",
+		Long: `Write conversations as they happen: each one arrives at a Poisson rate (--rate
+per second), and its rows are written step by step at the wall-clock instants of
+its lifecycle (the same lifecycle as "fixtures load": bot, queue, offers, chat,
+transfers, end, a late rating), every step stamping the session's updated_at
+with the time of its write. Arrivals stop after --duration (or on Ctrl-C);
+sessions still running are left open unless --drain waits for them to end.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opt.Rate <= 0 {
+				return fmt.Errorf("--rate must be positive")
+			}
+			if opt.Duration < 0 {
+				return fmt.Errorf("--duration must not be negative")
+			}
+			if opt.Tick <= 0 {
+				return fmt.Errorf("--tick must be positive")
+			}
+			db, _, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeDB(db)
+			_, err = fixtures.Stream(cmd.Context(), db, opt)
+			return err
+		},
+	}
+	c.Flags().Float64Var(&opt.Rate, "rate", 50, "conversations arriving per second")
+	c.Flags().DurationVar(&opt.Duration, "duration", 10*time.Minute, "how long conversations arrive (0: until interrupted)")
+	c.Flags().BoolVar(&opt.Drain, "drain", false, "after the arrivals stop, keep writing until every session has ended")
+	c.Flags().Int64Var(&opt.Seed, "seed", 1, "random seed")
+	c.Flags().DurationVar(&opt.Tick, "tick", time.Second, "time between writes: the steps due since the last write are written in one transaction")
 	return c
 }
 

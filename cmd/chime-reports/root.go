@@ -43,6 +43,8 @@ type config struct {
 	MaxBodyBytes    int64
 	// StoreEvery is the time between interval store maintenance passes.
 	StoreEvery time.Duration
+	// PprofAddr, when set, is the loopback address of the Go profiles.
+	PprofAddr string
 }
 
 // envFlags maps flags to the environment variables that set them when the

@@ -47,6 +47,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().IntVar(&cfg.MaxConcurrent, "max-concurrent", 0, "authenticated requests running at once in all (503 with Retry-After above it); 0: the database pool's size less 2; negative: no bound")
 	c.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", server.DefaultShutdownGrace, "on SIGTERM, how long requests in flight may run on before they are cut (their audit records say shutdown)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
+	c.Flags().StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve Go's profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (default: off)")
 	c.Flags().DurationVar(&cfg.StoreEvery, "store-every", 5*time.Second, "time between maintenance passes of the interval store (docs/operations.md)")
 	return c
 }
@@ -102,9 +103,10 @@ func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 	// database) and kept current by one serve process at a time.
 	mctx, stopMaintainer := context.WithCancel(ctx)
 	maintained := make(chan struct{})
+	maintainer := &store.Maintainer{DB: db, Every: cfg.StoreEvery, Log: slog.Default()}
 	go func() {
 		defer close(maintained)
-		(&store.Maintainer{DB: db, Every: cfg.StoreEvery, Log: slog.Default()}).Run(mctx)
+		maintainer.Run(mctx)
 	}()
 	defer func() { stopMaintainer(); <-maintained }() // before the database closes
 	// Audit records are queued and written in batches; the deferred Close
@@ -127,7 +129,13 @@ func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 	h := server.NewHandler(server.Deps{Life: life, DB: db, Log: slog.Default(), MaxDays: cfg.MaxDays,
 		AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
 		RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, Audit: audit})
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, Audit: audit,
+		Store: maintainer.Totals, ProfileLabels: cfg.PprofAddr != ""})
+	if cfg.PprofAddr != "" {
+		if err := server.ServeProfiles(ctx, cfg.PprofAddr, slog.Default()); err != nil {
+			return err
+		}
+	}
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"

@@ -429,6 +429,23 @@ type Maintainer struct {
 	last   PassStats
 	err    error
 	passes int64
+	totals Totals
+}
+
+// Totals add up the passes a Maintainer has run, for monitoring.
+type Totals struct {
+	Passes     int64         // passes that ran (held the lock), failed ones included
+	Failed     int64         // passes that ended in an error
+	Time       time.Duration // their wall time
+	Captured   int64         // sessions captured (one captured in n passes counts n times)
+	Recomputed int64         // interval ranges recomputed
+	// Of the last pass that succeeded: its wall time, the dirty intervals
+	// it left and the session watermark (reads take sessions updated at
+	// or after it from raw rows).
+	LastTook  time.Duration
+	DirtyLeft int64
+	Watermark time.Time
+	LastAt    time.Time // when it ended
 }
 
 // Run runs passes until ctx ends. Each pass takes the maintenance lock
@@ -477,10 +494,27 @@ func (m *Maintainer) Run(ctx context.Context) {
 		if !errors.Is(err, ErrBusy) {
 			m.last, m.err = ps, err
 			m.passes++
+			m.totals.Passes++
+			m.totals.Time += ps.Took
+			m.totals.Captured += ps.Captured
+			m.totals.Recomputed += ps.Recomputed
+			if err != nil {
+				m.totals.Failed++
+			} else {
+				m.totals.LastTook, m.totals.DirtyLeft, m.totals.Watermark = ps.Took, ps.DirtyLeft, ps.SessionWatermark
+				m.totals.LastAt = time.Now()
+			}
 		}
 		m.mu.Unlock()
 		t.Reset(every)
 	}
+}
+
+// Totals returns the sums over the passes run so far.
+func (m *Maintainer) Totals() Totals {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.totals
 }
 
 // Last returns the last pass's statistics and error, and the number of

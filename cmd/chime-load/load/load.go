@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,8 +27,12 @@ import (
 
 // Config describes a run.
 type Config struct {
-	BaseURL  string // http://127.0.0.1:8080
-	Key      string // API key, sent as a Bearer header
+	BaseURL string // http://127.0.0.1:8080
+	Key     string // API key, sent as a Bearer header
+	// Keys, when set, are the API keys of the clients instead of Key:
+	// client i sends Keys[i % len(Keys)] (round robin), so each key
+	// carries its share of the load through the server's per-key bounds.
+	Keys     []string
 	Clients  int
 	Duration time.Duration
 	Timeout  time.Duration // per request, headers and body
@@ -37,6 +42,13 @@ type Config struct {
 	Seed     uint64
 	// PID of the server process: its peak RSS is reported (0: none).
 	PID int
+	// RetryAfter makes a client that is refused (429, or a clean 503)
+	// wait the answer's Retry-After (1 s without one, never past the end
+	// of the run) and send the same request again, as a well-behaved
+	// client does. The refusal is counted as its outcome (429,
+	// 503-clean), not as an error; Result.Waited adds up the waits.
+	// Without it a refused client sends its next request at once.
+	RetryAfter bool
 	// Client overrides the HTTP client (tests); its Timeout is left as is.
 	Client *http.Client
 }
@@ -58,15 +70,24 @@ type Stats struct {
 	Statuses map[int]int
 	Bytes    int64
 	lat      []time.Duration // of completed answers (any status)
+	okLat    []time.Duration // of the OK answers alone
 }
 
 // Percentile of the latencies, p in [0,1] (nearest rank).
 func (s *Stats) Percentile(p float64) time.Duration {
-	if len(s.lat) == 0 {
+	return nearestRank(s.lat, p)
+}
+
+// OKPercentile is Percentile over the OK answers alone: with refusals in
+// the run, the latency of the answers a client got.
+func (s *Stats) OKPercentile(p float64) time.Duration { return nearestRank(s.okLat, p) }
+
+func nearestRank(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(p*float64(len(s.lat))+0.999999) - 1
-	return s.lat[max(0, min(i, len(s.lat)-1))]
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 // Count of one outcome.
@@ -81,6 +102,9 @@ func (s *Stats) add(status int, o Outcome, n int64, d time.Duration) {
 	s.Statuses[status]++
 	s.Bytes += n
 	s.lat = append(s.lat, d)
+	if o == OK {
+		s.okLat = append(s.okLat, d)
+	}
 }
 
 // Second is the outcomes of the requests that ended in one second.
@@ -100,6 +124,10 @@ type Result struct {
 	// permitted) and the largest VmRSS sampled every 100 ms; 0 without PID.
 	PeakRSS, PeakRSSSampled int64
 	HWMReset                bool
+	// Retried counts the requests sent again after a refusal and Waited
+	// the time clients spent waiting for their Retry-After.
+	Retried int
+	Waited  time.Duration
 }
 
 // Err is non-nil when the run failed: any outcome that is Failing.
@@ -172,7 +200,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	res := &Result{Config: cfg, ByKind: map[string]*Stats{}}
-	res.Config.Key = ""
+	res.Config.Key, res.Config.Keys = "", nil
+	keys := cfg.Keys
+	if len(keys) == 0 {
+		keys = []string{cfg.Key}
+	}
 	for _, w := range cfg.Mix {
 		res.ByKind[w.Kind.Name] = &Stats{}
 	}
@@ -213,16 +245,36 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(cfg.Seed, uint64(c)))
+			key := keys[c%len(keys)]
 			// Every client sends at least one request, however short the run.
-			for first := true; ctx.Err() == nil && (first || time.Now().Before(deadline)); first = false {
+			stopped := false
+			for first := true; !stopped && ctx.Err() == nil && (first || time.Now().Before(deadline)); first = false {
 				k := pick(r, cfg.Mix)
 				req := k.Make(r, cfg.Queues[r.IntN(len(cfg.Queues))], cfg.Span)
 				target := base.String()
 				target = strings.TrimSuffix(target, "/") + req.Path
 				for page := 0; ; page++ {
 					began := time.Now()
-					status, o, detail, n, next := do(ctx, client, cfg.Key, target, req)
+					status, o, detail, n, next, retryAfter := do(ctx, client, key, target, req)
 					record(k.Name, strings.TrimPrefix(target, strings.TrimSuffix(base.String(), "/")), status, o, detail, n, began, time.Now())
+					if cfg.RetryAfter && (o == Throttled || o == Clean503) {
+						wait := retryAfter
+						if wait <= 0 {
+							wait = time.Second
+						}
+						if !time.Now().Add(wait).Before(deadline) || !sleep(ctx, wait) {
+							// The run is over before the wait is: this
+							// client sends nothing more.
+							stopped = true
+							break
+						}
+						mu.Lock()
+						res.Retried++
+						res.Waited += wait
+						mu.Unlock()
+						page-- // the same page again
+						continue
+					}
 					if o != OK || next == "" {
 						break
 					}
@@ -245,6 +297,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stopRSS()
 	for _, s := range append([]*Stats{&res.Total}, values(res.ByKind)...) {
 		slices.Sort(s.lat)
+		slices.Sort(s.okLat)
 	}
 	return res, nil
 }
@@ -257,12 +310,25 @@ func values(m map[string]*Stats) []*Stats {
 	return out
 }
 
+// sleep waits d or until ctx ends; it reports whether the wait ran out.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // do sends one request and classifies the answer; next is the OData
-// nextLink of a good page.
-func do(ctx context.Context, client *http.Client, key, target string, r Request) (status int, o Outcome, detail string, n int64, next string) {
+// nextLink of a good page, retryAfter the Retry-After of a refusal (whole
+// seconds; 0 when absent).
+func do(ctx context.Context, client *http.Client, key, target string, r Request) (status int, o Outcome, detail string, n int64, next string, retryAfter time.Duration) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return 0, Lost, err.Error(), 0, ""
+		return 0, Lost, err.Error(), 0, "", 0
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	for k, v := range r.Header {
@@ -282,5 +348,10 @@ func do(ctx context.Context, client *http.Client, key, target string, r Request)
 	if o == OK && r.Body == OData {
 		next = nextLink(body)
 	}
-	return status, o, detail, int64(len(body)), next
+	if resp != nil {
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			retryAfter = time.Duration(secs) * time.Second
+		}
+	}
+	return status, o, detail, int64(len(body)), next, retryAfter
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,7 +149,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
-			_, got, detail, _, _ := do(context.Background(), client, "k", srv.URL+c.path, Request{Body: c.body})
+			_, got, detail, _, _, _ := do(context.Background(), client, "k", srv.URL+c.path, Request{Body: c.body})
 			if got != c.want {
 				t.Errorf("%s: outcome %s (%s), want %s", c.path, got, detail, c.want)
 			}
@@ -158,7 +159,7 @@ func TestClassify(t *testing.T) {
 		})
 	}
 	// Without the key the fake answers 401 in the shape: a client error.
-	if _, got, _, _, _ := do(context.Background(), client, "wrong", srv.URL+"/json", Request{Body: JSON}); got != ClientError {
+	if _, got, _, _, _, _ := do(context.Background(), client, "wrong", srv.URL+"/json", Request{Body: JSON}); got != ClientError {
 		t.Errorf("401: outcome %s, want 4xx", got)
 	}
 }
@@ -254,9 +255,117 @@ func TestParseMix(t *testing.T) {
 	if err != nil || len(m) != len(Kinds) {
 		t.Fatalf("default mix: %d kinds, %v", len(m), err)
 	}
+	r, err := ParseMix("reports")
+	if err != nil || len(r) != 4 {
+		t.Fatalf("reports mix: %d kinds, %v", len(r), err)
+	}
+	for _, w := range r {
+		if !strings.HasPrefix(w.Kind.Name, "native-") || strings.Contains(w.Kind.Help, "CSV") || strings.Contains(w.Kind.Help, "XLSX") {
+			t.Errorf("reports mix holds %s (%s)", w.Kind.Name, w.Kind.Help)
+		}
+		if req := w.Kind.Make(rand.New(rand.NewPCG(1, 2)), 1, Span{First: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)}); req.Body != JSON || !strings.HasPrefix(req.Path, "/Chime/Report/") {
+			t.Errorf("reports mix: %s sends %+v", w.Kind.Name, req)
+		}
+	}
 	for _, bad := range []string{"", "nope=1", "xlsx=-1", "xlsx=1,xlsx=2", "xlsx=0"} {
 		if _, err := ParseMix(bad); err == nil {
 			t.Errorf("mix %q accepted", bad)
 		}
+	}
+}
+
+// TestKeysAndRetryAfter: clients take the keys round robin, and a client
+// refused with 429 or 503 waits the Retry-After and sends the same request
+// again; the refusals are counted apart from the answers and fail nothing.
+func TestKeysAndRetryAfter(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		byKey    = map[string]int{}
+		refused  = map[string]time.Time{} // key: when its first request was refused
+		retryGap = map[string]time.Duration{}
+		firstReq = map[string]bool{}
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/r", func(w http.ResponseWriter, r *http.Request) {
+		key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		mu.Lock()
+		byKey[key]++
+		first := !firstReq[key]
+		firstReq[key] = true
+		if at, ok := refused[key]; ok && retryGap[key] == 0 {
+			retryGap[key] = time.Since(at)
+		}
+		if first {
+			refused[key] = time.Now()
+		}
+		mu.Unlock()
+		switch {
+		case first && key == "a":
+			w.Header().Set("Retry-After", "1")
+			apierror.Write(w, &apierror.Error{Code: apierror.TooManyRequests, Message: "slow down", RetryAfter: 1})
+		case first:
+			apierror.Write(w, models.Classify(errString503{})) // 503, Retry-After: 5
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"rows":[]}`))
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	mix := []Weighted{{Weight: 1, Kind: Kind{Name: "r", Make: func(*rand.Rand, int, Span) Request { return Request{Path: "/r", Body: JSON} }}}}
+	cfg := Config{BaseURL: srv.URL, Keys: []string{"a", "b"}, Clients: 2, Duration: 1500 * time.Millisecond, Timeout: 2 * time.Second,
+		Mix: mix, Queues: []int{1}, RetryAfter: true,
+		Span: Span{First: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC)}}
+	// Client 0 has key a (429, Retry-After 1 s); client 1 key b, whose
+	// 503 asks for more than the run has left: it stops instead.
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatalf("refusals failed the run: %v", err)
+	}
+	if res.Total.Count(Throttled) != 1 || res.Total.Count(Clean503) != 1 || res.Retried != 1 || res.Waited != time.Second {
+		t.Errorf("429s %d, 503s %d, retried %d, waited %v; want 1, 1, 1, 1s", res.Total.Count(Throttled), res.Total.Count(Clean503), res.Retried, res.Waited)
+	}
+	mu.Lock()
+	if g := retryGap["a"]; g < time.Second {
+		t.Errorf("key a sent again %v after its 429 with Retry-After: 1", g)
+	}
+	if byKey["a"] < 2 || byKey["b"] != 1 || len(byKey) != 2 {
+		t.Errorf("requests by key %v: want a refused then answered, b refused once (its wait outlasts the run)", byKey)
+	}
+	mu.Unlock()
+	var text bytes.Buffer
+	res.WriteText(&text, false)
+	if ok := res.Total.Count(OK); ok == 0 || res.Total.OKPercentile(1) > res.Total.Percentile(1) || len(res.Total.okLat) != ok {
+		t.Errorf("%d OK answers, %d OK latencies", ok, len(res.Total.okLat))
+	}
+	if !strings.Contains(text.String(), "answers alone (ok; the 2 refusals left out)") ||
+		!strings.Contains(text.String(), "1 requests sent again after their Retry-After") || strings.Contains(text.String(), "Bearer") {
+		t.Errorf("report:\n%s", text.String())
+	}
+
+	// Four clients, three keys: 0 and 3 share the first. The answers
+	// take longer than the run, so each client sends one request.
+	var slowMu sync.Mutex
+	slowBy := map[string]int{}
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slowMu.Lock()
+		slowBy[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]++
+		slowMu.Unlock()
+		time.Sleep(100 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"rows":[]}`))
+	}))
+	defer slow.Close()
+	cfg.BaseURL, cfg.Keys, cfg.Clients, cfg.Duration = slow.URL, []string{"x", "y", "z"}, 4, 20*time.Millisecond
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	slowMu.Lock()
+	defer slowMu.Unlock()
+	if slowBy["x"] != 2 || slowBy["y"] != 1 || slowBy["z"] != 1 || len(slowBy) != 3 {
+		t.Errorf("one request per client: by key %v, want x=2 y=1 z=1", slowBy)
 	}
 }

@@ -154,14 +154,25 @@ var Kinds = []Kind{
 const DefaultMix = "native-queue-30d=20,native-queue-12m=10,native-global-30d=10,native-global-12m=5," +
 	"csv-day=10,csv-week=5,xlsx=5,odata-sessions=15,odata-report=10,odata-count=10"
 
+// ReportsMix is the native JSON reports of DefaultMix alone, with the
+// same weights: no export, session log or OData.
+const ReportsMix = "native-queue-30d=20,native-queue-12m=10,native-global-30d=10,native-global-12m=5"
+
+// Presets are the mixes ParseMix knows by name.
+var Presets = map[string]string{"default": DefaultMix, "reports": ReportsMix}
+
 // Weighted is a kind with its share of the mix.
 type Weighted struct {
 	Kind   Kind
 	Weight int
 }
 
-// ParseMix reads "kind=weight,kind=weight"; a kind without "=w" weighs 1.
+// ParseMix reads "kind=weight,kind=weight" (a kind without "=w" weighs
+// 1) or the name of a preset ("default", "reports").
 func ParseMix(s string) ([]Weighted, error) {
+	if p, ok := Presets[strings.TrimSpace(s)]; ok {
+		s = p
+	}
 	byName := map[string]Kind{}
 	for _, k := range Kinds {
 		byName[k.Name] = k

@@ -105,6 +105,20 @@ func (res *Result) WriteText(w io.Writer, full bool) {
 	}
 	row("total", &res.Total)
 
+	if refused := res.Total.Outcomes[Throttled] + res.Total.Outcomes[Clean503]; refused > 0 {
+		// The table above mixes refusals, answered at once, with answers:
+		// the answers alone are what a client waits for.
+		fmt.Fprintf(w, "\nanswers alone (ok; the %d refusals left out)\n", refused)
+		fmt.Fprintf(w, "%-18s %8s %8s %8s %8s %8s %9s\n", "kind", "ok", "ok/s", "p50 ms", "p90 ms", "p99 ms", "max ms")
+		okRow := func(name string, s *Stats) {
+			fmt.Fprintf(w, "%-18s %8d %8.1f %8s %8s %8s %9s\n", name, s.Outcomes[OK], float64(s.Outcomes[OK])/secs,
+				ms(s.OKPercentile(.50)), ms(s.OKPercentile(.90)), ms(s.OKPercentile(.99)), ms(s.OKPercentile(1)))
+		}
+		for _, n := range names {
+			okRow(n, res.ByKind[n])
+		}
+		okRow("total", &res.Total)
+	}
 	fmt.Fprintf(w, "\nstatus codes:")
 	codes := make([]int, 0, len(res.Total.Statuses))
 	for code := range res.Total.Statuses {
@@ -123,6 +137,9 @@ func (res *Result) WriteText(w io.Writer, full bool) {
 		fmt.Fprintf(w, " %s=%d", o, res.Total.Outcomes[o])
 	}
 	fmt.Fprintln(w)
+	if c.RetryAfter {
+		fmt.Fprintf(w, "refusals:     %d requests sent again after their Retry-After, %.1f s waited in all\n", res.Retried, res.Waited.Seconds())
+	}
 	if c.PID > 0 {
 		reset := "since the server started (reset not permitted)"
 		if res.HWMReset {
@@ -173,19 +190,25 @@ type Summary struct {
 	PeakRSSBytes   int64                  `json:"peak_rss_bytes,omitempty"`
 	SampledRSSPeak int64                  `json:"sampled_rss_peak_bytes,omitempty"`
 	Failed         string                 `json:"failed,omitempty"`
+	Retried        int                    `json:"retried,omitempty"`
+	WaitedS        float64                `json:"waited_s,omitempty"`
 }
 
 // KindSummary is Stats in numbers.
 type KindSummary struct {
-	Requests  int            `json:"requests"`
-	PerSecond float64        `json:"per_second"`
-	BytesPerS float64        `json:"bytes_per_second"`
-	P50ms     float64        `json:"p50_ms"`
-	P90ms     float64        `json:"p90_ms"`
-	P99ms     float64        `json:"p99_ms"`
-	MaxMs     float64        `json:"max_ms"`
-	Statuses  map[string]int `json:"statuses"`
-	Outcomes  map[string]int `json:"outcomes"`
+	Requests  int     `json:"requests"`
+	PerSecond float64 `json:"per_second"`
+	BytesPerS float64 `json:"bytes_per_second"`
+	P50ms     float64 `json:"p50_ms"`
+	P90ms     float64 `json:"p90_ms"`
+	P99ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	// Of the OK answers alone.
+	OKPerSecond float64        `json:"ok_per_second"`
+	OKP50ms     float64        `json:"ok_p50_ms"`
+	OKP99ms     float64        `json:"ok_p99_ms"`
+	Statuses    map[string]int `json:"statuses"`
+	Outcomes    map[string]int `json:"outcomes"`
 }
 
 // Summary condenses the result.
@@ -195,6 +218,7 @@ func (res *Result) Summary() Summary {
 		ks := KindSummary{Requests: s.Requests, PerSecond: float64(s.Requests) / secs, BytesPerS: float64(s.Bytes) / secs,
 			P50ms: float64(s.Percentile(.5)) / 1e6, P90ms: float64(s.Percentile(.9)) / 1e6,
 			P99ms: float64(s.Percentile(.99)) / 1e6, MaxMs: float64(s.Percentile(1)) / 1e6,
+			OKPerSecond: float64(s.Outcomes[OK]) / secs, OKP50ms: float64(s.OKPercentile(.5)) / 1e6, OKP99ms: float64(s.OKPercentile(.99)) / 1e6,
 			Statuses: map[string]int{}, Outcomes: map[string]int{}}
 		for code, n := range s.Statuses {
 			ks.Statuses[strconv.Itoa(code)] = n
@@ -208,7 +232,7 @@ func (res *Result) Summary() Summary {
 	}
 	sum := Summary{Clients: res.Config.Clients, DurationS: res.Config.Duration.Seconds(), ElapsedS: secs,
 		Total: k(&res.Total), Kinds: map[string]KindSummary{}, Samples: res.Samples,
-		PeakRSSBytes: res.PeakRSS, SampledRSSPeak: res.PeakRSSSampled}
+		PeakRSSBytes: res.PeakRSS, SampledRSSPeak: res.PeakRSSSampled, Retried: res.Retried, WaitedS: res.Waited.Seconds()}
 	for n, s := range res.ByKind {
 		sum.Kinds[n] = k(s)
 	}

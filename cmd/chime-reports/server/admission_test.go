@@ -19,10 +19,14 @@ import (
 func TestAdmission(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(func(c *gin.Context) { // the key middleware, reduced to its principal
+	adm := newAdmission(2, 3)
+	var checked sync.Map                               // key → key checks
+	r.Use(adm.refuseWhenFull(), func(c *gin.Context) { // the key middleware, reduced to its principal
 		id, _ := strconv.Atoi(c.GetHeader("X-Key"))
+		n, _ := checked.LoadOrStore(id, new(int))
+		*n.(*int)++
 		c.Request = c.Request.WithContext(keys.WithPrincipal(c.Request.Context(), &keys.Principal{KeyID: uint(id)}))
-	}, newAdmission(2, 3).middleware())
+	}, adm.middleware())
 	release := make(chan struct{})
 	entered := make(chan struct{}, 8)
 	r.GET("/report", func(c *gin.Context) {
@@ -62,6 +66,11 @@ func TestAdmission(t *testing.T) {
 	hold("2")
 	if resp := get("3"); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
 		t.Errorf("a fourth request in all: %d, Retry-After %q; want 503 and 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Refused before its key was checked: the check would wait for a
+	// connection the running requests hold.
+	if _, ok := checked.Load(3); ok {
+		t.Error("the key of a request refused because the server is full was checked")
 	}
 	close(release)
 	wg.Wait()

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // metrics are the Prometheus series of one server. Each server has its own
@@ -110,5 +111,42 @@ func (m *metrics) auditStats(stats func() keys.AuditStats) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "chime_audit_records_pending", Help: "Audit records queued or being retried, not yet in audit_log.",
 		}, func() float64 { return float64(stats().Pending) }),
+	)
+}
+
+// storeStats exports the interval store's maintenance: what the passes
+// cost and how far the store is behind.
+func (m *metrics) storeStats(totals func() store.Totals) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_store_passes_total", Help: "Maintenance passes of the interval store run by this process.",
+		}, func() float64 { return float64(totals().Passes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_store_pass_failures_total", Help: "Maintenance passes that failed.",
+		}, func() float64 { return float64(totals().Failed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_store_pass_seconds_total", Help: "Wall time of the maintenance passes.",
+		}, func() float64 { return totals().Time.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_store_captured_sessions_total", Help: "Sessions captured by the passes (a session within the watermark margin is captured by every pass).",
+		}, func() float64 { return float64(totals().Captured) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_store_recomputed_ranges_total", Help: "Interval ranges recomputed from raw rows by the passes.",
+		}, func() float64 { return float64(totals().Recomputed) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chime_store_last_pass_seconds", Help: "Wall time of the last successful pass.",
+		}, func() float64 { return totals().LastTook.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chime_store_dirty_intervals", Help: "Dirty intervals left by the last successful pass.",
+		}, func() float64 { return float64(totals().DirtyLeft) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chime_store_watermark_age_seconds", Help: "How far the session watermark is behind now: sessions updated since are read from raw rows (0 before the first pass).",
+		}, func() float64 {
+			t := totals()
+			if t.Watermark.IsZero() {
+				return 0
+			}
+			return time.Since(t.Watermark).Seconds()
+		}),
 	)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/chime-reports/chime-reports/reports/export"
 	"github.com/chime-reports/chime-reports/reports/native"
 	"github.com/chime-reports/chime-reports/reports/native/openapi"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -72,6 +73,12 @@ type Deps struct {
 	// (serve: it closes the writer after the server has stopped); nil
 	// writes each record while its request ends (tests).
 	Audit *keys.AuditWriter
+	// Store, when set, reports the interval store's maintenance (serve's
+	// Maintainer) on /metrics.
+	Store func() store.Totals
+	// ProfileLabels labels each request's CPU samples with its route and
+	// report (serve --pprof-addr).
+	ProfileLabels bool
 }
 
 // orDefault gives the default for zero and nothing for a negative value.
@@ -111,6 +118,9 @@ func NewHandler(d Deps) http.Handler {
 	if d.Life != nil {
 		r.Use(d.Life.track())
 	}
+	if d.ProfileLabels {
+		r.Use(profileLabels())
+	}
 	r.Use(keys.TrackEnding(d.Life.isCutting))
 	r.Use(recovery(d.Log), m.middleware(), accessLog(d.Log), securityHeaders(d.TLS), odataVersion(), adminThrottle(), bodyTimeout(orDefault(d.BodyTimeout, DefaultBodyTimeout)),
 		requestLimits(orDefault(d.MaxURLBytes, DefaultMaxURLBytes), orDefault(d.MaxBodyBytes, DefaultMaxBodyBytes)),
@@ -138,13 +148,20 @@ func NewHandler(d Deps) http.Handler {
 		ks.SetAuditWriter(d.Audit)
 		m.auditStats(d.Audit.Stats)
 	}
+	if d.Store != nil {
+		m.storeStats(d.Store)
+	}
 	engine := reports.NewEngine(d.DB, d.Clock)
-	authed := r.Group("/", ks.Authenticate())
+	// When the server already runs as many requests as it may, a request
+	// is refused before its key is checked: the check would wait for a
+	// pool connection behind the running reports.
+	adm := newAdmission(d.MaxPerKey, d.MaxConcurrent)
+	authed := r.Group("/", adm.refuseWhenFull(), ks.Authenticate())
 	if d.RateLimit > 0 {
 		authed.Use(newKeyLimiter(d.RateLimit, d.RateBurst).middleware())
 	}
 	if d.MaxPerKey > 0 || d.MaxConcurrent > 0 {
-		authed.Use(newAdmission(d.MaxPerKey, d.MaxConcurrent).middleware())
+		authed.Use(adm.middleware())
 	}
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
