@@ -42,3 +42,11 @@ func Classify(err error) error {
 		return &apierror.Error{Code: apierror.Unavailable, Message: "the database is not available", RetryAfter: 5, Cause: err}
 	}
 }
+
+// Retryable reports whether err is a MySQL deadlock (1213) or lock wait
+// time-out (1205): the server rolled the transaction back, and running it
+// again is the documented remedy.
+func Retryable(err error) bool {
+	var my *mysql.MySQLError
+	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205)
+}

@@ -21,6 +21,7 @@ type PassStats struct {
 	Recomputed       int64 // interval ranges recomputed from raw rows
 	QueuesRebuilt    int   // queues whose thresholds changed
 	DirtyLeft        int64 // dirty intervals still pending
+	Retries          int64 // transactions run again after a deadlock or lock wait time-out
 	Swept            bool
 	Took             time.Duration
 	SessionWatermark time.Time
@@ -118,7 +119,7 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 			for i, r := range rows {
 				ids[i] = r.ID
 			}
-			if err := capture(db, d, ids); err != nil {
+			if err := ps.again(ctx, func() error { return capture(db, d, ids) }); err != nil {
 				return ps, err
 			}
 			ps.Captured += int64(len(ids))
@@ -135,7 +136,7 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 			if len(ids) == 0 {
 				break
 			}
-			if err := capture(db, d, ids); err != nil {
+			if err := ps.again(ctx, func() error { return capture(db, d, ids) }); err != nil {
 				return ps, err
 			}
 			ps.Captured += int64(len(ids))
@@ -150,7 +151,7 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 		}
 		for len(ids) > 0 {
 			n := min(len(ids), chunk)
-			if err := capture(db, d, ids[:n]); err != nil {
+			if err := ps.again(ctx, func() error { return capture(db, d, ids[:n]) }); err != nil {
 				return ps, err
 			}
 			ps.Captured += int64(n)
@@ -190,7 +191,7 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 			stale[q] = true
 		}
 	}
-	n, err := recomputeDirty(ctx, db, d, stale)
+	n, err := recomputeDirty(ctx, db, d, stale, &ps)
 	ps.Recomputed += n
 	if err != nil {
 		return ps, err
@@ -201,7 +202,7 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 	}
 	sort.Slice(qs, func(i, j int) bool { return qs[i] < qs[j] })
 	for _, q := range qs {
-		if err := rebuildQueue(ctx, db, d, q, cur[q]); err != nil {
+		if err := rebuildQueue(ctx, db, d, q, cur[q], &ps); err != nil {
 			return ps, err
 		}
 		ps.QueuesRebuilt++
@@ -211,6 +212,32 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 	}
 	ps.Took = time.Since(began)
 	return ps, nil
+}
+
+// retryAttempts bounds again: a transaction that deadlocks this often in
+// a row is left to the next pass (the watermarks have not moved past it).
+const retryAttempts = 5
+
+// again runs tx, a whole transaction, and runs it again after a deadlock
+// or a lock wait time-out (the server rolled it back), up to
+// retryAttempts times with a growing pause. Capture and recompute are
+// idempotent, so a second run is safe. On MySQL their INSERT … SELECT
+// statements read chat_sessions with shared locks, and a writer updating
+// those sessions at the same time can make InnoDB pick the pass as a
+// deadlock victim; before, that failed the whole pass.
+func (ps *PassStats) again(ctx context.Context, tx func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := tx()
+		if err == nil || !models.Retryable(err) || attempt == retryAttempts {
+			return err
+		}
+		ps.Retries++
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*attempt) * 20 * time.Millisecond):
+		}
+	}
 }
 
 // capture marks dirty the intervals where the store counted the sessions
@@ -318,7 +345,7 @@ type ivRange struct {
 // skip, in ranges: each range's rows are deleted and inserted again from
 // raw rows and its dirty marks cleared, in one transaction. Nearby dirty
 // intervals share a range (recomputing a clean interval changes nothing).
-func recomputeDirty(ctx context.Context, db *gorm.DB, d dialect, skip map[uint32]bool) (int64, error) {
+func recomputeDirty(ctx context.Context, db *gorm.DB, d dialect, skip map[uint32]bool, ps *PassStats) (int64, error) {
 	var done int64
 	for {
 		var rows []models.ReportStoreDirty
@@ -340,7 +367,9 @@ func recomputeDirty(ctx context.Context, db *gorm.DB, d dialect, skip map[uint32
 			if err := ctx.Err(); err != nil {
 				return done, err
 			}
-			if err := db.Transaction(func(tx *gorm.DB) error { return recomputeRange(tx, d, r) }); err != nil {
+			if err := ps.again(ctx, func() error {
+				return db.Transaction(func(tx *gorm.DB) error { return recomputeRange(tx, d, r) })
+			}); err != nil {
 				return done, err
 			}
 			done++
@@ -384,7 +413,7 @@ func recomputeRange(tx *gorm.DB, d dialect, r ivRange) error {
 
 // rebuildQueue recomputes every interval of queue q with its current
 // thresholds t, then records t: until then reads take q from raw rows.
-func rebuildQueue(ctx context.Context, db *gorm.DB, d dialect, q uint32, t Thresholds) error {
+func rebuildQueue(ctx context.Context, db *gorm.DB, d dialect, q uint32, t Thresholds, ps *PassStats) error {
 	d = newDialect(db, map[uint32]Thresholds{q: t})
 	for _, a := range attrs() {
 		if err := db.Exec("DELETE FROM "+a.Table()+" WHERE queue_id = ?", q).Error; err != nil {
@@ -404,7 +433,9 @@ func rebuildQueue(ctx context.Context, db *gorm.DB, d dialect, q uint32, t Thres
 				return err
 			}
 			r := ivRange{q, a, from, min(from+30*96, hi)}
-			if err := db.Transaction(func(tx *gorm.DB) error { return recomputeRange(tx, d, r) }); err != nil {
+			if err := ps.again(ctx, func() error {
+				return db.Transaction(func(tx *gorm.DB) error { return recomputeRange(tx, d, r) })
+			}); err != nil {
 				return err
 			}
 		}
@@ -439,6 +470,7 @@ type Totals struct {
 	Time       time.Duration // their wall time
 	Captured   int64         // sessions captured (one captured in n passes counts n times)
 	Recomputed int64         // interval ranges recomputed
+	Retries    int64         // transactions run again after a deadlock or lock wait time-out
 	// Of the last pass that succeeded: its wall time, the dirty intervals
 	// it left and the session watermark (reads take sessions updated at
 	// or after it from raw rows).
@@ -487,7 +519,7 @@ func (m *Maintainer) Run(ctx context.Context) {
 				level = slog.LevelInfo
 			}
 			log.Log(ctx, level, "interval store pass", "built", ps.Built, "captured", ps.Captured, "recomputed_ranges", ps.Recomputed,
-				"deleted", ps.Deleted, "queues_rebuilt", ps.QueuesRebuilt, "dirty_left", ps.DirtyLeft, "swept", ps.Swept,
+				"deleted", ps.Deleted, "queues_rebuilt", ps.QueuesRebuilt, "dirty_left", ps.DirtyLeft, "swept", ps.Swept, "retries", ps.Retries,
 				"seconds", ps.Took.Seconds(), "watermark", ps.SessionWatermark)
 		}
 		m.mu.Lock()
@@ -498,6 +530,7 @@ func (m *Maintainer) Run(ctx context.Context) {
 			m.totals.Time += ps.Took
 			m.totals.Captured += ps.Captured
 			m.totals.Recomputed += ps.Recomputed
+			m.totals.Retries += ps.Retries
 			if err != nil {
 				m.totals.Failed++
 			} else {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/chime-reports/chime-reports/models/dbtest"
 )
 
@@ -100,4 +102,34 @@ func TestMaintenanceLockIsExclusive(t *testing.T) {
 			t.Fatalf("after release: %v", err)
 		}
 	})
+}
+
+// TestPassRunsDeadlockedTransactionsAgain: a transaction the server rolled
+// back as a deadlock victim (or after a lock wait time-out) runs again,
+// counted; any other error ends at once; a transaction that keeps
+// deadlocking gives up after retryAttempts runs.
+func TestPassRunsDeadlockedTransactionsAgain(t *testing.T) {
+	ctx := context.Background()
+	deadlock := &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock"}
+	var ps PassStats
+	runs := 0
+	err := ps.again(ctx, func() error {
+		runs++
+		if runs < 3 {
+			return deadlock
+		}
+		return nil
+	})
+	if err != nil || runs != 3 || ps.Retries != 2 {
+		t.Fatalf("deadlocked twice: err %v, runs %d, retries %d; want nil, 3, 2", err, runs, ps.Retries)
+	}
+	other := errors.New("syntax")
+	runs = 0
+	if err := ps.again(ctx, func() error { runs++; return other }); !errors.Is(err, other) || runs != 1 {
+		t.Fatalf("another error: %v after %d runs, want it after 1", err, runs)
+	}
+	runs = 0
+	if err := ps.again(ctx, func() error { runs++; return deadlock }); !errors.Is(err, deadlock) || runs != retryAttempts {
+		t.Fatalf("always deadlocked: %v after %d runs, want it after %d", err, runs, retryAttempts)
+	}
 }

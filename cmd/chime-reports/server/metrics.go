@@ -133,6 +133,9 @@ func (m *metrics) storeStats(totals func() store.Totals) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "chime_store_recomputed_ranges_total", Help: "Interval ranges recomputed from raw rows by the passes.",
 		}, func() float64 { return float64(totals().Recomputed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_store_retries_total", Help: "Transactions of the passes run again after a deadlock or lock wait time-out.",
+		}, func() float64 { return float64(totals().Retries) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "chime_store_last_pass_seconds", Help: "Wall time of the last successful pass.",
 		}, func() float64 { return totals().LastTook.Seconds() }),
