@@ -167,6 +167,13 @@ func migrations() []*gormigrate.Migration {
 			}
 			return tx.Migrator().DropTable(&RowTombstone{})
 		},
+	}, {
+		// SQLite compares times as text: the tombstone triggers wrote
+		// "…T…Z", which sorts after every bound time of the same UTC date,
+		// so a delta read sent the day's deletions again. The triggers
+		// now write the driver's layout; older rows are rewritten.
+		ID:      "2026120204_sqlite_tombstone_times",
+		Migrate: sqliteTombstoneTimes,
 	}}
 }
 

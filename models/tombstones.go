@@ -6,6 +6,39 @@ import (
 	"gorm.io/gorm"
 )
 
+// sqliteTime is the SQLite expression of the time t (an SQLite time
+// value: 'now', a column) in the layout the driver writes time parameters
+// and columns in: "2006-01-02 15:04:05.999999999+00:00", UTC, the fraction
+// without trailing zeros and without its point when it is zero. Text in
+// another layout does not order with them: "2026-12-02T10:00:00Z" sorts
+// after "2026-12-02 11:00:00+00:00" ('T' after ' '), and "10:00:00.250"
+// after an equal "10:00:00.25".
+func sqliteTime(t string) string {
+	return "rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', " + t + "), '0'), '.') || '+00:00'"
+}
+
+// sqliteNow is sqliteTime of the current time.
+var sqliteNow = sqliteTime("'now'")
+
+// sqliteTombstoneTimes recreates the SQLite tombstone triggers with
+// sqliteNow and rewrites the times earlier triggers wrote in the ISO
+// layout ("…T…Z"), so that change tracking compares them correctly.
+func sqliteTombstoneTimes(tx *gorm.DB) error {
+	if tx.Dialector.Name() != "sqlite" {
+		return nil
+	}
+	stmts := append(sessionTombstoneTrigger(tx), rowTombstoneTriggers(tx)...)
+	for _, t := range []string{"session_tombstones", "row_tombstones"} {
+		stmts = append(stmts, "UPDATE "+t+" SET deleted_at = "+sqliteTime("deleted_at")+" WHERE deleted_at LIKE '%T%Z'")
+	}
+	for _, stmt := range stmts {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SessionTombstone records a deleted chat session, so that incremental
 // readers (the OData feed's change tracking) can report it as removed.
 // The table is fed by a trigger on chat_sessions (created by the
@@ -19,9 +52,9 @@ type SessionTombstone struct {
 }
 
 // sessionTombstoneTrigger returns the statements that create the trigger
-// feeding session_tombstones on db's dialect. The SQLite time is written
-// in the layout the driver writes times in (RFC 3339 in UTC, milliseconds),
-// so that comparisons with bound time parameters order correctly.
+// feeding session_tombstones on db's dialect. SQLite compares times as
+// text, so the trigger writes the layout the driver binds and stores times
+// in (sqliteNow), and a deleted_at compares correctly with a bound time.
 func sessionTombstoneTrigger(db *gorm.DB) []string {
 	if db.Dialector.Name() == "mysql" {
 		return []string{
@@ -34,7 +67,7 @@ func sessionTombstoneTrigger(db *gorm.DB) []string {
 		"DROP TRIGGER IF EXISTS trg_cs_tombstone",
 		"CREATE TRIGGER trg_cs_tombstone AFTER DELETE ON chat_sessions FOR EACH ROW BEGIN " +
 			"INSERT INTO session_tombstones (session_id, queue_id, deleted_at) " +
-			"VALUES (OLD.id, OLD.queue_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')); END",
+			"VALUES (OLD.id, OLD.queue_id, " + sqliteNow + "); END",
 	}
 }
 
@@ -81,7 +114,7 @@ func rowTombstoneTriggers(db *gorm.DB) []string {
 			queue = "COALESCE((SELECT queue_id FROM chat_sessions WHERE id = OLD.session_id), " +
 				"(SELECT MAX(queue_id) FROM session_tombstones WHERE session_id = OLD.session_id), 0)"
 		}
-		now := "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		now := sqliteNow
 		if mysql {
 			now = "UTC_TIMESTAMP(3)"
 		}

@@ -69,3 +69,72 @@ func TestRowTombstones(t *testing.T) {
 		}
 	})
 }
+
+// TestTombstoneTimesOrderWithBoundTimes: change tracking asks for the
+// tombstones deleted after a bound time. On SQLite times compare as text,
+// so a trigger's time must be in the driver's layout: one written a minute
+// ago is before "now" and after "two minutes ago", whatever the UTC date.
+// Times written by an earlier trigger in the ISO layout are rewritten.
+func TestTombstoneTimesOrderWithBoundTimes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		db := b.DB
+		now := time.Now().UTC()
+		q := models.Queue{Name: "Q"}
+		db.Create(&q)
+		sk := models.Seeker{ExternalID: "x", FirstSeenAt: now, LastSeenAt: now}
+		db.Create(&sk)
+		s := models.ChatSession{SessionGUID: "a", ConversationGUID: "a", QueueID: q.ID, SeekerID: sk.ID, State: "Completed", EntryPoint: "webclient", StartedAt: now}
+		if err := db.Create(&s).Error; err != nil {
+			t.Fatal(err)
+		}
+		m := models.SessionMessage{SessionID: s.ID, Seq: 1, SentAt: now, SenderType: "agent"}
+		if err := db.Create(&m).Error; err != nil {
+			t.Fatal(err)
+		}
+		db.Delete(&m)
+		db.Delete(&models.ChatSession{}, s.ID)
+		count := func(table, op string, at time.Time) int64 {
+			var n int64
+			if err := db.Table(table).Where("deleted_at "+op+" ?", at).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		check := func(when string) {
+			for _, table := range []string{"session_tombstones", "row_tombstones"} {
+				if n := count(table, ">", time.Now().UTC().Add(time.Minute)); n != 0 {
+					t.Errorf("%s: %s: %d deleted after a minute from now", when, table, n)
+				}
+				if n := count(table, ">", now.Add(-time.Minute)); n != 1 {
+					t.Errorf("%s: %s: %d deleted after a minute ago, want 1", when, table, n)
+				}
+			}
+		}
+		check("by the triggers")
+		if b.Name != "sqlite" {
+			return
+		}
+		// An earlier trigger's layout, rewritten by the migration.
+		for _, table := range []string{"session_tombstones", "row_tombstones"} {
+			db.Exec("UPDATE " + table + " SET deleted_at = '2026-06-01T10:00:00.250Z'")
+		}
+		at := time.Date(2026, 6, 1, 10, 0, 0, 250_000_000, time.UTC)
+		if n := count("session_tombstones", ">", at.Add(time.Hour)); n != 1 {
+			t.Fatalf("the ISO layout should sort after a later bound time of the same date (n = %d); the test no longer shows the fault", n)
+		}
+		if err := models.SQLiteTombstoneTimes(db); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"session_tombstones", "row_tombstones"} {
+			if n := count(table, ">", at.Add(time.Hour)); n != 0 {
+				t.Errorf("rewritten: %s: %d deleted after an hour later", table, n)
+			}
+			if n := count(table, ">", at.Add(-time.Millisecond)); n != 1 {
+				t.Errorf("rewritten: %s: %d deleted after a millisecond before, want 1", table, n)
+			}
+			if n := count(table, "=", at); n != 1 {
+				t.Errorf("rewritten: %s: the time changed (%d equal to %s)", table, n, at)
+			}
+		}
+	})
+}
