@@ -81,8 +81,13 @@ func (s *Service) collection(w http.ResponseWriter, r *http.Request, p *keys.Pri
 	req.query.Filter = query.And(scope, req.query.Filter)
 	tracked := scope == nil && set.TracksChanges() && req.download == ""
 	if tok, ok := req.opts.system["$deltatoken"]; ok {
-		if !tracked {
+		switch {
+		case req.download != "":
+			return apierror.Invalid("$deltatoken", "a "+req.download+" download does not track changes: follow the delta link as given, without $format")
+		case !tracked:
 			return apierror.Invalid("$deltatoken", path+" does not track changes (the entity sets Sessions, Messages, Ratings, Participants, Offers, BotInteractions and Keywords do)")
+		case tok == "":
+			return apierror.Invalid("$deltatoken", "$deltatoken is empty: follow @odata.deltaLink as given, or start with Prefer: odata.track-changes")
 		}
 		return s.delta(w, r, p, req, tok)
 	}

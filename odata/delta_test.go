@@ -203,6 +203,12 @@ func TestChangeTracking(t *testing.T) {
 		if a := e.get(golden.Admin, "/odata/Queues?$deltatoken="+tok); a.status != 400 {
 			t.Errorf("delta token on Queues: %d", a.status)
 		}
+		if a := e.get(golden.Admin, "/odata/Sessions?$deltatoken="); a.status != 400 || !strings.Contains(a.body, "empty") {
+			t.Errorf("empty delta token: %d %s", a.status, a.body)
+		}
+		if a := e.get(golden.Admin, "/odata/Sessions?$format=csv&$deltatoken="+tok); a.status != 400 || !strings.Contains(a.body, "csv download does not track changes") {
+			t.Errorf("delta token on a CSV download: %d %s", a.status, a.body)
+		}
 		old := e.key[golden.Admin]
 		ks := keys.New(db, func() time.Time { return golden.Now }, slog.New(slog.DiscardHandler))
 		fresh, err := ks.Generate(ctx, golden.Admin)
