@@ -89,26 +89,7 @@ func (e *Engine) ChangedSessions(ctx context.Context, q ChangeQuery) ([]Change, 
 	if err != nil {
 		return nil, models.Classify(err)
 	}
-	defer rows.Close()
-	var out []Change
-	for rows.Next() {
-		var (
-			id       int64
-			upd, sub sql.NullTime
-		)
-		if err := rows.Scan(&id, &upd, &sub); err != nil {
-			return nil, models.Classify(err)
-		}
-		ch := Change{ID: id, Updated: upd.Time.UTC(), Version: upd.Time.UTC()}
-		if sub.Valid {
-			ch.Rated = sub.Time.UTC()
-			if ch.Rated.After(ch.Version) {
-				ch.Version = ch.Rated
-			}
-		}
-		out = append(out, ch)
-	}
-	return out, models.Classify(rows.Err())
+	return scanChanges(rows)
 }
 
 // RemovedSessions lists the tombstones of the caller's queues recorded
@@ -236,17 +217,9 @@ func (e *Engine) ChangedRows(ctx context.Context, q SetQuery, since time.Time, s
 	return out, changes, tr.Err()
 }
 
-// SessionVersions reads the current versions of the given sessions (the
-// ones that exist).
-func (e *Engine) SessionVersions(ctx context.Context, ids []int64) ([]Change, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	rows, err := e.DB().WithContext(ctx).Table("chat_sessions AS s").Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
-		Select("s.id, s.updated_at, r.submitted_at").Where("s.id IN ?", ids).Rows()
-	if err != nil {
-		return nil, models.Classify(err)
-	}
+// scanChanges reads rows of (id, updated_at, submitted_at) into changes:
+// a session's version is the later of its update and its rating.
+func scanChanges(rows *sql.Rows) ([]Change, error) {
 	defer rows.Close()
 	var out []Change
 	for rows.Next() {
@@ -267,6 +240,20 @@ func (e *Engine) SessionVersions(ctx context.Context, ids []int64) ([]Change, er
 		out = append(out, ch)
 	}
 	return out, models.Classify(rows.Err())
+}
+
+// SessionVersions reads the current versions of the given sessions (the
+// ones that exist).
+func (e *Engine) SessionVersions(ctx context.Context, ids []int64) ([]Change, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := e.DB().WithContext(ctx).Table("chat_sessions AS s").Joins("LEFT JOIN session_ratings r ON r.session_id = s.id").
+		Select("s.id, s.updated_at, r.submitted_at").Where("s.id IN ?", ids).Rows()
+	if err != nil {
+		return nil, models.Classify(err)
+	}
+	return scanChanges(rows)
 }
 
 // RowRemoval is one deleted row of a set beside Sessions: its tombstone's
