@@ -70,31 +70,12 @@ func measureLoad(ctx context.Context, be *backend, cfg config, bin string) ([]*l
 			return nil, err
 		}
 	}
-	addr, err := freeAddr()
+	srv, err := startServe(ctx, bin, be.Raw)
 	if err != nil {
 		return nil, err
 	}
-	var logs bytes.Buffer
-	srv := exec.Command(bin, "--db", be.Raw, "--log-level", "warn", "serve", "--addr", addr)
-	srv.Stdout, srv.Stderr = &logs, &logs
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	defer func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			srv.Process.Kill()
-			<-exited
-		}
-	}()
-	base := "http://" + addr
-	if err := waitReady(ctx, base, exited); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, logs.String())
-	}
+	defer srv.stop()
+	base := srv.base
 	var out []*loadResult
 	for _, name := range cfg.LoadMixes {
 		mix, err := load.ParseMix(name)
@@ -104,7 +85,7 @@ func measureLoad(ctx context.Context, be *backend, cfg config, bin string) ([]*l
 		slog.Info("load", "backend", be.Name, "mix", name, "clients", cfg.Clients, "for", cfg.LoadFor)
 		res, err := load.Run(ctx, load.Config{BaseURL: base, Keys: clientKeys, Clients: cfg.Clients, Duration: cfg.LoadFor,
 			Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5}, RetryAfter: true,
-			Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: 1, PID: srv.Process.Pid})
+			Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: 1, PID: srv.pid})
 		if err != nil {
 			return nil, err
 		}
@@ -127,6 +108,46 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// served is a serve process started by startServe.
+type served struct {
+	base string        // http://127.0.0.1:port
+	pid  int           // its process id
+	logs *bytes.Buffer // what it wrote (warnings and errors)
+	stop func()        // SIGTERM, then SIGKILL after 30 s; waits for the exit
+}
+
+// startServe runs bin serve on database raw at a free loopback address
+// and waits until it answers /readyz (its output in the error when it
+// exits first).
+func startServe(ctx context.Context, bin, raw string) (*served, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	logs := new(bytes.Buffer)
+	cmd := exec.Command(bin, "--db", raw, "--log-level", "warn", "serve", "--addr", addr)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	srv := &served{base: "http://" + addr, pid: cmd.Process.Pid, logs: logs, stop: func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}}
+	if err := waitReady(ctx, srv.base, exited); err != nil {
+		cmd.Process.Kill() // it may have exited already (waitReady took its status)
+		return nil, fmt.Errorf("%w\n%s", err, logs.String())
+	}
+	return srv, nil
 }
 
 // waitReady polls /readyz until the server answers 200.

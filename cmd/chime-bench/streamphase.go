@@ -2,19 +2,16 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/chime-reports/chime-reports/fixtures"
@@ -81,33 +78,14 @@ func measureStream(ctx context.Context, cfg config, bin string) (*streamResult, 
 	if err := be.DB.First(&st).Error; err != nil || !st.Built {
 		return nil, fmt.Errorf("--stream: the interval store of %s is not built (run chime-reports rollup first): %v", cfg.Stream, err)
 	}
-	addr, err := freeAddr()
+	srv, err := startServe(ctx, bin, be.Raw)
 	if err != nil {
 		return nil, err
 	}
-	var logs bytes.Buffer
-	srv := exec.Command(bin, "--db", be.Raw, "--log-level", "warn", "serve", "--addr", addr)
-	srv.Stdout, srv.Stderr = &logs, &logs
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	defer func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			srv.Process.Kill()
-			<-exited
-		}
-	}()
-	base := "http://" + addr
-	if err := waitReady(ctx, base, exited); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, logs.String())
-	}
+	defer srv.stop()
+	base, logs := srv.base, srv.logs
 	res := &streamResult{DSN: cfg.Stream, Rate: cfg.StreamRate, Idle: cfg.StreamIdle, For: cfg.StreamFor}
-	pid := srv.Process.Pid
+	pid := srv.pid
 	watch := func(d time.Duration, during func(context.Context) error) (passCost, error) {
 		m0, err := scrape(ctx, base)
 		if err != nil {
