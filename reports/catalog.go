@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // Category groups reports as the native catalog routes do.
@@ -127,6 +129,10 @@ type Report struct {
 	// stored names the measure parts read from the interval store
 	// (declareStored).
 	stored map[*Measure]string
+	// series makes a hand-written report a time series with this default
+	// interval; its first column is the bucket (a measured report's is its
+	// grouping's).
+	series store.Interval
 }
 
 // Keys of report rows by grain (a report set adds QueueId for per-queue

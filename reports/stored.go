@@ -217,12 +217,12 @@ func storeAligned(w Window) bool {
 }
 
 // interval is the grain of a time-series run: the query's, else the
-// grouping's own.
+// report's own.
 func (x *execution) interval() store.Interval {
 	if x.q.Interval != "" {
 		return x.q.Interval
 	}
-	return x.q.Report.By.series
+	return x.q.Report.DefaultInterval()
 }
 
 // seriesBuckets are the buckets of a time-series run: the window's local
@@ -310,15 +310,29 @@ func (x *execution) seriesKeySQL(col string) string {
 
 // TakesInterval reports whether the report is a time series that takes an
 // interval (PT15M … P1M, total); DefaultInterval is its own.
-func (r *Report) TakesInterval() bool { return r.By != nil && r.By.series != "" }
+func (r *Report) TakesInterval() bool { return r.DefaultInterval() != "" }
 
 // DefaultInterval is the grain a time-series report has when the query
 // names none ("" for other reports).
 func (r *Report) DefaultInterval() store.Interval {
-	if !r.TakesInterval() {
-		return ""
+	if r.By != nil {
+		return r.By.series
 	}
-	return r.By.series
+	return r.series
+}
+
+// Piecewise reports whether each row of a time series depends only on
+// the sessions of its own bucket, so that a long range may be computed in
+// pieces: true for the measured time series, false for the keyword trend
+// (its keywords are the whole window's top ten).
+func (r *Report) Piecewise() bool { return r.By != nil && r.By.series != "" }
+
+// bucketColumn is the column of a time series that names the bucket.
+func (r *Report) bucketColumn() string {
+	if r.By != nil {
+		return r.By.Keys[0]
+	}
+	return r.Columns[0].Name
 }
 
 // AtInterval is the report as a run at interval iv describes it: itself
@@ -329,19 +343,25 @@ func (r *Report) AtInterval(iv store.Interval) (*Report, error) {
 	if !r.TakesInterval() {
 		return nil, apierror.Invalid("interval", "interval: "+r.Name+" is not a time series; the reports that take an interval are listed in docs/reports.md")
 	}
-	if iv == r.By.series {
+	if iv == r.DefaultInterval() {
 		return r, nil
 	}
 	c := *r
 	c.Grain = Grain(iv)
 	c.Columns = slices.Clone(r.Columns)
+	bucket := r.bucketColumn()
 	for i, col := range c.Columns {
-		if col.Name == r.By.Keys[0] {
+		if col.Name == bucket {
 			c.Columns[i] = Column{Name: "PeriodStart", Type: DateTime,
 				Description: "Local start of the bucket (interval " + string(iv) + "), clipped to the window"}
 		}
 	}
 	c.Keys = []string{"PeriodStart"}
+	for _, k := range r.Keys { // the keys beside the bucket (Keyword)
+		if k != bucket && k != "PeriodStart" {
+			c.Keys = append(c.Keys, k)
+		}
+	}
 	return &c, nil
 }
 

@@ -121,7 +121,7 @@ func (s *Set) chunkable(iv store.Interval) bool {
 		return false
 	}
 	if s.Report.TakesInterval() {
-		return iv != store.Total
+		return iv != store.Total && s.Report.Piecewise()
 	}
 	return s.Report.Grain == reports.GrainHour
 }
