@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -67,15 +68,17 @@ func keywordTables() []string {
 // a second index led by the keyword, covering the sessions, for reading a
 // few keywords over many hours (the keyword trend).
 func createKeywordTables(mysql bool) []string {
-	kw := "VARCHAR(64) NOT NULL"
+	// SQLite: WITHOUT ROWID keeps the rows in key order, as InnoDB does,
+	// instead of a rowid table beside an index of the key.
+	kw, opts := "VARCHAR(64) NOT NULL", " WITHOUT ROWID"
 	if mysql {
-		kw = "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL" // byte order, as session_keywords
+		kw, opts = "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL", "" // byte order, as session_keywords
 	}
 	var out []string
 	for _, t := range keywordTables() {
 		out = append(out, "CREATE TABLE "+t+" (queue_id BIGINT NOT NULL, iv BIGINT NOT NULL, keyword "+kw+
 			", sessions BIGINT NOT NULL DEFAULT 0, occurrences BIGINT NOT NULL DEFAULT 0, sentiment_sum BIGINT NOT NULL DEFAULT 0"+
-			", sentiment_n BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (queue_id, iv, keyword))")
+			", sentiment_n BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (queue_id, iv, keyword))"+opts)
 	}
 	out = append(out, "CREATE INDEX ix_rkh_keyword ON "+KeywordHourTable+" (queue_id, keyword, iv, sessions)")
 	return out
@@ -98,38 +101,85 @@ func (d dialect) sentiment() string {
 	return "CAST(ROUND(s.sentiment_score * 1000) AS INTEGER)"
 }
 
+// rowSet selects rows of one table: from is the FROM clause (the table
+// with its alias, or ranges joined to it), cond the condition, each with
+// its arguments.
+type rowSet struct {
+	from     string
+	fromArgs []any
+	cond     string
+	condArgs []any
+}
+
+func (r rowSet) args() []any { return append(slices.Clone(r.fromArgs), r.condArgs...) }
+
 // keywordSelect aggregates the keyword rows of the declared sources per
 // group and keyword: groups is the select list of the group (from the
-// session, alias s), groupBy its aliases; kcond selects session_keywords
-// rows (alias k), scond the sessions. Every session is counted once per
-// keyword, however many sources name it. When keywords is empty, rows with
-// the empty keyword count the sessions with any keyword; otherwise only
-// those keywords are aggregated. The columns after the group's: keyword,
+// session, alias s), groupBy its aliases; k selects session_keywords rows
+// (alias k), jcond the sessions they join (a cheap bound: the keyword rows
+// carry their session's queue and start), s the sessions counted with any
+// keyword (alias s). Every session is counted once per keyword, however
+// many sources name it. When keywords is empty, rows with the empty
+// keyword count the sessions with any keyword; otherwise only those
+// keywords are aggregated. The columns after the group's: keyword,
 // sessions, occurrences, sentiment sum (thousandths), scored sessions.
-func keywordSelect(d dialect, groups, groupBy, kcond string, kargs []any, scond string, sargs []any, keywords []string) (string, []any) {
-	var args []any
-	sub := "SELECT k.session_id, k.keyword, SUM(k.occurrences) AS occ FROM session_keywords k WHERE k.source IN ? AND (" + kcond + ")"
-	args = append(append(args, KeywordSources), kargs...)
+func keywordSelect(d dialect, groups, groupBy string, k rowSet, jcond string, jargs []any, s rowSet, keywords []string) (string, []any) {
+	args := slices.Clone(k.fromArgs)
+	sub := "SELECT k.session_id, k.keyword, SUM(k.occurrences) AS occ FROM " + k.from + " WHERE k.source IN ? AND (" + k.cond + ")"
+	args = append(append(args, KeywordSources), k.condArgs...)
 	if len(keywords) > 0 {
 		sub += " AND k.keyword IN ?"
 		args = append(args, keywords)
 	}
 	sub += " GROUP BY k.session_id, k.keyword"
 	stmt := "SELECT " + groups + ", k.keyword AS kw, COUNT(*) AS n, SUM(k.occ) AS occ, COALESCE(SUM(" + d.sentiment() + "), 0) AS ss, " +
-		"COUNT(s.sentiment_score) AS sn FROM (" + sub + ") k JOIN chat_sessions s ON s.id = k.session_id WHERE (" + scond + ") GROUP BY " + groupBy + ", kw"
-	args = append(args, sargs...)
+		"COUNT(s.sentiment_score) AS sn FROM (" + sub + ") k JOIN chat_sessions s ON s.id = k.session_id WHERE (" + jcond + ") GROUP BY " + groupBy + ", kw"
+	args = append(args, jargs...)
 	if len(keywords) == 0 {
-		stmt += " UNION ALL SELECT " + groups + ", '' AS kw, COUNT(*) AS n, 0 AS occ, 0 AS ss, 0 AS sn FROM chat_sessions s WHERE (" + scond +
-			") AND EXISTS (SELECT 1 FROM session_keywords k WHERE k.session_id = s.id AND k.source IN ?) GROUP BY " + groupBy
-		args = append(append(args, sargs...), KeywordSources)
+		stmt += " UNION ALL SELECT " + groups + ", '' AS kw, COUNT(*) AS n, 0 AS occ, 0 AS ss, 0 AS sn FROM " + s.from + " WHERE (" + s.cond +
+			") AND EXISTS (SELECT 1 FROM session_keywords k2 WHERE k2.session_id = s.id AND k2.source IN ?) GROUP BY " + groupBy
+		args = append(append(args, s.args()...), KeywordSources)
 	}
 	return stmt, args
+}
+
+// ranges selects the rows of table (alias a) of the (queue, [lo, hi))
+// ranges: on MySQL a disjunction, which its range optimiser turns into
+// ranges of the (queue_id, started_at) index; on SQLite, whose planner may
+// prefer scanning a whole table to a disjunction of many ranges, a list of
+// the ranges joined first (CROSS JOIN keeps that order), each of which
+// seeks the index.
+func (d dialect) ranges(table, a string, rs []queueRange) rowSet {
+	if d.mysql {
+		parts := make([]string, len(rs))
+		var args []any
+		for i, r := range rs {
+			parts[i] = "(" + a + ".queue_id = ? AND " + a + ".started_at >= ? AND " + a + ".started_at < ?)"
+			args = append(args, r.q, r.lo, r.hi)
+		}
+		return rowSet{from: table + " " + a, cond: strings.Join(parts, " OR "), condArgs: args}
+	}
+	rows := make([]string, len(rs))
+	var args []any
+	for i, r := range rs {
+		rows[i] = "(?, ?, ?)"
+		args = append(args, r.q, r.lo, r.hi)
+	}
+	return rowSet{from: "(VALUES " + strings.Join(rows, ", ") + ") AS r CROSS JOIN " + table + " " + a, fromArgs: args,
+		cond: a + ".queue_id = r.column1 AND " + a + ".started_at >= r.column2 AND " + a + ".started_at < r.column3"}
+}
+
+// queueRange is the time [lo, hi) of one queue.
+type queueRange struct {
+	q      uint32
+	lo, hi time.Time
 }
 
 // addKeywordHours adds the keyword aggregates of the sessions meeting
 // scond (their keyword rows meeting kcond) to the hour table.
 func addKeywordHours(tx *gorm.DB, d dialect, kcond string, kargs []any, scond string, sargs []any) error {
-	sel, args := keywordSelect(d, "s.queue_id AS qid, "+d.unitOf("s.started_at", hourIvs)+" AS gx", "qid, gx", kcond, kargs, scond, sargs, nil)
+	sel, args := keywordSelect(d, "s.queue_id AS qid, "+d.unitOf("s.started_at", hourIvs)+" AS gx", "qid, gx",
+		rowSet{from: "session_keywords k", cond: kcond, condArgs: kargs}, scond, sargs, rowSet{from: "chat_sessions s", cond: scond, condArgs: sargs}, nil)
 	ins := "INSERT INTO " + KeywordHourTable + " (" + keywordCols + ") SELECT qid, gx, kw, n, occ, ss, sn FROM (" + sel + ") u"
 	set := []string{"sessions", "occurrences", "sentiment_sum", "sentiment_n"}
 	for i, c := range set {
@@ -220,7 +270,8 @@ type KeywordQuery struct {
 
 // KeywordResult is a keyword read. Totals cover the whole range (the
 // empty keyword: sessions with any keyword); Values hold, per bucket, the
-// picked keywords.
+// sessions of the picked keywords (their other parts are not read: the
+// hour table's keyword index covers the sessions alone).
 type KeywordResult struct {
 	Totals  map[string]KeywordStat
 	Picked  []string
@@ -308,10 +359,9 @@ func ReadKeywords(ctx context.Context, db *gorm.DB, q KeywordQuery) (*KeywordRes
 		rawQ = slices.Clone(q.Queues)
 	}
 	if len(storeQ) > 0 {
-		// The hours and days around them: a unit holding a raw interval
-		// is read raw as a whole.
-		if err := rawIntervals(tx, d, Started, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, storeQ,
-			floorTo(lo, dayIvs), ceilTo(hi, dayIvs), raw); err != nil {
+		// A stored hour or day holding one of these is read raw (as whole
+		// hours).
+		if err := rawIntervals(tx, d, Started, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, storeQ, lo, hi, raw); err != nil {
 			return nil, err
 		}
 		slices.SortStableFunc(storeQ, func(a, b uint32) int { return len(raw[a]) - len(raw[b]) })
@@ -438,6 +488,9 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 			if !ok {
 				return fmt.Errorf("store: bucket key %d outside the range", k)
 			}
+			if len(keywords) > 0 {
+				v = KeywordStat{Sessions: v.Sessions}
+			}
 			s := out[b][kw]
 			s.add(v)
 			out[b][kw] = s
@@ -445,19 +498,42 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 		return rows.Err()
 	}
 	// Stored units, per table.
-	var dayW, hourW, kRaw, sRaw []string
-	var dayA, hourA, kRawA, sRawA []any
-	spans := func(col string, ss []ivSpan, t func(int64) any) (string, []any) {
-		parts := make([]string, len(ss))
-		var args []any
-		for i, s := range ss {
-			parts[i] = col + " >= ? AND " + col + " < ?"
-			args = append(args, t(s.lo), t(s.hi))
+	var dayW, hourW []string
+	// Stored units of a queue: on MySQL a range per span (the range
+	// optimiser merges them); on SQLite, which scans the whole queue for a
+	// disjunction of ranges on one index, the units one by one in an IN
+	// list (one seek each). The numbers are the store's own integers.
+	units := func(id uint32, ss []ivSpan, step int64) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "(queue_id = %d AND ", id)
+		if r.d.mysql {
+			b.WriteString("(")
+			for i, s := range ss {
+				if i > 0 {
+					b.WriteString(" OR ")
+				}
+				fmt.Fprintf(&b, "iv >= %d AND iv < %d", s.lo, s.hi)
+			}
+			b.WriteString("))")
+			return b.String()
 		}
-		return "(" + strings.Join(parts, " OR ") + ")", args
+		b.WriteString("iv IN (")
+		first := true
+		for _, s := range ss {
+			for u := s.lo; u < s.hi; u += step {
+				if !first {
+					b.WriteString(", ")
+				}
+				first = false
+				b.WriteString(strconv.FormatInt(u, 10))
+			}
+		}
+		b.WriteString("))")
+		return b.String()
 	}
-	num := func(x int64) any { return x }
-	at := func(x int64) any { return ivTime(x) }
+	// Raw pieces: (queue, range) pairs; hull is their extent.
+	var rawR []queueRange
+	hullLo, hullHi := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, id := range r.storeQ {
 		ivs := make([]int64, 0, len(r.raw[id]))
 		for x := range r.raw[id] {
@@ -466,30 +542,29 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 		slices.Sort(ivs)
 		p := decompose(buckets, ivs)
 		if len(p.day) > 0 {
-			w, a := spans("iv", p.day, num)
-			dayW, dayA = append(dayW, "(queue_id = ? AND "+w+")"), append(append(dayA, id), a...)
+			dayW = append(dayW, units(id, p.day, dayIvs))
 		}
 		if len(p.hour) > 0 {
-			w, a := spans("iv", p.hour, num)
-			hourW, hourA = append(hourW, "(queue_id = ? AND "+w+")"), append(append(hourA, id), a...)
+			hourW = append(hourW, units(id, p.hour, hourIvs))
 		}
-		if len(p.raw) > 0 {
-			w, a := spans("k.started_at", p.raw, at)
-			kRaw, kRawA = append(kRaw, "(k.queue_id = ? AND "+w+")"), append(append(kRawA, id), a...)
-			w, a = spans("s.started_at", p.raw, at)
-			sRaw, sRawA = append(sRaw, "(s.queue_id = ? AND "+w+")"), append(append(sRawA, id), a...)
+		for _, s := range p.raw {
+			rawR = append(rawR, queueRange{id, ivTime(s.lo), ivTime(s.hi)})
+			hullLo, hullHi = min(hullLo, s.lo), max(hullHi, s.hi)
 		}
 	}
 	for _, t := range []struct {
 		table string
 		where []string
 		args  []any
-	}{{KeywordDayTable, dayW, dayA}, {KeywordHourTable, hourW, hourA}} {
+	}{{KeywordDayTable, dayW, nil}, {KeywordHourTable, hourW, nil}} {
 		if len(t.where) == 0 {
 			continue
 		}
-		stmt := "SELECT " + key("iv") + " AS k, keyword, SUM(sessions), SUM(occurrences), SUM(sentiment_sum), SUM(sentiment_n) FROM " + t.table +
-			" WHERE (" + strings.Join(t.where, " OR ") + ")"
+		sums := "SUM(sessions), SUM(occurrences), SUM(sentiment_sum), SUM(sentiment_n)"
+		if len(keywords) > 0 {
+			sums = "SUM(sessions), 0, 0, 0"
+		}
+		stmt := "SELECT " + key("iv") + " AS k, keyword, " + sums + " FROM " + t.table + " WHERE (" + strings.Join(t.where, " OR ") + ")"
 		args := t.args
 		if len(keywords) > 0 {
 			stmt += " AND keyword IN ?"
@@ -500,14 +575,19 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 		}
 	}
 	// Raw rows: whole queues, and the raw pieces of the others.
-	if len(r.rawQ) > 0 {
-		kRaw = append(kRaw, "(k.queue_id IN ? AND k.started_at >= ? AND k.started_at < ?)")
-		kRawA = append(kRawA, r.rawQ, r.q.Start.UTC(), r.q.Stop.UTC())
-		sRaw = append(sRaw, "(s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?)")
-		sRawA = append(sRawA, r.rawQ, r.q.Start.UTC(), r.q.Stop.UTC())
+	for _, id := range r.rawQ {
+		rawR = append(rawR, queueRange{id, r.q.Start.UTC(), r.q.Stop.UTC()})
+		hullLo, hullHi = r.q.Start.UnixMilli()/IntervalMs, r.q.Stop.UnixMilli()/IntervalMs
 	}
-	if len(kRaw) > 0 {
-		stmt, args := keywordSelect(r.d, key(r.d.iv("s.started_at"))+" AS gx", "gx", strings.Join(kRaw, " OR "), kRawA, strings.Join(sRaw, " OR "), sRawA, keywords)
+	if len(rawR) > 0 {
+		// The joined sessions are bounded by the queues and the hull of
+		// the raw pieces (the whole window for a queue read raw, as the
+		// raw report filters them), not piece by piece: a keyword row
+		// carries its session's queue and start.
+		jcond := "s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?"
+		jargs := []any{append(slices.Clone(r.storeQ), r.rawQ...), ivTime(hullLo), ivTime(hullHi)}
+		stmt, args := keywordSelect(r.d, key(r.d.iv("s.started_at"))+" AS gx", "gx", r.d.ranges("session_keywords", "k", rawR), jcond, jargs,
+			r.d.ranges("chat_sessions", "s", rawR), keywords)
 		if err := add(stmt, args); err != nil {
 			return nil, err
 		}
