@@ -143,21 +143,27 @@ func keywordSelect(d dialect, groups, groupBy string, k rowSet, jcond string, ja
 	return stmt, args
 }
 
-// ranges selects the rows of table (alias a) of the (queue, [lo, hi))
-// ranges: on MySQL a disjunction, which its range optimiser turns into
-// ranges of the (queue_id, started_at) index; on SQLite, whose planner may
-// prefer scanning a whole table to a disjunction of many ranges, a list of
-// the ranges joined first (CROSS JOIN keeps that order), each of which
-// seeks the index.
-func (d dialect) ranges(table, a string, rs []queueRange) rowSet {
+// ranges selects the rows of table (alias a, the columns cols) of the
+// (queue, [lo, hi)) ranges so that each range is one seek of the table's
+// (queue_id, started_at) index, whatever the number of ranges: a
+// disjunction of hundreds of ranges takes MariaDB tens of seconds and
+// SQLite may scan the whole table for it. On MySQL a UNION ALL of one
+// select per range; on SQLite the ranges as a list joined first (CROSS
+// JOIN keeps that order). On MySQL filter (with its arguments) is
+// repeated in each select, where the range's index serves it.
+func (d dialect) ranges(table, a, cols string, rs []queueRange, filter string, fargs ...any) rowSet {
 	if d.mysql {
 		parts := make([]string, len(rs))
 		var args []any
 		for i, r := range rs {
-			parts[i] = "(" + a + ".queue_id = ? AND " + a + ".started_at >= ? AND " + a + ".started_at < ?)"
+			parts[i] = "SELECT " + cols + " FROM " + table + " WHERE queue_id = ? AND started_at >= ? AND started_at < ?"
 			args = append(args, r.q, r.lo, r.hi)
+			if filter != "" {
+				parts[i] += " AND " + filter
+				args = append(args, fargs...)
+			}
 		}
-		return rowSet{from: table + " " + a, cond: strings.Join(parts, " OR "), condArgs: args}
+		return rowSet{from: "(" + strings.Join(parts, " UNION ALL ") + ") " + a, fromArgs: args, cond: "1 = 1"}
 	}
 	rows := make([]string, len(rs))
 	var args []any
@@ -586,8 +592,13 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 		// carries its session's queue and start.
 		jcond := "s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?"
 		jargs := []any{append(slices.Clone(r.storeQ), r.rawQ...), ivTime(hullLo), ivTime(hullHi)}
-		stmt, args := keywordSelect(r.d, key(r.d.iv("s.started_at"))+" AS gx", "gx", r.d.ranges("session_keywords", "k", rawR), jcond, jargs,
-			r.d.ranges("chat_sessions", "s", rawR), keywords)
+		kf, kargs := "source IN ?", []any{KeywordSources}
+		if len(keywords) > 0 {
+			kf, kargs = kf+" AND keyword IN ?", append(kargs, keywords)
+		}
+		stmt, args := keywordSelect(r.d, key(r.d.iv("s.started_at"))+" AS gx", "gx",
+			r.d.ranges("session_keywords", "k", "session_id, source, keyword, occurrences", rawR, kf, kargs...), jcond, jargs,
+			r.d.ranges("chat_sessions", "s", "id, queue_id, started_at", rawR, ""), keywords)
 		if err := add(stmt, args); err != nil {
 			return nil, err
 		}
