@@ -229,11 +229,15 @@ func (x *execution) keywordSessions() ([]keywordStat, error) {
 // The columns: the bucket key (with bucket), the keyword, the sessions.
 func (x *execution) keywordSessionRows(bucket string, only []string) (*sql.Rows, error) {
 	w := x.q.Window
-	per := x.db.Table("session_keywords").Select("DISTINCT keyword, session_id").
+	// Grouped as keywordStats groups them: MariaDB then builds the
+	// derived table per joined session (split materialization), which it
+	// does not for DISTINCT (ten times slower on a queue-year).
+	per := x.db.Table("session_keywords").Select("keyword, session_id").
 		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources)
 	if only != nil {
 		per = per.Where("keyword IN ?", only)
 	}
+	per = per.Group("keyword, session_id")
 	sel, group := "k.keyword, COUNT(*)", "k.keyword"
 	if bucket != "" {
 		sel, group = bucket+" AS b, k.keyword, COUNT(*)", "b, k.keyword"
