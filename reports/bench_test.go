@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +128,67 @@ func BenchmarkSeriesIntervals(b *testing.B) {
 					}
 					b.ReportMetric(float64(rows), "rows")
 				})
+			}
+		}
+	})
+}
+
+// BenchmarkKeywordReports runs TopKeywords and KeywordTrendByDay for queue
+// 1 over the benchmark year in local days of several zones — UTC (whole
+// stored days), New York (local days made of stored hours), Kathmandu
+// (+05:45: stored hours plus raw quarter-hours at each day's edges) — and
+// the trend at P1W and PT1H, on the interval store and raw (RawOnly).
+// Skipped unless CHIME_BENCH_MYSQL_DSN or CHIME_BENCH_SQLITE names the
+// benchmark data (see BenchmarkReports):
+//
+//	go test ./reports -run '^$' -bench KeywordReports -benchtime 3x
+func BenchmarkKeywordReports(b *testing.B) {
+	dbtest.EachBench(b, "CHIME_BENCH_MYSQL_DSN", "CHIME_BENCH_SQLITE", "the benchmark data", func(b *testing.B, db *gorm.DB) {
+		engine := reports.NewEngine(db, func() time.Time { return benchStop })
+		top, _ := reports.Lookup("TopKeywords")
+		trend, _ := reports.Lookup("KeywordTrendByDay")
+		for _, zone := range []string{"UTC", "America/New_York", "Asia/Kathmandu"} {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := reports.Window{Start: reports.LocalMidnight(2025, 11, 1, loc), Stop: reports.LocalMidnight(2026, 11, 1, loc), Zone: loc}
+			for _, c := range []struct {
+				r  *reports.Report
+				iv store.Interval
+			}{{top, ""}, {trend, ""}, {trend, store.P1W}, {trend, store.PT1H}} {
+				if c.iv == store.PT1H && zone != "UTC" {
+					continue
+				}
+				for _, e := range []struct {
+					name string
+					e    *reports.Engine
+				}{{"store", engine}, {"raw", engine.RawOnly()}} {
+					label := zone[strings.LastIndex(zone, "/")+1:] // a sub-benchmark name holds no slash
+					name := c.r.Name + "/" + label + "/" + e.name
+					if c.iv != "" {
+						name = c.r.Name + "@" + string(c.iv) + "/" + label + "/" + e.name
+					}
+					b.Run(name, func(b *testing.B) {
+						var rows int
+						for b.Loop() {
+							res, err := e.e.Run(context.Background(), reports.Query{Report: c.r, Window: w, QueueID: 1, Visible: []uint32{1}, Interval: c.iv})
+							if err != nil {
+								b.Fatal(err)
+							}
+							rows = 0
+							for res.Rows.Next() {
+								rows++
+							}
+							err = res.Rows.Err()
+							res.Rows.Close()
+							if err != nil {
+								b.Fatal(err)
+							}
+						}
+						b.ReportMetric(float64(rows), "rows")
+					})
+				}
 			}
 		}
 	})

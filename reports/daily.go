@@ -124,15 +124,6 @@ func epochDay(b Bucket) int64 {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
-// dayIndex maps the local epoch day of each bucket to its index.
-func dayIndex(days []Bucket) map[int64]int {
-	at := make(map[int64]int, len(days))
-	for i, b := range days {
-		at[epochDay(b)] = i
-	}
-	return at
-}
-
 // count is the SQL count of rows meeting cond.
 func count(cond string) string { return "SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END)" }
 

@@ -239,7 +239,7 @@ func storeAligned(w Window) bool {
 func (r *Report) ReadsStore() bool { return len(r.stored) > 0 }
 
 // interval is the grain of a time-series run: the query's, else the
-// grouping's own.
+// report's own.
 func (x *execution) interval() store.Interval {
 	if x.q.Interval != "" {
 		return x.q.Interval
@@ -377,8 +377,11 @@ func (r *Report) AtInterval(iv store.Interval) (*Report, error) {
 				Description: "Local start of the bucket (interval " + string(iv) + "); the first and last buckets count only what lies inside the window but keep their own start"}
 		}
 	}
-	if r.By != nil {
-		c.Keys = []string{"PeriodStart"}
+	c.Keys = []string{"PeriodStart"}
+	for _, k := range r.Keys { // the keys beside the bucket (AgentId, Keyword)
+		if k != col && k != "PeriodStart" {
+			c.Keys = append(c.Keys, k)
+		}
 	}
 	if r.intervalFormula != "" {
 		c.Formula = r.intervalFormula

@@ -267,17 +267,22 @@ func mutateSessions(t *testing.T, db *gorm.DB, r *rand.Rand, del bool) {
 	}
 	at := func() time.Time { return storeDataStart.Add(time.Duration(r.IntN(40*24*60)) * time.Minute) }
 	for i := 0; i < 8; i++ {
+		// Re-queued: the keyword copies follow (a write-side invariant).
+		id, q := pick(), 1+r.IntN(5)
 		exec("UPDATE chat_sessions SET state = 'Waiting', accepted_at = NULL, ended_at = NULL, end_reason = NULL, queue_id = ?, "+
-			"queued_at = ?, updated_at = ? WHERE id = ?", 1+r.IntN(5), at(), now(), pick())
+			"queued_at = ?, updated_at = ? WHERE id = ?", q, at(), now(), id)
+		exec("UPDATE session_keywords SET queue_id = ? WHERE session_id = ?", q, id)
 		exec("UPDATE chat_sessions SET state = 'Completed', accepted_at = ?, ended_at = ?, end_reason = 'agent_left', updated_at = ? "+
 			"WHERE id = ? AND queued_at IS NOT NULL", storeDataStart.Add(41*24*time.Hour), storeDataStart.Add(41*24*time.Hour+time.Hour), now(), pick())
 		exec("UPDATE chat_sessions SET state = 'Abandoned', accepted_at = NULL, ended_at = queued_at, end_reason = 'seeker_left', updated_at = ? "+
 			"WHERE id = ? AND queued_at IS NOT NULL", now(), pick())
-		id := pick()
+		id = pick()
 		moved := at()
 		exec("UPDATE chat_sessions SET started_at = ?, sentiment_score = 0.5, updated_at = ? WHERE id = ?", moved, now(), id)
-		// Its bot interaction moves and changes outcome with it (a change
-		// to the interaction stamps the session).
+		// Its keyword rows (which copy started_at) and its bot interaction
+		// move with it, and the interaction changes outcome (a change to
+		// the interaction stamps the session).
+		exec("UPDATE session_keywords SET started_at = ? WHERE session_id = ?", moved, id)
 		exec("UPDATE bot_interactions SET started_at = ?, outcome = ? WHERE session_id = ?", moved, []string{"deflected", "handoff", "abandoned"}[r.IntN(3)], id)
 		// A bot interaction that starts hours after its session.
 		id = pick()

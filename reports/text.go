@@ -3,8 +3,11 @@ package reports
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sort"
 	"time"
+
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 func init() {
@@ -31,9 +34,12 @@ func init() {
 			{Name: "Keyword", Type: String, Description: "One of the window's 10 top keywords"},
 			{Name: "Sessions", Type: Int, Description: "Sessions that day using the keyword"},
 		},
-		Formula: "The top 10 of TopKeywords over the whole window, then their sessions per day; every day × keyword is listed.",
-		run:     keywordTrendByDay,
-		cover:   uncovered,
+		Formula: "The top 10 of TopKeywords over the whole window, then their sessions per day (per bucket of `interval`); every bucket × keyword is listed.",
+		intervalFormula: "The top 10 of TopKeywords over the whole window, then their sessions per bucket of the interval holding started_at " +
+			"(PeriodStart, the bucket's local start); every bucket × keyword is listed.",
+		run:    keywordTrendByDay,
+		cover:  uncovered,
+		series: store.P1D,
 	})
 	scored := CountOf(StartedAt, nil, Sentiment)
 	register(&Report{
@@ -96,6 +102,44 @@ const (
 
 // guestSources are the keyword sources that speak for the guest.
 var guestSources = []string{"question", "seeker"}
+
+// The interval store keeps the guest keywords' additive parts per queue,
+// UTC hour and day (reports/store/keywords.go): the sessions using each
+// keyword, its occurrences, and the sentiment sum and count of those
+// sessions, plus the sessions with any guest keyword. TopKeywords and
+// KeywordTrendByDay read them for windows on 15-minute boundaries;
+// RawOnly and other windows compute them from session_keywords.
+func init() { store.DeclareKeywords(guestSources...) }
+
+// keywordsFromStore reports whether the run reads the keyword tables.
+func (x *execution) keywordsFromStore() bool { return !x.engine.raw && storeAligned(x.q.Window) }
+
+// statsOf turns the store's totals into ranked keyword statistics (the
+// empty keyword, the sessions with any keyword, left out).
+func statsOf(totals map[string]store.KeywordStat) []keywordStat {
+	out := make([]keywordStat, 0, len(totals))
+	for kw, t := range totals {
+		if kw == "" || t.Sessions == 0 {
+			continue
+		}
+		out = append(out, keywordStat{keyword: kw, sessions: t.Sessions, occ: t.Occurrences,
+			sentSum: float64(t.SentimentSum) / float64(storedScale[Sentiment]), sentN: t.SentimentN})
+	}
+	rankKeywords(out)
+	return out
+}
+
+// storedKeywords reads the run's keyword totals, and with pick the picked
+// keywords per bucket of the run's interval, from the interval store.
+func (x *execution) storedKeywords(ctx context.Context, pick func(map[string]store.KeywordStat) []string) (*store.KeywordResult, error) {
+	w := x.q.Window
+	iv := store.Total
+	if x.q.Report.TakesInterval() {
+		iv = x.interval()
+	}
+	return store.ReadKeywords(ctx, x.db, store.KeywordQuery{Queues: x.queueIDs(), Start: w.Start, Stop: w.Stop, Zone: w.Zone,
+		Interval: iv, Pick: pick})
+}
 
 type keywordStat struct {
 	keyword       string
@@ -161,15 +205,9 @@ func rankKeywords(ks []keywordStat) {
 }
 
 // keywordSessions is keywordStats with Sessions alone, ranked the same
-// way: the index on (queue_id, started_at, keyword) covers it (the session
-// id is in the primary key), so it needs neither chat_sessions nor the
-// per-session subquery (4.9 s instead of 10.3 s for a queue-year of 1M
-// sessions on MariaDB).
+// way (the sessions of the window that use each keyword).
 func (x *execution) keywordSessions() ([]keywordStat, error) {
-	w := x.q.Window
-	rows, err := x.db.Table("session_keywords").Select("keyword, COUNT(DISTINCT session_id)").
-		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources).
-		Group("keyword").Rows()
+	rows, err := x.keywordSessionRows("", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +224,46 @@ func (x *execution) keywordSessions() ([]keywordStat, error) {
 	return out, rows.Err()
 }
 
-func topKeywords(_ context.Context, x *execution) (Rows, error) {
-	stats, withAny, err := x.keywordStats()
-	if err != nil {
-		return nil, err
+// keywordSessionRows counts, per keyword and bucket (bucket is the SQL of
+// a session's bucket key, "" for none), the sessions of the window using
+// each guest keyword (among only, when set), as keywordStats counts them:
+// each session once, and only sessions of the window's queues and times.
+// The columns: the bucket key (with bucket), the keyword, the sessions.
+func (x *execution) keywordSessionRows(bucket string, only []string) (*sql.Rows, error) {
+	w := x.q.Window
+	// Grouped as keywordStats groups them: MariaDB then builds the
+	// derived table per joined session (split materialization), which it
+	// does not for DISTINCT (ten times slower on a queue-year).
+	per := x.db.Table("session_keywords").Select("keyword, session_id").
+		Where("queue_id IN ? AND started_at >= ? AND started_at < ? AND source IN ?", nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources)
+	if only != nil {
+		per = per.Where("keyword IN ?", only)
+	}
+	per = per.Group("keyword, session_id")
+	sel, group := "k.keyword, COUNT(*)", "k.keyword"
+	if bucket != "" {
+		sel, group = bucket+" AS b, k.keyword, COUNT(*)", "b, k.keyword"
+	}
+	return x.db.Table("(?) AS k", per).Select(sel).
+		Joins("JOIN chat_sessions s ON s.id = k.session_id").
+		Where("s.queue_id IN ? AND s.started_at >= ? AND s.started_at < ?", nonEmpty(x.queueIDs()), w.Start, w.Stop).
+		Group(group).Rows()
+}
+
+func topKeywords(ctx context.Context, x *execution) (Rows, error) {
+	var stats []keywordStat
+	var withAny int64
+	if x.keywordsFromStore() {
+		res, err := x.storedKeywords(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		stats, withAny = statsOf(res.Totals), res.Totals[""].Sessions
+	} else {
+		var err error
+		if stats, withAny, err = x.keywordStats(); err != nil {
+			return nil, err
+		}
 	}
 	stats = stats[:min(len(stats), 100)]
 	out := x.rowsByName()
@@ -204,54 +278,75 @@ func topKeywords(_ context.Context, x *execution) (Rows, error) {
 	return out.result(), nil
 }
 
-func keywordTrendByDay(_ context.Context, x *execution) (Rows, error) {
-	stats, err := x.keywordSessions()
-	if err != nil {
-		return nil, err
-	}
-	stats = stats[:min(len(stats), 10)]
-	top := make([]string, len(stats))
-	index := map[string]int{}
+// trendTop is the number of keywords of KeywordTrendByDay.
+const trendTop = 10
+
+func topNames(stats []keywordStat) []string {
+	stats = stats[:min(len(stats), trendTop)]
+	out := make([]string, len(stats))
 	for i, k := range stats {
-		top[i], index[k.keyword] = k.keyword, i
+		out[i] = k.keyword
 	}
-	days := x.q.Window.Days()
-	counts := make([][]int64, len(days))
+	return out
+}
+
+func keywordTrendByDay(ctx context.Context, x *execution) (Rows, error) {
+	buckets := x.seriesBuckets()
+	iv := x.interval()
+	var top []string
+	counts := make([]map[string]int64, len(buckets))
 	for i := range counts {
-		counts[i] = make([]int64, len(top))
+		counts[i] = map[string]int64{}
 	}
-	if len(top) > 0 { // sessions per local day and keyword, counted in SQL (daily.go)
-		w := x.q.Window
-		at := dayIndex(days)
-		rows, err := x.db.Table("session_keywords AS k").
-			Select(x.daySQL().dayOf("k.started_at", w.Zone, w.Stop)+" AS d, k.keyword, COUNT(DISTINCT k.session_id)").
-			Where("k.queue_id IN ? AND k.started_at >= ? AND k.started_at < ? AND k.source IN ? AND k.keyword IN ?",
-				nonEmpty(x.queueIDs()), w.Start, w.Stop, guestSources, top).
-			Group("d, k.keyword").Rows()
+	if x.keywordsFromStore() {
+		res, err := x.storedKeywords(ctx, func(t map[string]store.KeywordStat) []string { return topNames(statsOf(t)) })
 		if err != nil {
 			return nil, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var day, n int64
-			var kw string
-			if err := rows.Scan(&day, &kw, &n); err != nil {
-				return nil, err
-			}
-			d, okDay := at[day]
-			k, ok := index[kw]
-			if okDay && ok {
-				counts[d][k] = n
+		if len(res.Values) != len(buckets) {
+			return nil, fmt.Errorf("keyword trend: the store cut %d buckets, the run %d", len(res.Values), len(buckets))
+		}
+		top = res.Picked
+		for i, v := range res.Values {
+			for kw, s := range v {
+				counts[i][kw] = s.Sessions
 			}
 		}
-		if err := rows.Err(); err != nil {
+	} else {
+		stats, err := x.keywordSessions()
+		if err != nil {
 			return nil, err
+		}
+		top = topNames(stats)
+		if len(top) > 0 { // sessions per bucket and keyword, counted in SQL (daily.go)
+			at := map[int64]int{}
+			for i, b := range buckets {
+				at[seriesKey(iv, i, b.Label)] = i
+			}
+			rows, err := x.keywordSessionRows(x.seriesKeySQL("s.started_at"), top)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var key, n int64
+				var kw string
+				if err := rows.Scan(&key, &kw, &n); err != nil {
+					return nil, err
+				}
+				if b, ok := at[key]; ok {
+					counts[b][kw] = n
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out := x.rowsByName()
-	for d, b := range days {
-		for k, kw := range top {
-			out.add(byName{"Date": b.Label, "Keyword": kw, "Sessions": counts[d][k]})
+	for i, b := range buckets {
+		for _, kw := range top {
+			out.add(byName{"Date": b.Label, "Keyword": kw, "Sessions": counts[i][kw]})
 		}
 	}
 	return out.result(), nil

@@ -16,7 +16,8 @@ func newRollupCmd(cfg *config) *cobra.Command {
 		Use:   "rollup [--rebuild]",
 		Short: "Build the interval store from existing data, or bring it up to date",
 		Long: `rollup builds the interval store (per-queue aggregates in 15-minute intervals,
-docs/architecture.md) from the sessions in the database, in batches with a
+and the keyword reports' counts per queue, hour and day; docs/architecture.md)
+from the sessions in the database, in batches with a
 progress bar, when it is not built yet or with --rebuild; otherwise it runs one
 maintenance pass (changed, new and deleted sessions, late ratings), as serve
 does every few seconds. It is idempotent. It takes the store's maintenance

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/chime-reports/chime-reports/models"
 )
@@ -31,7 +34,9 @@ type BuildOptions struct {
 type BuildStats struct {
 	Sessions  int64
 	Intervals int64 // rows of the interval tables
-	Took      time.Duration
+	// Rows of the keyword tables (hours, days).
+	KeywordHours, KeywordDays int64
+	Took                      time.Duration
 }
 
 // Rebuild builds the store from raw rows, forgetting what it held: the
@@ -56,7 +61,10 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 	if log == nil {
 		log = slog.Default()
 	}
-	db = db.WithContext(ctx)
+	// Bulk statements are slow by nature: the database layer's
+	// slow-statement warnings would report every batch; failures are still
+	// logged (and returned), the progress goes to opt.Progress.
+	db = db.WithContext(ctx).Session(&gorm.Session{Logger: bulkLogger{db.Logger}})
 	if _, err := ensureSchema(ctx, db); err != nil {
 		return BuildStats{}, err
 	}
@@ -70,8 +78,11 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 	}
 	tables := []string{"report_store_sessions", "report_store_dirty", "report_store_queues"}
 	for _, a := range attrs() {
-		tables = append(tables, a.Table())
+		if a.hasTable() {
+			tables = append(tables, a.Table())
+		}
 	}
+	tables = append(tables, keywordTables()...)
 	for _, t := range tables {
 		if err := db.Exec("DELETE FROM " + t).Error; err != nil {
 			return BuildStats{}, err
@@ -130,6 +141,13 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 			}
 		}
 	}
+	if keywordsDeclared() { // the days from the hours the batches filled
+		began := time.Now()
+		if err := deriveKeywordDays(db, d, 0, math.MinInt64, math.MaxInt64); err != nil {
+			return BuildStats{}, fmt.Errorf("store: keyword days: %w", err)
+		}
+		log.Info("interval store: keyword days derived from hours", "seconds", time.Since(began).Seconds())
+	}
 	now := models.UTC(time.Now())
 	st.Built, st.BuiltAt = true, &now
 	err = db.Transaction(func(tx *gorm.DB) error {
@@ -145,12 +163,24 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 	}
 	var rows int64
 	for _, a := range attrs() {
-		var n int64
-		db.Table(a.Table()).Count(&n)
-		rows += n
+		if a.hasTable() {
+			var n int64
+			db.Table(a.Table()).Count(&n)
+			rows += n
+		}
 	}
 	bs := BuildStats{Sessions: done, Intervals: rows, Took: time.Since(began)}
-	log.Info("interval store built", "sessions", bs.Sessions, "interval_rows", bs.Intervals, "seconds", bs.Took.Seconds())
+	for i, t := range keywordTables() {
+		var n int64
+		db.Table(t).Count(&n)
+		if i == 0 {
+			bs.KeywordHours = n
+		} else {
+			bs.KeywordDays = n
+		}
+	}
+	log.Info("interval store built", "sessions", bs.Sessions, "interval_rows", bs.Intervals, "keyword_hour_rows", bs.KeywordHours,
+		"keyword_day_rows", bs.KeywordDays, "seconds", bs.Took.Seconds())
 	return bs, nil
 }
 
@@ -166,8 +196,16 @@ func addBatch(tx *gorm.DB, d dialect, lo, hi uint64) (int64, error) {
 	}
 	n := res.RowsAffected
 	for _, a := range attrs() {
+		if !a.hasTable() {
+			continue
+		}
 		src := a.source()
 		if err := tx.Exec(addIntervals(d, a, src.idCol+" >= ? AND "+src.idCol+" < ?"), lo, hi).Error; err != nil {
+			return 0, err
+		}
+	}
+	if keywordsDeclared() {
+		if err := addKeywordHours(tx, d, "k.session_id >= ? AND k.session_id < ?", []any{lo, hi}, "s.id >= ? AND s.id < ?", []any{lo, hi}); err != nil {
 			return 0, err
 		}
 	}
@@ -230,6 +268,20 @@ func addIntervals(d dialect, a Attr, cond string) string {
 		return ins + " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
 	}
 	return ins + " ON CONFLICT (queue_id, iv) DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+// bulkLogger is the database layer's logger without its slow-statement
+// warnings: it passes on failed statements only.
+type bulkLogger struct{ logger.Interface }
+
+func (l bulkLogger) LogMode(level logger.LogLevel) logger.Interface {
+	return bulkLogger{l.Interface.LogMode(level)}
+}
+
+func (l bulkLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err != nil && !errors.Is(err, logger.ErrRecordNotFound) {
+		l.Interface.Trace(ctx, begin, fc, err)
+	}
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -269,7 +269,7 @@ func markRecorded(tx *gorm.DB, d dialect, cond string, args ...any) error {
 		a         Attr
 		queue, iv string
 	}{{Queued, "queue_id", "queued_iv"}, {Started, "queue_id", "started_iv"}, {Bot, "bot_queue_id", "bot_iv"}} {
-		if len(Of(c.a)) == 0 {
+		if !c.a.stored() {
 			continue
 		}
 		stmt := d.insertIgnore() + " INTO report_store_dirty (queue_id, attr, iv, marked_at) SELECT DISTINCT " + c.queue + ", ?, " + c.iv +
@@ -398,15 +398,22 @@ func coalesce(rows []models.ReportStoreDirty) []ivRange {
 func ivTime(iv int64) time.Time { return time.UnixMilli(iv * IntervalMs).UTC() }
 
 func recomputeRange(tx *gorm.DB, d dialect, r ivRange) error {
-	t := r.attr.Table()
-	if err := tx.Exec("DELETE FROM "+t+" WHERE queue_id = ? AND iv >= ? AND iv < ?", r.queue, r.lo, r.hi).Error; err != nil {
-		return err
+	if r.attr.hasTable() {
+		t := r.attr.Table()
+		if err := tx.Exec("DELETE FROM "+t+" WHERE queue_id = ? AND iv >= ? AND iv < ?", r.queue, r.lo, r.hi).Error; err != nil {
+			return err
+		}
+		src := r.attr.source()
+		ins := "INSERT INTO " + t + " (queue_id, iv, " + names(Of(r.attr)) + ") " +
+			selectIntervals(d, r.attr, src.queueCol+" = ? AND "+src.timeCol+" >= ? AND "+src.timeCol+" < ?")
+		if err := tx.Exec(ins, r.queue, ivTime(r.lo), ivTime(r.hi)).Error; err != nil {
+			return err
+		}
 	}
-	src := r.attr.source()
-	ins := "INSERT INTO " + t + " (queue_id, iv, " + names(Of(r.attr)) + ") " +
-		selectIntervals(d, r.attr, src.queueCol+" = ? AND "+src.timeCol+" >= ? AND "+src.timeCol+" < ?")
-	if err := tx.Exec(ins, r.queue, ivTime(r.lo), ivTime(r.hi)).Error; err != nil {
-		return err
+	if r.attr == Started && keywordsDeclared() {
+		if err := recomputeKeywords(tx, d, r.queue, r.lo, r.hi); err != nil {
+			return err
+		}
 	}
 	return tx.Exec("DELETE FROM report_store_dirty WHERE queue_id = ? AND attr = ? AND iv >= ? AND iv < ?", r.queue, uint8(r.attr), r.lo, r.hi).Error
 }
@@ -415,9 +422,16 @@ func recomputeRange(tx *gorm.DB, d dialect, r ivRange) error {
 // thresholds t, then records t: until then reads take q from raw rows.
 func rebuildQueue(ctx context.Context, db *gorm.DB, d dialect, q uint32, t Thresholds, ps *PassStats) error {
 	d = newDialect(db, map[uint32]Thresholds{q: t})
-	for _, a := range attrs() {
-		if err := db.Exec("DELETE FROM "+a.Table()+" WHERE queue_id = ?", q).Error; err != nil {
+	for _, t := range keywordTables() {
+		if err := db.Exec("DELETE FROM "+t+" WHERE queue_id = ?", q).Error; err != nil {
 			return err
+		}
+	}
+	for _, a := range attrs() {
+		if a.hasTable() {
+			if err := db.Exec("DELETE FROM "+a.Table()+" WHERE queue_id = ?", q).Error; err != nil {
+				return err
+			}
 		}
 		src := a.source()
 		var ext struct{ Lo, Hi *time.Time }

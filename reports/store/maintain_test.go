@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
 
 	"github.com/chime-reports/chime-reports/models/dbtest"
 )
@@ -26,7 +27,13 @@ func TestMaintainerBuildsThenMaintains(t *testing.T) {
 		waitFor(t, func() bool { ok, _ := Built(ctx, b.DB); return ok })
 		var id uint
 		b.DB.Raw("SELECT MIN(id) FROM chat_sessions WHERE queued_at IS NOT NULL").Scan(&id)
-		if err := b.DB.Exec("UPDATE chat_sessions SET queue_id = 5, updated_at = ? WHERE id = ?", time.Now().UTC(), id).Error; err != nil {
+		err := b.DB.Transaction(func(tx *gorm.DB) error { // the keyword copies follow the session
+			if err := tx.Exec("UPDATE chat_sessions SET queue_id = 5, updated_at = ? WHERE id = ?", time.Now().UTC(), id).Error; err != nil {
+				return err
+			}
+			return tx.Exec("UPDATE session_keywords SET queue_id = 5 WHERE session_id = ?", id).Error
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, func() bool {

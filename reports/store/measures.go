@@ -137,17 +137,23 @@ func canonical(m Measure) string {
 	return m.SQL(Dialect{Thresholds: map[uint32]Thresholds{1: {SLAMs: 20000, ShortAbandonMs: 5000}, 2: {SLAMs: 30000, ShortAbandonMs: 7000}}})
 }
 
-// attrs lists the attribution times with at least one declared measure:
-// the ones with an interval table.
+// attrs lists the attribution times with stored rows: at least one
+// declared measure (an interval table), or keyword tables (Started).
 func attrs() []Attr {
 	var out []Attr
 	for _, a := range Attrs {
-		if len(Of(a)) > 0 {
+		if a.stored() {
 			out = append(out, a)
 		}
 	}
 	return out
 }
+
+// stored reports whether a has stored rows (see attrs).
+func (a Attr) stored() bool { return len(Of(a)) > 0 || a == Started && keywordsDeclared() }
+
+// hasTable reports whether a has an interval table.
+func (a Attr) hasTable() bool { return len(Of(a)) > 0 }
 
 // Of returns the measures of an attribution time, in declaration order.
 func Of(a Attr) []Measure {
@@ -166,6 +172,9 @@ func Fingerprint() string {
 	h := sha256.New()
 	for _, m := range Measures {
 		fmt.Fprintf(h, "%s|%d|%d|%s\n", m.Name, m.Attr, m.Agg, canonical(m))
+	}
+	if keywordsDeclared() {
+		fmt.Fprintf(h, "keywords|hour,day|%s\n", strings.Join(KeywordSources, ","))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }

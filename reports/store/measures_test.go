@@ -14,6 +14,7 @@ func init() {
 	for _, m := range testMeasures() {
 		Declare(m)
 	}
+	DeclareKeywords("seeker", "question")
 }
 
 // expanded is a measure SQL written with placeholders.

@@ -61,7 +61,10 @@ func ensureSchema(ctx context.Context, db *gorm.DB) (fresh bool, err error) {
 	}
 	ok := st.Measures == Fingerprint()
 	for _, a := range attrs() {
-		ok = ok && db.Migrator().HasTable(a.Table())
+		ok = ok && (!a.hasTable() || db.Migrator().HasTable(a.Table()))
+	}
+	for _, t := range keywordTables() {
+		ok = ok && db.Migrator().HasTable(t)
 	}
 	if ok {
 		return false, nil
@@ -79,6 +82,18 @@ func ensureSchema(ctx context.Context, db *gorm.DB) (fresh bool, err error) {
 		}
 		if err := db.Exec(createTable(a)).Error; err != nil {
 			return false, fmt.Errorf("store: creating %s: %w", a.Table(), err)
+		}
+	}
+	for _, t := range []string{KeywordHourTable, KeywordDayTable} {
+		if err := db.Exec("DROP TABLE IF EXISTS " + t).Error; err != nil {
+			return false, err
+		}
+	}
+	if keywordsDeclared() {
+		for _, stmt := range createKeywordTables(db.Dialector.Name() == "mysql") {
+			if err := db.Exec(stmt).Error; err != nil {
+				return false, fmt.Errorf("store: creating the keyword tables: %w", err)
+			}
 		}
 	}
 	st.Measures = Fingerprint()

@@ -282,19 +282,24 @@ func mutate(t *testing.T, db *gorm.DB, r *rand.Rand, del bool) {
 		}
 	}
 	for i := 0; i < 8; i++ {
-		// Re-opened: back to waiting, in another queue, queued hours later.
+		// Re-opened: back to waiting, in another queue, queued hours
+		// later (the keyword copies follow, a write-side invariant).
+		id, q := pick(), 1+r.IntN(5)
 		exec("UPDATE chat_sessions SET state = 'Waiting', accepted_at = NULL, ended_at = NULL, end_reason = NULL, queue_id = ?, "+
-			"queued_at = ?, updated_at = ? WHERE id = ?", 1+r.IntN(5), dataStart.Add(time.Duration(r.IntN(40*24*60))*time.Minute), now(), pick())
+			"queued_at = ?, updated_at = ? WHERE id = ?", q, dataStart.Add(time.Duration(r.IntN(40*24*60))*time.Minute), now(), id)
+		exec("UPDATE session_keywords SET queue_id = ? WHERE session_id = ?", q, id)
 		// Answered late: a long wait and handle time.
 		exec("UPDATE chat_sessions SET state = 'Completed', accepted_at = ?, ended_at = ?, end_reason = 'agent_left', updated_at = ? "+
 			"WHERE id = ? AND queued_at IS NOT NULL", dataStart.Add(41*24*time.Hour), dataStart.Add(41*24*time.Hour+time.Hour), now(), pick())
 		// Abandoned quickly (short abandons depend on the threshold).
 		exec("UPDATE chat_sessions SET state = 'Abandoned', accepted_at = NULL, ended_at = queued_at, end_reason = 'seeker_left', updated_at = ? "+
 			"WHERE id = ? AND queued_at IS NOT NULL", now(), pick())
-		// Moved in time by started_at (and its bot interaction).
-		id := pick()
+		// Moved in time by started_at (and its bot interaction and
+		// keyword copies).
+		id = pick()
 		at := dataStart.Add(time.Duration(r.IntN(40*24*60)) * time.Minute)
 		exec("UPDATE chat_sessions SET started_at = ?, updated_at = ? WHERE id = ?", at, now(), id)
+		exec("UPDATE session_keywords SET started_at = ? WHERE session_id = ?", at, id)
 		exec("UPDATE bot_interactions SET started_at = ?, outcome = 'deflected' WHERE session_id = ?", at, id)
 		// A late rating: the session is not touched.
 		id = pick()
@@ -372,6 +377,23 @@ func dump(t *testing.T, db *gorm.DB) map[string]string {
 				t.Fatal(err)
 			}
 			out[fmt.Sprintf("%s/%d/%d", a, v[0].Int64, v[1].Int64)] = fmt.Sprint(v[2:])
+		}
+		rows.Close()
+	}
+	for _, tb := range keywordTables() {
+		rows, err := db.Raw("SELECT " + keywordCols + " FROM " + tb).Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var q, iv, n, occ, ss, sn int64
+			var kw string
+			if err := rows.Scan(&q, &iv, &kw, &n, &occ, &ss, &sn); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 || occ != 0 || ss != 0 || sn != 0 {
+				out[fmt.Sprintf("%s/%d/%d/%q", tb, q, iv, kw)] = fmt.Sprint(n, occ, ss, sn)
+			}
 		}
 		rows.Close()
 	}

@@ -57,8 +57,11 @@ type Stats struct{ Sessions, Keywords int }
 func (ix *Indexer) Run(ctx context.Context, opt Options) (Stats, error) {
 	db := ix.db.WithContext(ctx)
 	if opt.Rebuild {
+		// updated_at moves with every change of a session's keywords (a
+		// writer's contract: the interval store's keyword tables and the
+		// reports' fingerprint see changes by it).
 		if err := db.Model(&models.ChatSession{}).Where("keywords_indexed_at IS NOT NULL").
-			Update("keywords_indexed_at", nil).Error; err != nil {
+			Updates(map[string]any{"keywords_indexed_at": nil, "updated_at": models.UTC(time.Now())}).Error; err != nil {
 			return Stats{}, err
 		}
 	}
@@ -158,7 +161,10 @@ func (ix *Indexer) indexBatch(ctx context.Context, batch []models.ChatSession, s
 				return err
 			}
 		}
-		return tx.Model(&models.ChatSession{}).Where("id IN ?", ids).Update("keywords_indexed_at", now).Error
+		// The keywords and the session's updated_at change in one
+		// transaction (the real time, whatever the indexer's clock).
+		return tx.Model(&models.ChatSession{}).Where("id IN ?", ids).
+			Updates(map[string]any{"keywords_indexed_at": now, "updated_at": models.UTC(time.Now())}).Error
 	})
 	if err != nil {
 		return 0, fmt.Errorf("index sessions %d–%d: %w", ids[0], ids[len(ids)-1], err)

@@ -5802,6 +5802,9 @@ type KeywordTrendByDayParams struct {
 
 	// Bom `true` starts a CSV answer with a UTF-8 byte order mark, for Excel.
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+
+	// Interval Time-series reports only: the bucket of a row. `PT15M`, `PT30M`, `PT1H` (UTC-length buckets from the local boundary), `P1D` (local days), `P1W` (ISO weeks, Monday to Monday, local), `P1M` (local months) or `total` (one row for the window). Without it the report keeps its own grain; with another one the bucket column is `PeriodStart`, the bucket's local start.
+	Interval *string `form:"interval,omitempty" json:"interval,omitempty"`
 }
 
 // KeywordTrendByDayParamsFormat defines parameters for KeywordTrendByDay.
@@ -11137,6 +11140,18 @@ func NewKeywordTrendByDayRequest(server string, params *KeywordTrendByDayParams)
 		if params.Bom != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
