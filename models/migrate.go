@@ -174,6 +174,16 @@ func migrations() []*gormigrate.Migration {
 		// now write the driver's layout; older rows are rewritten.
 		ID:      "2026120204_sqlite_tombstone_times",
 		Migrate: sqliteTombstoneTimes,
+	}, {
+		// A re-index of a session's keywords removes the tombstones of
+		// the keywords it keeps, found by session.
+		ID: "2026120205_row_tombstones_session_index",
+		Migrate: func(tx *gorm.DB) error {
+			if tx.Migrator().HasIndex(&RowTombstone{}, "ix_rt_session") {
+				return nil
+			}
+			return tx.Migrator().CreateIndex(&RowTombstone{}, "ix_rt_session")
+		},
 	}}
 }
 

@@ -83,7 +83,7 @@ type RowTombstone struct {
 	ID        uint64    `gorm:"primaryKey;autoIncrement"`
 	Tbl       string    `gorm:"column:tbl;size:32;not null;index:ix_rt_tbl_deleted,priority:1"`
 	RowID     uint64    `gorm:"not null"`
-	SessionID uint      `gorm:"not null"`
+	SessionID uint      `gorm:"not null;index:ix_rt_session"`
 	QueueID   uint32    `gorm:"not null"`
 	Source    *string   `gorm:"size:8"`
 	Keyword   *string   `gorm:"size:64"`

@@ -161,6 +161,15 @@ func (ix *Indexer) indexBatch(ctx context.Context, batch []models.ChatSession, s
 				return err
 			}
 		}
+		// The delete above left a tombstone per keyword row (a trigger
+		// records every delete, for change tracking); a keyword the
+		// session still has is not removed, so its tombstone goes, or
+		// every re-index would add a tombstone per keyword.
+		if err := tx.Exec("DELETE FROM row_tombstones WHERE tbl = 'session_keywords' AND session_id IN ? AND EXISTS ("+
+			"SELECT 1 FROM session_keywords k WHERE k.session_id = row_tombstones.session_id "+
+			"AND k.source = row_tombstones.source AND k.keyword = row_tombstones.keyword)", ids).Error; err != nil {
+			return err
+		}
 		// The keywords and the session's updated_at change in one
 		// transaction (the real time, whatever the indexer's clock).
 		return tx.Model(&models.ChatSession{}).Where("id IN ?", ids).

@@ -56,6 +56,17 @@ func TestIndexer(t *testing.T) {
 		if got := snapshot(t, b.DB); got != generated {
 			t.Errorf("rebuilt keywords differ from the generated ones (%d vs %d bytes)", len(got), len(generated))
 		}
+		// Re-indexed keywords that stay are not removed: no tombstone is
+		// left for them (change tracking would report removals that are
+		// not, and the table would grow by every keyword at every run).
+		tombstones := func() (n int64, others int64) {
+			b.DB.Model(&models.RowTombstone{}).Where("tbl = ?", "session_keywords").Count(&n)
+			b.DB.Model(&models.RowTombstone{}).Where("tbl = ? AND keyword <> ?", "session_keywords", "zebrafish").Count(&others)
+			return n, others
+		}
+		if n, _ := tombstones(); n != 0 {
+			t.Errorf("a rebuild that changed nothing left %d keyword tombstones", n)
+		}
 
 		// A session that closes later is indexed by the next run, alone.
 		var seeker models.Seeker
@@ -84,7 +95,10 @@ func TestIndexer(t *testing.T) {
 			t.Errorf("zebrafish: %+v, %v", k, err)
 		}
 
-		// Configured stop words are dropped.
+		// Configured stop words are dropped; the dropped rows, and only
+		// they, leave tombstones.
+		var before int64
+		b.DB.Model(&models.SessionKeyword{}).Where("keyword = ?", "zebrafish").Count(&before)
 		if _, err := ix.Run(ctx, textindex.Options{Rebuild: true, StopWords: []string{"Zebrafish"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -92,6 +106,9 @@ func TestIndexer(t *testing.T) {
 		b.DB.Model(&models.SessionKeyword{}).Where("keyword = ?", "zebrafish").Count(&n)
 		if n != 0 {
 			t.Errorf("a configured stop word was indexed %d times", n)
+		}
+		if got, others := tombstones(); got != before || others != 0 || before == 0 {
+			t.Errorf("keyword tombstones after dropping zebrafish (%d rows): %d, %d of other keywords", before, got, others)
 		}
 	})
 }
