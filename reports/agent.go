@@ -134,41 +134,48 @@ type agentTotals struct {
 func totalsByAgent(ps []participation) map[int64]*agentTotals {
 	out := map[int64]*agentTotals{}
 	for i := range ps {
-		p := &ps[i]
-		t := out[p.UserID]
-		if t == nil {
-			t = &agentTotals{queues: map[uint32]struct{}{}, sessions: map[int64]struct{}{}}
-			out[p.UserID] = t
-		}
-		t.handled++
-		t.queues[p.QueueID] = struct{}{}
-		t.sessions[p.SessionID] = struct{}{}
-		if p.answeredIt() {
-			t.answered++
-			if w, ok := Wait.Eval(p.session()); ok { // queued → accepted
-				t.asa.add(w.(float64))
-			}
-		}
-		if h, ok := p.handle(); ok {
-			t.handle.add(h)
-			t.handleSum += h
-		}
-		if p.FirstMessageAt != nil {
-			t.firstResponse.add(seconds(p.JoinedAt, *p.FirstMessageAt, p.SessionID))
-		}
-		if p.LeaveReason == "transferred" {
-			t.transfersOut++
-		}
+		addTotals(out, &ps[i], true)
 	}
 	return out
 }
 
+// addTotals adds participation p to its agent's totals; with distinct it
+// also keeps the agent's queues and sessions (for counts of distinct
+// sessions, a set as large as the participations).
+func addTotals(out map[int64]*agentTotals, p *participation, distinct bool) {
+	t := out[p.UserID]
+	if t == nil {
+		t = &agentTotals{queues: map[uint32]struct{}{}, sessions: map[int64]struct{}{}}
+		out[p.UserID] = t
+	}
+	t.handled++
+	if distinct {
+		t.queues[p.QueueID] = struct{}{}
+		t.sessions[p.SessionID] = struct{}{}
+	}
+	if p.answeredIt() {
+		t.answered++
+		if w, ok := Wait.Eval(p.session()); ok { // queued → accepted
+			t.asa.add(w.(float64))
+		}
+	}
+	if h, ok := p.handle(); ok {
+		t.handle.add(h)
+		t.handleSum += h
+	}
+	if p.FirstMessageAt != nil {
+		t.firstResponse.add(seconds(p.JoinedAt, *p.FirstMessageAt, p.SessionID))
+	}
+	if p.LeaveReason == "transferred" {
+		t.transfersOut++
+	}
+}
+
 func agentChatsAnswered(_ context.Context, x *execution) (Rows, error) {
-	ps, err := x.participations()
-	if err != nil {
+	tot := map[int64]*agentTotals{}
+	if err := x.forParticipations(func(p *participation) { addTotals(tot, p, false) }); err != nil {
 		return nil, err
 	}
-	tot := totalsByAgent(ps)
 	names, err := x.agents(sortedKeys(tot))
 	if err != nil {
 		return nil, err
@@ -196,10 +203,6 @@ func handleTotal(t *agentTotals) any {
 }
 
 func agentChatsPerDay(_ context.Context, x *execution) (Rows, error) {
-	ps, err := x.participations()
-	if err != nil {
-		return nil, err
-	}
 	members, err := x.members("agent")
 	if err != nil {
 		return nil, err
@@ -216,11 +219,10 @@ func agentChatsPerDay(_ context.Context, x *execution) (Rows, error) {
 	for _, id := range members {
 		agents[id] = struct{}{}
 	}
-	for i := range ps {
-		p := &ps[i]
+	err = x.forParticipations(func(p *participation) {
 		d := Locate(buckets, p.JoinedAt)
 		if d < 0 {
-			continue
+			return
 		}
 		agents[p.UserID] = struct{}{}
 		k := agentCell{d, p.UserID}
@@ -236,6 +238,9 @@ func agentChatsPerDay(_ context.Context, x *execution) (Rows, error) {
 		if h, ok := p.handle(); ok {
 			c.handle += h
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	ids := sortedKeys(agents)
 	names, err := x.agents(ids)

@@ -77,12 +77,28 @@ func (x *execution) overlappingParticipations(queues []uint32) ([]participation,
 	return scanParticipations(rows)
 }
 
-func (x *execution) loadParticipations(cond string, args ...any) ([]participation, error) {
-	rows, err := x.db.Table("session_participants AS p").Select(participationColumns).
+// forParticipations calls f with each participation that participations
+// returns, in the same order, as the rows stream: a report that only
+// sums them holds none of them (a queue-year has hundreds of thousands).
+// f's argument is reused after it returns.
+func (x *execution) forParticipations(f func(*participation)) error {
+	rows, err := x.participationRows("p.joined_at >= ? AND p.joined_at < ?", x.q.Window.Start, x.q.Window.Stop)
+	if err != nil {
+		return err
+	}
+	return eachParticipation(rows, f)
+}
+
+func (x *execution) participationRows(cond string, args ...any) (*sql.Rows, error) {
+	return x.db.Table("session_participants AS p").Select(participationColumns).
 		Joins("JOIN chat_sessions s ON s.id = p.session_id").
 		Where("s.queue_id IN ?", nonEmpty(x.queueIDs())).
 		Where(cond, args...).
 		Order("p.user_id, p.joined_at, p.id").Rows()
+}
+
+func (x *execution) loadParticipations(cond string, args ...any) ([]participation, error) {
+	rows, err := x.participationRows(cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -90,23 +106,31 @@ func (x *execution) loadParticipations(cond string, args ...any) ([]participatio
 }
 
 func scanParticipations(rows *sql.Rows) ([]participation, error) {
-	defer rows.Close()
 	var out []participation
+	err := eachParticipation(rows, func(p *participation) { out = append(out, *p) })
+	return out, err
+}
+
+// eachParticipation scans rows of participationColumns, calling f with
+// each (the same value, overwritten row after row), and closes rows.
+func eachParticipation(rows *sql.Rows, f func(*participation)) error {
+	defer rows.Close()
+	var p participation
 	for rows.Next() {
-		var p participation
+		p = participation{}
 		var leave sql.NullString
 		var left, firstMsg, queued, accepted sql.NullTime
 		var firstAgent sql.NullInt64
 		if err := rows.Scan(&p.UserID, &p.SessionID, &p.QueueID, &p.JoinReason, &leave, &p.JoinedAt, &left,
 			&firstMsg, &firstAgent, &queued, &accepted); err != nil {
-			return nil, err
+			return err
 		}
 		p.JoinedAt = p.JoinedAt.UTC()
 		p.LeaveReason, p.FirstAgentID = leave.String, firstAgent.Int64
 		p.LeftAt, p.FirstMessageAt, p.QueuedAt, p.AcceptedAt = nullTime(left), nullTime(firstMsg), nullTime(queued), nullTime(accepted)
-		out = append(out, p)
+		f(&p)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // agent is what reports show of a user.
