@@ -66,6 +66,16 @@ func TestStoreMetricsAndProfiles(t *testing.T) {
 	if idx := get("http://" + pprofAddr + "/debug/pprof/"); !strings.Contains(idx, "goroutine") {
 		t.Errorf("profile index:\n%.500s", idx)
 	}
+	// The command line (its --db may hold a password) is not served.
+	if resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/cmdline"); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK || strings.Contains(string(b), "--db") {
+			t.Errorf("/debug/pprof/cmdline: %d %.200s", resp.StatusCode, b)
+		}
+	}
 
 	out, err := exec.Command(s.bin, "serve", "--db", s.dsn, "--addr", "127.0.0.1:0", "--pprof-addr", "0.0.0.0:6060").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "not a loopback address") {

@@ -18,7 +18,8 @@ import (
 // address apart from the service's listener, until ctx ends: for
 // `go tool pprof http://addr/debug/pprof/profile?seconds=30` while the
 // service is under load. Anything but a loopback address is refused: the
-// profiles show the process's internals and have no key check.
+// profiles show the process's internals and have no key check. The
+// command line is not served (its --db may hold a password).
 func ServeProfiles(ctx context.Context, addr string, log *slog.Logger) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -33,7 +34,6 @@ func ServeProfiles(ctx context.Context, addr string, log *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", httppprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", httppprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
