@@ -164,7 +164,12 @@ func (e *Engine) ChangedRows(ctx context.Context, q SetQuery, since time.Time, s
 	sel = append(sel, "cs.id", "cs.updated_at", "cr.submitted_at")
 	from := t.from + " JOIN chat_sessions AS cs ON cs.id = " + q.Set.columns["SessionId"].expr +
 		" LEFT JOIN session_ratings AS cr ON cr.session_id = cs.id"
-	db := e.DB().WithContext(ctx).Table(from).Select(strings.Join(sel, ", "))
+	sort := q.Set.Sort(nil)
+	first := tableFirst(c.mysql, q.Set, sort) // the first read: every row, in key order
+	if !since.IsZero() {
+		first = "" // a delta read starts from the changed sessions
+	}
+	db := e.DB().WithContext(ctx).Table(from).Select(first + strings.Join(sel, ", "))
 	if !since.IsZero() {
 		// The changed sessions first (the updated_at and submitted_at
 		// indexes), then their rows by the session index: a delta read
@@ -177,7 +182,6 @@ func (e *Engine) ChangedRows(ctx context.Context, q SetQuery, since time.Time, s
 		db = db.Where("cs.id NOT IN ?", skip)
 	}
 	pred := q.Filter
-	sort := q.Set.Sort(nil)
 	if len(q.After) > 0 {
 		after, err := q.Set.AfterPredicate(sort, q.After)
 		if err != nil {

@@ -19,3 +19,30 @@ func TestRoundSetRows(t *testing.T) {
 		t.Errorf("set row Int: %v, want 3", got)
 	}
 }
+
+// TestTableFirstOnKeyOrder: on MySQL a page of a table set sorted by its
+// key reads the table first, in key order (the planner otherwise sorts
+// every visible row of the joined sessions before the LIMIT); any other
+// order, a descending key and SQLite leave the plan to the planner.
+func TestTableFirstOnKeyOrder(t *testing.T) {
+	msgs, ok := LookupSet("Messages")
+	if !ok {
+		t.Fatal("no Messages set")
+	}
+	key := msgs.Sort(nil)
+	for _, c := range []struct {
+		mysql bool
+		sort  []SortKey
+		want  string
+	}{
+		{true, key, "STRAIGHT_JOIN "},
+		{false, key, ""},
+		{true, []SortKey{{Prop: "SentAt"}}, ""},
+		{true, []SortKey{{Prop: key[0].Prop, Desc: true}}, ""},
+		{true, nil, ""},
+	} {
+		if got := tableFirst(c.mysql, msgs, c.sort); got != c.want {
+			t.Errorf("tableFirst(mysql %v, %v) = %q, want %q", c.mysql, c.sort, got, c.want)
+		}
+	}
+}
