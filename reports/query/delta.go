@@ -165,7 +165,7 @@ func (e *Engine) ChangedRows(ctx context.Context, q SetQuery, since time.Time, s
 	from := t.from + " JOIN chat_sessions AS cs ON cs.id = " + q.Set.columns["SessionId"].expr +
 		" LEFT JOIN session_ratings AS cr ON cr.session_id = cs.id"
 	sort := q.Set.Sort(nil)
-	first := tableFirst(c.mysql, q.Set, sort) // the first read: every row, in key order
+	first := tableFirst(c.mysql, q.Set, sort, q.Filter) // the first read: every row, in key order
 	if !since.IsZero() {
 		first = "" // a delta read starts from the changed sessions
 	}

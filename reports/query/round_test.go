@@ -20,28 +20,32 @@ func TestRoundSetRows(t *testing.T) {
 	}
 }
 
-// TestTableFirstOnKeyOrder: on MySQL a page of a table set sorted by its
-// key reads the table first, in key order (the planner otherwise sorts
-// every visible row of the joined sessions before the LIMIT); any other
-// order, a descending key and SQLite leave the plan to the planner.
+// TestTableFirstOnKeyOrder: on MySQL an unfiltered page of a table set
+// sorted by its key reads the table first, in key order (the planner
+// otherwise sorts every visible row of the joined sessions before the
+// LIMIT); a filter, any other order, a descending key and SQLite leave
+// the plan to the planner.
 func TestTableFirstOnKeyOrder(t *testing.T) {
 	msgs, ok := LookupSet("Messages")
 	if !ok {
 		t.Fatal("no Messages set")
 	}
 	key := msgs.Sort(nil)
+	var filter Expr = Binary{Op: "gt", L: Prop{Name: "SessionId"}, R: Lit{V: int64(5)}}
 	for _, c := range []struct {
-		mysql bool
-		sort  []SortKey
-		want  string
+		mysql  bool
+		sort   []SortKey
+		filter Expr
+		want   string
 	}{
-		{true, key, "STRAIGHT_JOIN "},
-		{false, key, ""},
-		{true, []SortKey{{Prop: "SentAt"}}, ""},
-		{true, []SortKey{{Prop: key[0].Prop, Desc: true}}, ""},
-		{true, nil, ""},
+		{true, key, nil, "STRAIGHT_JOIN "},
+		{false, key, nil, ""},
+		{true, key, filter, ""},
+		{true, []SortKey{{Prop: "SentAt"}}, nil, ""},
+		{true, []SortKey{{Prop: key[0].Prop, Desc: true}}, nil, ""},
+		{true, nil, nil, ""},
 	} {
-		if got := tableFirst(c.mysql, msgs, c.sort); got != c.want {
+		if got := tableFirst(c.mysql, msgs, c.sort, c.filter); got != c.want {
 			t.Errorf("tableFirst(mysql %v, %v) = %q, want %q", c.mysql, c.sort, got, c.want)
 		}
 	}
