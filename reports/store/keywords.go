@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -325,67 +324,20 @@ func ReadKeywords(ctx context.Context, db *gorm.DB, q KeywordQuery) (*KeywordRes
 		}
 		return res, nil
 	}
-	opts := &sql.TxOptions{ReadOnly: true}
-	if db.Dialector.Name() == "mysql" {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx := db.WithContext(ctx).Begin(opts)
-	if tx.Error != nil {
-		return nil, tx.Error
+	tx, err := snapshot(ctx, db)
+	if err != nil {
+		return nil, err
 	}
 	defer tx.Rollback()
-	cur, err := currentThresholds(tx)
-	if err != nil {
-		return nil, err
-	}
-	d := newDialect(tx, cur)
-	st, err := state(tx)
-	if err != nil {
-		return nil, err
-	}
 	lo, hi := q.Start.UnixMilli()/IntervalMs, q.Stop.UnixMilli()/IntervalMs
-	var storeQ, rawQ []uint32
-	raw := map[uint32]map[int64]bool{}
-	if st.Built && st.Measures == Fingerprint() && !q.Raw {
-		rec, err := recordedThresholds(tx)
-		if err != nil {
-			return nil, err
-		}
-		// A queue being rebuilt after a threshold change has its keyword
-		// rows rewritten too: it is read raw until then.
-		for _, id := range q.Queues {
-			if r, ok := rec[id]; ok && r == cur[id] {
-				storeQ = append(storeQ, id)
-				raw[id] = map[int64]bool{}
-			} else {
-				rawQ = append(rawQ, id)
-			}
-		}
-	} else {
-		rawQ = slices.Clone(q.Queues)
+	// A stored hour or day holding a raw interval is read raw (as whole
+	// hours).
+	sp, err := splitQueues(tx, Started, q.Queues, lo, hi, q.Raw)
+	if err != nil {
+		return nil, err
 	}
-	if len(storeQ) > 0 {
-		// A stored hour or day holding one of these is read raw (as whole
-		// hours).
-		if err := rawIntervals(tx, d, Started, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, storeQ, lo, hi, raw); err != nil {
-			return nil, err
-		}
-		slices.SortStableFunc(storeQ, func(a, b uint32) int { return len(raw[a]) - len(raw[b]) })
-		kept := storeQ[:0:0]
-		for _, id := range storeQ {
-			if n := len(raw[id]); n > maxExcluded || res.RawIntervals+n > maxExcludedTotal {
-				rawQ = append(rawQ, id)
-				delete(raw, id)
-				continue
-			}
-			kept = append(kept, id)
-			res.RawIntervals += len(raw[id])
-		}
-		slices.Sort(kept)
-		storeQ = kept
-	}
-	slices.Sort(rawQ)
-	res.StoreQueues, res.RawQueues = len(storeQ), len(rawQ)
+	d, storeQ, rawQ, raw := sp.d, sp.storeQ, sp.rawQ, sp.raw
+	res.StoreQueues, res.RawQueues, res.RawIntervals = len(storeQ), len(rawQ), sp.rawIntervals
 	r := keywordRead{tx: tx, d: d, q: q, storeQ: storeQ, rawQ: rawQ, raw: raw}
 	tot, err := r.read(Total, total, nil)
 	if err != nil {

@@ -139,68 +139,100 @@ func Read(ctx context.Context, db *gorm.DB, q Query) (*Result, error) {
 	if len(q.Queues) == 0 {
 		return res, nil
 	}
-	opts := &sql.TxOptions{ReadOnly: true}
-	if db.Dialector.Name() == "mysql" {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx := db.WithContext(ctx).Begin(opts)
-	if tx.Error != nil {
-		return nil, tx.Error
+	tx, err := snapshot(ctx, db)
+	if err != nil {
+		return nil, err
 	}
 	defer tx.Rollback()
 	return res, read(tx, q, res)
 }
 
-func read(tx *gorm.DB, q Query, res *Result) error {
+// snapshot begins the read-only transaction a read runs in: one snapshot
+// of the store, its bookkeeping and the raw rows (MySQL REPEATABLE READ,
+// SQLite WAL).
+func snapshot(ctx context.Context, db *gorm.DB) (*gorm.DB, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialector.Name() == "mysql" {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx := db.WithContext(ctx).Begin(opts)
+	return tx, tx.Error
+}
+
+// queueSplit is how a read of attribution a over intervals [lo, hi) takes
+// its queues: storeQ from the store, except the intervals raw[queue]
+// (dirty, or holding sessions the watermarks have not passed); rawQ wholly
+// from raw rows (the store not built or built from another declaration,
+// a queue whose thresholds changed, or one with too many raw intervals).
+type queueSplit struct {
+	d            dialect
+	storeQ, rawQ []uint32 // ascending
+	raw          map[uint32]map[int64]bool
+	rawIntervals int
+}
+
+// splitQueues reads the state in tx and splits queues for a read of a
+// over [lo, hi); rawOnly reads every queue raw.
+func splitQueues(tx *gorm.DB, a Attr, queues []uint32, lo, hi int64, rawOnly bool) (queueSplit, error) {
 	cur, err := currentThresholds(tx)
 	if err != nil {
-		return err
+		return queueSplit{}, err
 	}
-	d := newDialect(tx, cur)
+	sp := queueSplit{d: newDialect(tx, cur), raw: map[uint32]map[int64]bool{}}
 	st, err := state(tx)
 	if err != nil {
-		return err
+		return queueSplit{}, err
 	}
-	lo, hi := q.Start.UnixMilli()/IntervalMs, q.Stop.UnixMilli()/IntervalMs
-	var storeQ, rawQ []uint32
-	raw := map[uint32]map[int64]bool{}
-	if st.Built && st.Measures == Fingerprint() && !q.Raw {
+	if st.Built && st.Measures == Fingerprint() && !rawOnly {
 		rec, err := recordedThresholds(tx)
 		if err != nil {
-			return err
+			return queueSplit{}, err
 		}
-		for _, id := range q.Queues {
+		// A queue whose rows are being recomputed for new thresholds is
+		// read raw until then.
+		for _, id := range queues {
 			if r, ok := rec[id]; ok && r == cur[id] {
-				storeQ = append(storeQ, id)
-				raw[id] = map[int64]bool{}
+				sp.storeQ = append(sp.storeQ, id)
+				sp.raw[id] = map[int64]bool{}
 			} else {
-				rawQ = append(rawQ, id)
+				sp.rawQ = append(sp.rawQ, id)
 			}
 		}
 	} else {
-		rawQ = q.Queues
+		sp.rawQ = slices.Clone(queues)
 	}
-	if len(storeQ) > 0 {
-		if err := rawIntervals(tx, d, q.Attr, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, storeQ, lo, hi, raw); err != nil {
-			return err
+	if len(sp.storeQ) > 0 {
+		if err := rawIntervals(tx, sp.d, a, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, sp.storeQ, lo, hi, sp.raw); err != nil {
+			return queueSplit{}, err
 		}
 		// Fewest raw intervals first, so the total bound sends the
 		// queues with the most to the raw read.
-		slices.SortStableFunc(storeQ, func(a, b uint32) int { return len(raw[a]) - len(raw[b]) })
-		kept := storeQ[:0:0]
-		for _, id := range storeQ {
-			if n := len(raw[id]); n > maxExcluded || res.RawIntervals+n > maxExcludedTotal {
-				rawQ = append(rawQ, id)
-				delete(raw, id)
+		slices.SortStableFunc(sp.storeQ, func(a, b uint32) int { return len(sp.raw[a]) - len(sp.raw[b]) })
+		kept := sp.storeQ[:0:0]
+		for _, id := range sp.storeQ {
+			if n := len(sp.raw[id]); n > maxExcluded || sp.rawIntervals+n > maxExcludedTotal {
+				sp.rawQ = append(sp.rawQ, id)
+				delete(sp.raw, id)
 				continue
 			}
 			kept = append(kept, id)
-			res.RawIntervals += len(raw[id])
+			sp.rawIntervals += len(sp.raw[id])
 		}
 		slices.Sort(kept)
-		storeQ = kept
+		sp.storeQ = kept
 	}
-	res.StoreQueues, res.RawQueues = len(storeQ), len(rawQ)
+	slices.Sort(sp.rawQ)
+	return sp, nil
+}
+
+func read(tx *gorm.DB, q Query, res *Result) error {
+	lo, hi := q.Start.UnixMilli()/IntervalMs, q.Stop.UnixMilli()/IntervalMs
+	sp, err := splitQueues(tx, q.Attr, q.Queues, lo, hi, q.Raw)
+	if err != nil {
+		return err
+	}
+	d, storeQ, rawQ, raw := sp.d, sp.storeQ, sp.rawQ, sp.raw
+	res.StoreQueues, res.RawQueues, res.RawIntervals = len(storeQ), len(rawQ), sp.rawIntervals
 	key, index, err := groupKey(d, q, res)
 	if err != nil {
 		return err
