@@ -355,12 +355,16 @@ func scrape(ctx context.Context, base string) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
-// procCPU is the user and system CPU time of process pid so far.
+// procCPU is the user and system CPU time of process pid so far, from
+// /proc/<pid>/stat (0 when it cannot be read).
 func procCPU(pid string) time.Duration {
 	stat, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return 0
 	}
+	// Fields after the command name (which may hold spaces): utime and
+	// stime are the 14th and 15th fields, in clock ticks (100 per second
+	// on Linux).
 	rest := string(stat)
 	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
 		rest = rest[i+1:]
