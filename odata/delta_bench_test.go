@@ -38,14 +38,7 @@ func BenchmarkDeltaRows(b *testing.B) {
 		b.Fatal(err)
 	}
 	ks := keys.New(db, nil, nil)
-	admin, err := ks.UserByLogin(ctx, "admin")
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, err := ks.Generate(ctx, admin.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := adminKey(b, ks)
 	srv := httptest.NewServer(handler(ks, reports.NewEngine(db, nil), odata.Options{PageSize: 5000}))
 	defer srv.Close()
 	// read follows a tracked read to its delta link and counts the rows.

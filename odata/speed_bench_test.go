@@ -59,14 +59,7 @@ func BenchmarkODataSpeed(b *testing.B) {
 	audit := keys.NewAuditWriter(db, slog.New(slog.DiscardHandler), keys.AuditOptions{})
 	defer audit.Close(ctx)
 	ks.SetAuditWriter(audit)
-	admin, err := ks.UserByLogin(ctx, "admin")
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, err := ks.Generate(ctx, admin.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := adminKey(b, ks)
 	srv := httptest.NewServer(handler(ks, reports.NewEngine(db, nil), odata.Options{PageSize: 5000}))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
