@@ -218,6 +218,9 @@ func runRows(t *testing.T, e *reports.Engine, q reports.Query) [][]any {
 	for res.Rows.Next() {
 		out = append(out, slices.Clone(res.Rows.Row()))
 	}
+	if err := res.Rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q.Report.Name, err)
+	}
 	return out
 }
 
