@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/chime-reports/chime-reports/models"
 )
@@ -64,7 +62,7 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 	// Bulk statements are slow by nature: the database layer's
 	// slow-statement warnings would report every batch; failures are still
 	// logged (and returned), the progress goes to opt.Progress.
-	db = db.WithContext(ctx).Session(&gorm.Session{Logger: bulkLogger{db.Logger}})
+	db = models.Bulk(db.WithContext(ctx))
 	if _, err := ensureSchema(ctx, db); err != nil {
 		return BuildStats{}, err
 	}
@@ -268,20 +266,6 @@ func addIntervals(d dialect, a Attr, cond string) string {
 		return ins + " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
 	}
 	return ins + " ON CONFLICT (queue_id, iv) DO UPDATE SET " + strings.Join(set, ", ")
-}
-
-// bulkLogger is the database layer's logger without its slow-statement
-// warnings: it passes on failed statements only.
-type bulkLogger struct{ logger.Interface }
-
-func (l bulkLogger) LogMode(level logger.LogLevel) logger.Interface {
-	return bulkLogger{l.Interface.LogMode(level)}
-}
-
-func (l bulkLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	if err != nil && !errors.Is(err, logger.ErrRecordNotFound) {
-		l.Interface.Trace(ctx, begin, fc, err)
-	}
 }
 
 func maxTime(a, b time.Time) time.Time {
