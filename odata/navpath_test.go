@@ -2,8 +2,10 @@ package odata_test
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,6 +78,20 @@ func TestNavigationPaths(t *testing.T) {
 		}
 		if len(first.Value) != 2 || len(first.Value[0]) != 2 {
 			t.Errorf("first page: %v", first.Value)
+		}
+		// $apply groups the navigated rows only.
+		bySender := map[string]int{}
+		for _, m := range perSession[busiest] {
+			bySender[m.SenderType]++
+		}
+		grouped := e.page(golden.Admin, nav+"?$apply="+url.QueryEscape("groupby((SenderType),aggregate($count as N))")+"&$orderby=SenderType")
+		gotBySender := map[string]int{}
+		for _, r := range grouped.Value {
+			n, _ := strconv.Atoi(jsonText(r["N"]))
+			gotBySender[fmt.Sprint(r["SenderType"])] = n
+		}
+		if !maps.Equal(gotBySender, bySender) {
+			t.Errorf("%s?$apply=groupby: %v, want %v", nav, gotBySender, bySender)
 		}
 		if a := e.get(golden.Admin, nav+"/$count"); a.body != fmt.Sprint(len(perSession[busiest])) {
 			t.Errorf("%s/$count: %d %s", nav, a.status, a.body)

@@ -30,21 +30,19 @@ type Aggregate struct {
 // Aggregation methods.
 var aggregateMethods = []string{"sum", "min", "max", "average", "countdistinct", "count"}
 
-// applySet runs an $apply pipeline: leading filter() steps are the query's
-// filter (pushed into SQL for session sets, into the window for report
-// sets). On session sets the first groupby/aggregate runs in SQL with the
-// filter, and a filter() right after it becomes its HAVING when it reads
-// only values SQL holds exactly (apply_sql.go); on report sets, and for
-// the other steps after the first grouping, grouping and aggregation run
-// in Go over the rows, with at most MaxGroups groups.
+// applySet runs an $apply pipeline: leading filter() steps join the
+// query's filter (a navigation's scope, the only filter a surface sends
+// with $apply), pushed into SQL for session and table sets and into the
+// window for report sets. On session and table sets the first
+// groupby/aggregate runs in SQL with the filter, and a filter() right
+// after it becomes its HAVING when it reads only values SQL holds exactly
+// (apply_sql.go); on report sets, and for the other steps after the first
+// grouping (over at most MaxGroups grouped rows), grouping and aggregation
+// run in Go.
 func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 	steps := q.Apply
 	base := q
 	base.Apply, base.After, base.Skip, base.Top, base.OrderBy = nil, nil, 0, -1, nil
-	if q.Filter != nil {
-		return nil, &apierror.Error{Code: apierror.NotImplemented, Target: "filter",
-			Message: "a filter together with transformations is not supported; put the condition in a filter transformation"}
-	}
 	for len(steps) > 0 && steps[0].Filter != nil {
 		if err := q.Set.CheckPredicate(steps[0].Filter); err != nil {
 			return nil, err
@@ -60,7 +58,7 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 		streaming bool // rows still come from res.Rows
 		err       error
 	)
-	if q.Set.kind == sessionSet && grouped && !e.goApply {
+	if (q.Set.kind == sessionSet || q.Set.kind == tableSet) && grouped && !e.goApply {
 		// One SQL GROUP BY (apply_sql.go), with a filter that follows it
 		// as its HAVING where the filter reads exact values only; later
 		// steps run over its rows.
@@ -69,7 +67,7 @@ func (e *Engine) applySet(ctx context.Context, q SetQuery) (*SetResult, error) {
 			having = steps[1].Filter
 		}
 		var used bool
-		if cur, rows, used, err = e.groupSessions(ctx, &base, steps[0], having); err != nil {
+		if cur, rows, used, err = e.groupSQL(ctx, &base, steps[0], having); err != nil {
 			return nil, err
 		}
 		res, steps = &SetResult{Rows: reports.NewSliceRows(nil)}, steps[1:]

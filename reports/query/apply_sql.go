@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/chime-reports/chime-reports/models"
@@ -16,15 +17,17 @@ import (
 	"github.com/chime-reports/chime-reports/reports/apierror"
 )
 
-// SQL compilation of $apply on the session sets: the leading filter()
-// steps and the first groupby/aggregate become one
+// SQL compilation of $apply on the session sets and the table sets: the
+// leading filter() steps and the first groupby/aggregate become one
 //
 //	SELECT <keys>, <aggregates> FROM chat_sessions s [only the joins read]
 //	WHERE s.queue_id IN (<visible>) AND <filter> GROUP BY <keys>
 //
-// and only the grouped rows (at most MaxGroups) come back to Go, where
-// any further steps, the order and $top/$skip run over them. The answers
-// are those of the Go evaluator (group, the oracle of the tests):
+// (on a table set, FROM its table, joined to chat_sessions where the
+// table holds no queue), and only the grouped rows (at most MaxGroups)
+// come back to Go, where any further steps, the order and $top/$skip run
+// over them. The answers are those of the Go evaluator (group, the oracle
+// of the tests):
 //   - text keys, minima, maxima and distinct counts compare bytes
 //     (COLLATE utf8mb4_bin on MySQL/MariaDB, as the reports group text);
 //   - the derived durations (WaitSeconds, HandleSeconds, DurationSeconds)
@@ -51,7 +54,7 @@ func tenths(s *Set, name string) bool {
 type aggregateSQL struct {
 	c      *sqlCompiler
 	set    *Set
-	read   *reports.SessionLogRead
+	read   *reports.SessionLogRead // session sets; nil on a table set
 	joins  []string
 	selcts []string
 	keys   []string // the grouping keys, first in selcts
@@ -61,6 +64,13 @@ type aggregateSQL struct {
 // COALESCE(q.name, ”) for QueueName as the rows show it, the derived
 // durations in tenths of a second, text under a byte-wise collation.
 func (a *aggregateSQL) expr(name string) (string, error) {
+	if a.read == nil {
+		s, err := a.c.column(name)
+		if err == nil && a.c.kinds[name] == KindString {
+			s = a.text(s)
+		}
+		return s, err
+	}
 	if j := sessionJoin[name]; j != "" && !slices.Contains(a.joins, j) {
 		a.joins = append(a.joins, j)
 	}
@@ -92,34 +102,47 @@ func (a *aggregateSQL) text(s string) string {
 	return s
 }
 
-// groupSessions runs the groupby/aggregate step st over the rows of the
-// session set of base (base.Filter holding the leading filter steps) in
-// one SQL query, and returns the result set and its rows in no order.
-// having is the filter step that follows st (nil if none): when it reads
-// only result properties whose SQL value is the row's value (exact), it
-// becomes the query's HAVING and used is true; otherwise the caller
-// applies it to the rows.
-func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform, having Expr) (out *Set, result [][]any, used bool, err error) {
+// groupSQL runs the groupby/aggregate step st over the rows of the
+// session or table set of base (base.Filter holding the leading filter
+// steps) in one SQL query, and returns the result set and its rows in no
+// order. having is the filter step that follows st (nil if none): when it
+// reads only result properties whose SQL value is the row's value
+// (exact), it becomes the query's HAVING and used is true; otherwise the
+// caller applies it to the rows.
+func (e *Engine) groupSQL(ctx context.Context, base *SetQuery, st Transform, having Expr) (out *Set, result [][]any, used bool, err error) {
 	src := base.Set
 	out, _, _, err = groupShape(src, st)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	read, err := e.sessionExecution(ctx, base)
-	if err != nil {
-		return nil, nil, false, err
+	var (
+		a      *aggregateSQL
+		from   func(joins []string) *gorm.DB
+		filter = base.Filter
+	)
+	if src.kind == tableSet {
+		t := tables[src.Name]
+		a = &aggregateSQL{c: src.compiler(e.mysql(), e.Now().UTC(), time.UTC, base.Visible), set: src}
+		from = func([]string) *gorm.DB {
+			return e.DB().WithContext(ctx).Table(t.from).Where(t.queue+" IN ?", reports.NonEmpty(narrowQueues(base.Visible, base.Filter)))
+		}
+	} else {
+		read, err := e.sessionExecution(ctx, base)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		a = &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone, base.Visible), set: src, read: read}
+		from = func(joins []string) *gorm.DB { return read.FromJoins(joins...) }
+		if filter, err = e.withSessionRange(base, filter); err != nil {
+			return nil, nil, false, err
+		}
+		a.joins = joinsOf(Props(filter))
 	}
-	a := &aggregateSQL{c: src.compiler(e.mysql(), read.Now(), base.Zone, base.Visible), set: src, read: read}
 	var where string
-	filter, err := e.withSessionRange(base, base.Filter)
-	if err != nil {
-		return nil, nil, false, err
-	}
 	if filter != nil {
 		if where, err = a.c.pred(filter); err != nil {
 			return nil, nil, false, err
 		}
-		a.joins = joinsOf(Props(filter))
 	}
 	// exact maps a result property whose SQL value is its row value to
 	// its select alias: integer and text keys, counts, and sums, minima
@@ -170,7 +193,7 @@ func (e *Engine) groupSessions(ctx context.Context, base *SetQuery, st Transform
 	for i, s := range a.selcts {
 		cols[i] = s + " AS c" + strconv.Itoa(i)
 	}
-	db := read.FromJoins(a.joins...).Select(strings.Join(cols, ", "))
+	db := from(a.joins).Select(strings.Join(cols, ", "))
 	if where != "" {
 		db = db.Where(where, a.c.args...)
 	}

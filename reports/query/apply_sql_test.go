@@ -46,12 +46,12 @@ func (l *sqlLog) take() []string {
 	return out
 }
 
-// TestApplySQLMatchesGo runs $apply pipelines on the session sets twice
+// TestApplySQLMatchesGo runs $apply pipelines on the session and table sets twice
 // over generated sessions — compiled to one SQL GROUP BY, and grouped by
 // the Go evaluator over every row — and requires the same rows on each
 // back end: nulls, empty inputs, averages of integers, the derived
 // durations, text keys that differ only in case, local instants of a
-// session log, and steps chained after the grouping.
+// session log, steps chained after the grouping, and a navigation's scope.
 func TestApplySQLMatchesGo(t *testing.T) {
 	start := time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
 	end := time.Date(2024, 10, 15, 0, 0, 0, 0, time.UTC)
@@ -104,9 +104,22 @@ func TestApplySQLMatchesGo(t *testing.T) {
 		{"groupby after groupby", "Sessions", []Transform{g([]string{"QueueId", "State"}, cnt), g([]string{"QueueId"}, ag("N", "sum", "T"), ag("N", "max", "Most"))}, nil, -1, 3},
 		{"ordered and topped", "Sessions", []Transform{g([]string{"State"}, cnt)}, []SortKey{{Prop: "N", Desc: true}}, 3, 3},
 		{"zoned session log", "GlobalChatSessionLog", []Transform{g([]string{"QueueId"}, cnt, ag("SessionStarted", "min", "First"), ag("EndedAt", "max", "Last"))}, nil, -1, 3},
+		{"messages by sender", "Messages", []Transform{g([]string{"SenderType", "Visibility"}, cnt, ag("Seq", "max", "MaxSeq"), ag("Seq", "average", "AvgSeq"),
+			ag("SentAt", "min", "First"), ag("SessionId", "countdistinct", "Sessions"), ag("SenderName", "max", "Name"))}, nil, -1, 3},
+		{"messages of some sessions", "Messages", []Transform{agg(cnt, ag("Seq", "sum", "S"), ag("Body", "min", "B"))}, nil, -1, 1},
+		{"participants", "Participants", []Transform{g([]string{"Role", "JoinReason"}, ag("MessageCount", "sum", "S"), ag("MessageCount", "average", "A"),
+			ag("JoinedAt", "max", "Last"), ag("LeftAt", "min", "FirstLeft"), ag("AgentId", "countdistinct", "Agents"))}, nil, -1, 2},
+		{"offers", "Offers", []Transform{f(bin("ne", p("Outcome"), lit(nil))), g([]string{"Outcome"}, cnt, ag("AgentId", "countdistinct", "Agents"), ag("RespondedAt", "max", "R"))}, nil, -1, 2},
+		{"ratings with a filter after", "Ratings", []Transform{g([]string{"QueueId", "Rating"}, cnt, ag("SubmittedAt", "min", "First")), f(bin("gt", p("N"), lit(5)))}, nil, -1, 3},
+		{"bot interactions", "BotInteractions", []Transform{g([]string{"Outcome", "HandoffReason"}, cnt, ag("Turns", "average", "T"), ag("TopIntent", "countdistinct", "Intents"))}, nil, -1, 2},
+		{"keywords", "Keywords", []Transform{g([]string{"Source"}, ag("Occurrences", "sum", "S"), ag("Keyword", "countdistinct", "K"), ag("Keyword", "min", "First"))}, nil, -1, 1},
 	}
+	// A navigation's scope (Sessions(n)/Transcript) comes with $apply as
+	// the query's filter.
+	scopes := map[string]Expr{"messages of some sessions": In{X: p("SessionId"), List: []Expr{lit(3), lit(40), lit(41), lit(900)}}}
 	havingCases := map[string]bool{"filter after grouping": true, "filter after grouping on text and integers": true,
-		"filter after an aggregate without groupby": true, "filter after grouping, then more steps": true}
+		"filter after an aggregate without groupby": true, "filter after grouping, then more steps": true,
+		"ratings with a filter after": true}
 	// The same generated data on each back end: the answers must be the
 	// same on all of them, not only each equal to its own Go grouping.
 	first := map[string][][]any{}
@@ -139,7 +152,12 @@ func TestApplySQLMatchesGo(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				set, _ := LookupSet(c.set)
-				q := SetQuery{Set: set, Visible: []uint32{1, 2, 3, 4}, Apply: c.steps, OrderBy: c.order, Top: c.top, Zone: ny}
+				q := SetQuery{Set: set, Visible: []uint32{1, 2, 3, 4}, Apply: c.steps, OrderBy: c.order, Top: c.top, Zone: ny, Filter: scopes[c.name]}
+				table, acl := "chat_sessions", "s.queue_id IN ("
+				if t, ok := tables[c.set]; ok {
+					table, _, _ = strings.Cut(t.from, " ")
+					acl = t.queue + " IN ("
+				}
 				want, err := goE.QuerySet(ctx, q)
 				if err != nil {
 					t.Fatalf("Go: %v", err)
@@ -151,9 +169,9 @@ func TestApplySQLMatchesGo(t *testing.T) {
 					t.Fatalf("SQL: %v", err)
 				}
 				gotRows, _ := reports.Collect(got.Rows)
-				var stmts []string // the reads of sessions (the queues' settings are read too)
+				var stmts []string // the reads of the set's table (the queues' settings are read too)
 				for _, s := range log.take() {
-					if strings.Contains(s, "chat_sessions") {
+					if strings.Contains(s, table) {
 						stmts = append(stmts, s)
 					}
 				}
@@ -162,7 +180,7 @@ func TestApplySQLMatchesGo(t *testing.T) {
 				if wantHaving := havingCases[c.name]; len(stmts) == 1 && strings.Contains(stmts[0], "HAVING") != wantHaving {
 					t.Errorf("HAVING in the SQL: %v, want %v: %s", !wantHaving, wantHaving, stmts[0])
 				}
-				if len(stmts) != 1 || !strings.Contains(stmts[0], "s.queue_id IN (") ||
+				if len(stmts) != 1 || !strings.Contains(stmts[0], acl) ||
 					!strings.Contains(stmts[0], "GROUP BY") && !strings.Contains(stmts[0], "COUNT(") && !strings.Contains(stmts[0], "SUM(") {
 					t.Errorf("want one aggregating SQL query with the ACL, ran %d: %q", len(stmts), stmts)
 				}
@@ -174,6 +192,9 @@ func TestApplySQLMatchesGo(t *testing.T) {
 				}
 				if len(wantRows) < c.min {
 					t.Errorf("only %d rows; the case needs at least %d to mean something", len(wantRows), c.min)
+				}
+				if scopes[c.name] != nil && (len(wantRows) != 1 || wantRows[0][0] == int64(0)) {
+					t.Errorf("the scoped aggregate counted no row: %v", wantRows)
 				}
 				for i := range wantRows {
 					for j := range wantRows[i] {
