@@ -184,6 +184,30 @@ func migrations() []*gormigrate.Migration {
 			}
 			return tx.Migrator().CreateIndex(&RowTombstone{}, "ix_rt_session")
 		},
+	}, {
+		// The number of sessions per queue, kept by triggers
+		// (session_counts.go), for counting every session without
+		// scanning an index of them all (the privileges of the tombstones).
+		ID: "2026120206_session_counts",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.AutoMigrate(&SessionCount{}, &SessionCountChange{}); err != nil {
+				return err
+			}
+			for _, stmt := range sessionCountTriggers(tx) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return recountSessions(tx)
+		},
+		Rollback: func(tx *gorm.DB) error {
+			for _, t := range sessionCountTriggerNames {
+				if err := tx.Exec("DROP TRIGGER IF EXISTS " + t).Error; err != nil {
+					return err
+				}
+			}
+			return tx.Migrator().DropTable(&SessionCount{}, &SessionCountChange{})
+		},
 	}}
 }
 

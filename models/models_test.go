@@ -69,7 +69,7 @@ func testMigrate(t *testing.T, db *gorm.DB) {
 		}
 	}
 	v, err := models.SchemaVersion(ctx, db)
-	if err != nil || v != "2026120205_row_tombstones_session_index" {
+	if err != nil || v != "2026120206_session_counts" {
 		t.Fatalf("schema version = %q, %v", v, err)
 	}
 	at := time.Date(2020, 11, 1, 4, 59, 59, 999_000_000, time.UTC)

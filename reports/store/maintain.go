@@ -22,6 +22,7 @@ type PassStats struct {
 	QueuesRebuilt    int   // queues whose thresholds changed
 	DirtyLeft        int64 // dirty intervals still pending
 	Retries          int64 // transactions run again after a deadlock or lock wait time-out
+	CountsFolded     int64 // session count changes folded into the per-queue counts
 	Swept            bool
 	Took             time.Duration
 	SessionWatermark time.Time
@@ -208,6 +209,15 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 		ps.QueuesRebuilt++
 	}
 	if err := db.Model(&models.ReportStoreDirty{}).Count(&ps.DirtyLeft).Error; err != nil {
+		return ps, err
+	}
+	// 5. Fold the session count changes the triggers recorded since the
+	// last pass into the per-queue counts (models/session_counts.go).
+	if err := ps.again(ctx, func() error {
+		n, err := models.FoldSessionCounts(ctx, db)
+		ps.CountsFolded += n
+		return err
+	}); err != nil {
 		return ps, err
 	}
 	ps.Took = time.Since(began)
