@@ -543,7 +543,7 @@ func (m *Maintainer) Run(ctx context.Context) {
 				level = slog.LevelInfo
 			}
 			log.Log(ctx, level, "interval store pass", "built", ps.Built, "captured", ps.Captured, "recomputed_ranges", ps.Recomputed,
-				"deleted", ps.Deleted, "queues_rebuilt", ps.QueuesRebuilt, "dirty_left", ps.DirtyLeft, "swept", ps.Swept, "retries", ps.Retries,
+				"deleted", ps.Deleted, "queues_rebuilt", ps.QueuesRebuilt, "dirty_left", ps.DirtyLeft, "swept", ps.Swept, "retries", ps.Retries, "counts_folded", ps.CountsFolded,
 				"seconds", ps.Took.Seconds(), "watermark", ps.SessionWatermark)
 		}
 		m.mu.Lock()
