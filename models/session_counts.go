@@ -132,3 +132,23 @@ func CountSessions(db *gorm.DB, queues []uint32) (int64, error) {
 		"COALESCE((SELECT SUM(delta) FROM session_count_changes WHERE queue_id IN ?), 0)", queues, queues).Row().Scan(&n)
 	return n, err
 }
+
+// VerifySessionCounts compares the kept counts (with the pending changes)
+// with COUNT(*) of chat_sessions per queue, in one statement and so one
+// snapshot, where every committed write has both its session and its
+// change. A difference means the triggers were bypassed (TRUNCATE, a table
+// restored on its own, triggers dropped and created again): then it counts
+// the sessions again and reports true. The maintenance pass calls it with
+// its sweep.
+func VerifySessionCounts(ctx context.Context, db *gorm.DB) (bool, error) {
+	var off []uint32
+	err := db.WithContext(ctx).Raw("SELECT q FROM (" +
+		"SELECT queue_id AS q, COUNT(*) AS n FROM chat_sessions GROUP BY queue_id " +
+		"UNION ALL SELECT queue_id, -sessions FROM session_counts " +
+		"UNION ALL SELECT queue_id, -SUM(delta) FROM session_count_changes GROUP BY queue_id" +
+		") t GROUP BY q HAVING SUM(n) <> 0").Scan(&off).Error
+	if err != nil || len(off) == 0 {
+		return false, err
+	}
+	return true, recountSessions(db.WithContext(ctx))
+}
