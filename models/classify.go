@@ -43,10 +43,12 @@ func Classify(err error) error {
 	}
 }
 
-// Retryable reports whether err is a MySQL deadlock (1213) or lock wait
-// time-out (1205): the server rolled the transaction back, and running it
-// again is the documented remedy.
+// Retryable reports whether err is a MySQL deadlock (1213), a lock wait
+// time-out (1205) or MariaDB's "record has changed since last read"
+// (1020, which a locking read gets under innodb_snapshot_isolation, the
+// default from MariaDB 11.8): the server rolled the transaction back, and
+// running it again is the documented remedy.
 func Retryable(err error) bool {
 	var my *mysql.MySQLError
-	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205)
+	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205 || my.Number == 1020)
 }

@@ -114,7 +114,10 @@ func Open(ctx context.Context, dsn DSN, opt Options) (*gorm.DB, error) {
 		// the operating system's cache, shared by every connection, not
 		// copied by a read call per page into each connection's cache (a
 		// tenth of a full read of the sessions went to those calls).
-		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(1073741824)&_busy_timeout=10000&_txlock=immediate"
+		// Recursive triggers make a REPLACE that removes a row fire that
+		// row's delete triggers, as on MySQL: without them the session
+		// counts and tombstones would not see the removal.
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(1073741824)&_pragma=recursive_triggers(1)&_busy_timeout=10000&_txlock=immediate"
 		dial = sqlite.Open("file:" + dsn.Path + q)
 	case MySQL:
 		conn, err := mysqlConnector(driverConfig(dsn.MySQL, opt.Logger), opt.Logger)

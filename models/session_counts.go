@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 
 	"gorm.io/gorm"
 )
@@ -70,6 +71,18 @@ func sessionCountTriggers(db *gorm.DB) []string {
 // sessionCountTriggerNames are the triggers sessionCountTriggers creates.
 var sessionCountTriggerNames = []string{"trg_cs_count_ins", "trg_cs_count_del", "trg_cs_count_upd"}
 
+// countTx are the options of the transactions that fold and recount: on
+// MySQL REPEATABLE READ, whatever the server's default, because only at
+// that level does INSERT … SELECT read with locks (under READ COMMITTED it
+// would skip a change not yet committed that the DELETE after it then
+// waits for and removes, and the count would lose it for good).
+func countTx(db *gorm.DB) *sql.TxOptions {
+	if db.Dialector.Name() == "mysql" {
+		return &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
+	}
+	return nil
+}
+
 // recountSessions sets session_counts to the sessions of chat_sessions and
 // empties session_count_changes, in one transaction: the triggers already
 // exist, so a session written meanwhile is either counted here or waits
@@ -87,7 +100,7 @@ func recountSessions(db *gorm.DB) error {
 			}
 		}
 		return nil
-	})
+	}, countTx(db))
 }
 
 // FoldSessionCounts adds the session count changes recorded so far into
@@ -116,7 +129,7 @@ func FoldSessionCounts(ctx context.Context, db *gorm.DB) (int64, error) {
 		res := tx.Exec("DELETE FROM session_count_changes WHERE id <= ?", *hi)
 		folded = res.RowsAffected
 		return res.Error
-	})
+	}, countTx(db))
 	return folded, err
 }
 

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,8 @@ import (
 // TestSessionCounts: the per-queue session counts equal COUNT(*) of
 // chat_sessions after inserts from concurrent transactions that write the
 // queues in opposite orders (none may deadlock or fail), deletes, moves to
-// another queue, other updates, and folds run while the writers write;
+// another queue, other updates, a REPLACE, and folds run while the
+// writers write;
 // a fold changes no count and empties the change table; the check finds
 // counts that a write around the triggers left wrong, and repairs them.
 func TestSessionCounts(t *testing.T) {
@@ -126,6 +128,35 @@ func TestSessionCounts(t *testing.T) {
 		db.Exec("UPDATE chat_sessions SET queue_id = ? WHERE id = ?", queues[2], ids[3])
 		db.Exec("UPDATE chat_sessions SET state = 'Missed', queue_id = queue_id WHERE id = ?", ids[4])
 		check("after deletes and moves")
+
+		// REPLACE removes the row it replaces (and here moves it to
+		// another queue): its delete triggers must fire on SQLite too.
+		err := db.Transaction(func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				"CREATE TEMPORARY TABLE tmp_cs AS SELECT * FROM chat_sessions WHERE id = ?",
+				"UPDATE tmp_cs SET queue_id = ?",
+				"REPLACE INTO chat_sessions SELECT * FROM tmp_cs",
+				"DROP TEMPORARY TABLE tmp_cs",
+			} {
+				var args []any
+				switch {
+				case strings.Contains(stmt, "WHERE id"):
+					args = []any{ids[4]}
+				case strings.HasPrefix(stmt, "UPDATE"):
+					args = []any{queues[1]}
+				case strings.HasPrefix(stmt, "DROP") && b.Name == "sqlite":
+					stmt = "DROP TABLE temp.tmp_cs"
+				}
+				if err := tx.Exec(stmt, args...).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("after a REPLACE into another queue")
 
 		folded, err := models.FoldSessionCounts(ctx, db)
 		if err != nil || folded == 0 {
