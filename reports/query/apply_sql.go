@@ -28,8 +28,8 @@ import (
 // come back to Go, where any further steps, the order and $top/$skip run
 // over them. The answers are those of the Go evaluator (group, the oracle
 // of the tests):
-//   - text keys, minima, maxima and distinct counts compare bytes
-//     (COLLATE utf8mb4_bin on MySQL/MariaDB, as the reports group text);
+//   - text keys, minima, maxima and distinct counts compare bytes (as
+//     binary strings on MySQL/MariaDB, trailing spaces included);
 //   - the derived durations (WaitSeconds, HandleSeconds, DurationSeconds)
 //     are the values a row shows, tenths of a second rounded half up from
 //     whole milliseconds, aggregated as exact integers of tenths;
@@ -94,12 +94,24 @@ func (a *aggregateSQL) expr(name string) (string, error) {
 	return s, nil
 }
 
-// text makes a text expression group and compare by its bytes.
+// text makes a text expression group and compare by its bytes. On MySQL
+// that is a binary string: utf8mb4_bin ignores trailing spaces ('Ann' and
+// 'Ann ' would be one group), a binary string does not.
 func (a *aggregateSQL) text(s string) string {
 	if a.c.mysql {
-		return "(" + s + ") COLLATE utf8mb4_bin"
+		return "CAST((" + s + ") AS BINARY)"
 	}
 	return s
+}
+
+// havingText is how a filter after the grouping reads the text result
+// alias: as text again on MySQL, so that its functions (tolower, length in
+// characters) see characters, not bytes.
+func (a *aggregateSQL) havingText(alias string) sqlColumn {
+	if a.c.mysql {
+		return sqlColumn{expr: "CONVERT(" + alias + " USING utf8mb4)"}
+	}
+	return sqlColumn{expr: alias}
 }
 
 // groupSQL runs the groupby/aggregate step st over the rows of the
@@ -154,8 +166,11 @@ func (e *Engine) groupSQL(ctx context.Context, base *SetQuery, st Transform, hav
 		if err != nil {
 			return nil, nil, false, err
 		}
-		if k := a.c.kinds[g]; (k == KindInt || k == KindString) && !tenths(src, g) {
+		switch k := a.c.kinds[g]; {
+		case k == KindInt && !tenths(src, g):
 			exact[g] = sqlColumn{expr: alias()}
+		case k == KindString:
+			exact[g] = a.havingText(alias())
 		}
 		a.selcts = append(a.selcts, s)
 		a.keys = append(a.keys, s)
@@ -172,9 +187,10 @@ func (e *Engine) groupSQL(ctx context.Context, base *SetQuery, st Transform, hav
 		}
 		switch k := a.c.kinds[ag.Prop]; {
 		case ag.Method == "countdistinct",
-			(ag.Method == "sum" || ag.Method == "min" || ag.Method == "max") && k == KindInt && !tenths(src, ag.Prop),
-			(ag.Method == "min" || ag.Method == "max") && k == KindString:
+			(ag.Method == "sum" || ag.Method == "min" || ag.Method == "max") && k == KindInt && !tenths(src, ag.Prop):
 			exact[ag.As] = sqlColumn{expr: alias()}
+		case (ag.Method == "min" || ag.Method == "max") && k == KindString:
+			exact[ag.As] = a.havingText(alias())
 		}
 		switch ag.Method {
 		case "sum":

@@ -112,6 +112,9 @@ func TestApplySQLMatchesGo(t *testing.T) {
 		{"offers", "Offers", []Transform{f(bin("ne", p("Outcome"), lit(nil))), g([]string{"Outcome"}, cnt, ag("AgentId", "countdistinct", "Agents"), ag("RespondedAt", "max", "R"))}, nil, -1, 2},
 		{"ratings with a filter after", "Ratings", []Transform{g([]string{"QueueId", "Rating"}, cnt, ag("SubmittedAt", "min", "First")), f(bin("gt", p("N"), lit(5)))}, nil, -1, 3},
 		{"bot interactions", "BotInteractions", []Transform{g([]string{"Outcome", "HandoffReason"}, cnt, ag("Turns", "average", "T"), ag("TopIntent", "countdistinct", "Intents"))}, nil, -1, 2},
+		{"messages by sender name", "Messages", []Transform{g([]string{"SenderName"}, cnt, ag("Body", "countdistinct", "Bodies"))}, nil, -1, 3},
+		{"text functions after grouping", "Sessions", []Transform{g([]string{"SkillTag"}, cnt, ag("Question", "max", "Q")),
+			f(bin("or", bin("eq", call("tolower", p("SkillTag")), lit("vpn ")), bin("eq", call("length", p("Q")), lit(10))))}, nil, -1, 1},
 		{"keywords", "Keywords", []Transform{g([]string{"Source"}, ag("Occurrences", "sum", "S"), ag("Keyword", "countdistinct", "K"), ag("Keyword", "min", "First"))}, nil, -1, 1},
 	}
 	// A navigation's scope (Sessions(n)/Transcript) comes with $apply as
@@ -119,7 +122,7 @@ func TestApplySQLMatchesGo(t *testing.T) {
 	scopes := map[string]Expr{"messages of some sessions": In{X: p("SessionId"), List: []Expr{lit(3), lit(40), lit(41), lit(900)}}}
 	havingCases := map[string]bool{"filter after grouping": true, "filter after grouping on text and integers": true,
 		"filter after an aggregate without groupby": true, "filter after grouping, then more steps": true,
-		"ratings with a filter after": true}
+		"ratings with a filter after": true, "text functions after grouping": true}
 	// The same generated data on each back end: the answers must be the
 	// same on all of them, not only each equal to its own Go grouping.
 	first := map[string][][]any{}
@@ -138,6 +141,11 @@ func TestApplySQLMatchesGo(t *testing.T) {
 			"UPDATE chat_sessions SET skill_tag = 'VPN' WHERE id % 5 = 0",
 			"UPDATE chat_sessions SET skill_tag = 'vpn', question = 'vpn drops' WHERE id % 5 = 1",
 			"UPDATE chat_sessions SET skill_tag = 'Vpn', question = 'VPN drops' WHERE id % 5 = 2",
+			// … and text that differs only by a trailing space (MySQL's
+			// binary collations would merge these too).
+			"UPDATE chat_sessions SET skill_tag = 'vpn ', question = 'vpn drops ' WHERE id % 5 = 3",
+			"UPDATE session_messages SET sender_name = 'Ann' WHERE id % 7 = 0",
+			"UPDATE session_messages SET sender_name = 'Ann ' WHERE id % 7 = 1",
 		} {
 			if err := b.DB.Exec(u).Error; err != nil {
 				t.Fatal(err)
@@ -234,7 +242,7 @@ func TestApplySQLMatchesGo(t *testing.T) {
 			for _, r := range rows {
 				tags = append(tags, r[0])
 			}
-			for _, want := range []string{"VPN", "Vpn", "vpn"} {
+			for _, want := range []string{"VPN", "Vpn", "vpn", "vpn "} {
 				if !slices.Contains(tags, any(want)) {
 					t.Errorf("no group %q in %v", want, tags)
 				}
