@@ -68,13 +68,27 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 	if err != nil {
 		return PassStats{}, err
 	}
+	var ps PassStats
+	// 0. Fold the session count changes the triggers recorded since the
+	// last pass into the per-queue counts (models/session_counts.go),
+	// first, so that a build or a failing step does not hold it back.
+	if err := ps.again(ctx, func() error {
+		n, err := models.FoldSessionCounts(ctx, db)
+		if err == nil {
+			ps.CountsFolded += n
+		}
+		return err
+	}); err != nil {
+		return ps, err
+	}
 	if !st.Built {
 		log.Info("interval store: building from existing data in the background (reports read raw rows meanwhile)")
 		bs, err := rebuild(ctx, db, BuildOptions{Log: log})
 		if err != nil {
 			return PassStats{}, err
 		}
-		return PassStats{Built: true, Captured: bs.Sessions, Took: time.Since(began)}, nil
+		ps.Built, ps.Captured, ps.Took = true, bs.Sessions, time.Since(began)
+		return ps, nil
 	}
 	cur, err := currentThresholds(db)
 	if err != nil {
@@ -85,7 +99,6 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 	if chunk == 0 {
 		chunk = 5000
 	}
-	var ps PassStats
 
 	// 1. Capture: sessions whose updated_at reached the watermark, sessions
 	// with ids above the recorded one, sessions with ratings submitted
@@ -216,15 +229,6 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 		ps.QueuesRebuilt++
 	}
 	if err := db.Model(&models.ReportStoreDirty{}).Count(&ps.DirtyLeft).Error; err != nil {
-		return ps, err
-	}
-	// 5. Fold the session count changes the triggers recorded since the
-	// last pass into the per-queue counts (models/session_counts.go).
-	if err := ps.again(ctx, func() error {
-		n, err := models.FoldSessionCounts(ctx, db)
-		ps.CountsFolded += n
-		return err
-	}); err != nil {
 		return ps, err
 	}
 	ps.Took = time.Since(began)
