@@ -77,7 +77,7 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 	tables := []string{"report_store_sessions", "report_store_dirty", "report_store_queues"}
 	for _, a := range attrs() {
 		if a.hasTable() {
-			tables = append(tables, a.Table())
+			tables = append(tables, a.Table(), a.HourTable())
 		}
 	}
 	tables = append(tables, keywordTables()...)
@@ -136,6 +136,13 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 			done += n
 			if opt.Progress != nil {
 				opt.Progress(int(done), int(top.N))
+			}
+		}
+	}
+	for _, a := range attrs() { // the hours from the intervals the batches filled
+		if a.hasTable() {
+			if err := deriveHours(db, a, nil, math.MinInt64, math.MaxInt64); err != nil {
+				return BuildStats{}, fmt.Errorf("store: %s: %w", a.HourTable(), err)
 			}
 		}
 	}

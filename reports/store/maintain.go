@@ -430,6 +430,9 @@ func recomputeRange(tx *gorm.DB, d dialect, r ivRange) error {
 		if err := tx.Exec(ins, r.queue, ivTime(r.lo), ivTime(r.hi)).Error; err != nil {
 			return err
 		}
+		if err := deriveHours(tx, r.attr, &r.queue, r.lo, r.hi); err != nil {
+			return err
+		}
 	}
 	if r.attr == Started && keywordsDeclared() {
 		if err := recomputeKeywords(tx, d, r.queue, r.lo, r.hi); err != nil {
@@ -450,8 +453,10 @@ func rebuildQueue(ctx context.Context, db *gorm.DB, d dialect, q uint32, t Thres
 	}
 	for _, a := range attrs() {
 		if a.hasTable() {
-			if err := db.Exec("DELETE FROM "+a.Table()+" WHERE queue_id = ?", q).Error; err != nil {
-				return err
+			for _, t := range []string{a.Table(), a.HourTable()} {
+				if err := db.Exec("DELETE FROM "+t+" WHERE queue_id = ?", q).Error; err != nil {
+					return err
+				}
 			}
 		}
 		src := a.source()

@@ -71,6 +71,12 @@ func (a Attr) source() source {
 // Table is the interval table of a.
 func (a Attr) Table() string { return "report_intervals_" + a.String() }
 
+// HourTable is a's hour table: the sums of its interval table per UTC
+// hour (iv the hour's first interval), derived from the intervals in the
+// transaction that writes them, for reads whose buckets are whole UTC
+// hours (hours.go).
+func (a Attr) HourTable() string { return a.Table() + "_hour" }
+
 // Agg is how a measure aggregates, within an interval and across them.
 type Agg uint8
 

@@ -69,6 +69,8 @@ type Result struct {
 	// intervals (or whole queues) computed from raw rows.
 	StoreQueues, RawQueues int
 	RawIntervals           int
+	// Hourly is true when the whole hours came from the hour tables.
+	Hourly bool
 }
 
 // Col returns the index of a measure in Values, or -1.
@@ -262,13 +264,16 @@ func read(tx *gorm.DB, q Query, res *Result) error {
 		return rows.Err()
 	}
 	if len(storeQ) > 0 {
-		stmt, args := storeSQL(q, res.Measures, storeQ, raw, lo, hi, key("iv", "queue_id"))
-		rows, err := tx.Raw(stmt, args...).Rows()
-		if err != nil {
-			return err
-		}
-		if err := add(rows); err != nil {
-			return err
+		for _, part := range storeParts(q, res, storeQ, raw, lo, hi) {
+			res.Hourly = res.Hourly || part.table == q.Attr.HourTable()
+			stmt, args := storeSQL(res.Measures, part, key("iv", "queue_id"))
+			rows, err := tx.Raw(stmt, args...).Rows()
+			if err != nil {
+				return err
+			}
+			if err := add(rows); err != nil {
+				return err
+			}
 		}
 	}
 	if stmt, args, ok := rawSQL(d, q, res.Measures, rawQ, raw, key(d.iv(q.Attr.source().timeCol), q.Attr.source().queueCol)); ok {
@@ -495,28 +500,28 @@ func localMinutes(d dialect, q Query) (func(iv string) string, error) {
 	}, nil
 }
 
-// storeSQL sums the stored intervals of queues in [lo, hi) per bucket,
-// leaving out each queue's raw intervals.
-func storeSQL(q Query, ms []Measure, queues []uint32, raw map[uint32]map[int64]bool, lo, hi int64, key string) (string, []any) {
+// storeSQL aggregates the store rows of part per row key: the queue
+// condition, the part's condition, less each queue's excluded units.
+func storeSQL(ms []Measure, part storePart, key string) (string, []any) {
 	sels := make([]string, len(ms))
 	for i, m := range ms {
 		sels[i] = m.combine(m.Name)
 	}
-	where := "queue_id IN ? AND iv >= ? AND iv < ?"
-	args := []any{queues, lo, hi}
-	for _, id := range queues {
-		if len(raw[id]) == 0 {
+	where := "queue_id IN ? AND " + part.where
+	args := append([]any{part.queues}, part.args...)
+	for _, id := range part.queues {
+		if len(part.exclude[id]) == 0 {
 			continue
 		}
-		ivs := make([]int64, 0, len(raw[id]))
-		for iv := range raw[id] {
+		ivs := make([]int64, 0, len(part.exclude[id]))
+		for iv := range part.exclude[id] {
 			ivs = append(ivs, iv)
 		}
 		sort.Slice(ivs, func(i, j int) bool { return ivs[i] < ivs[j] })
 		where += " AND NOT (queue_id = ? AND iv IN ?)"
 		args = append(args, id, ivs)
 	}
-	return "SELECT " + key + " AS k, " + strings.Join(sels, ", ") + " FROM " + q.Attr.Table() + " WHERE " + where + " GROUP BY k", args
+	return "SELECT " + key + " AS k, " + strings.Join(sels, ", ") + " FROM " + part.table + " WHERE " + where + " GROUP BY k", args
 }
 
 // rawSQL aggregates the raw rows of the whole range for the queues in

@@ -15,12 +15,12 @@ import (
 // epoch is the zero of the watermarks: before every session.
 var epoch = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
 
-// createTable is the DDL of a's interval table: the queue, the interval
-// number, and a column per measure (counts and sums 0 when empty, minima
+// createTable is the DDL of a's interval table or hour table: the queue,
+// the interval number, and a column per measure (counts and sums 0 when empty, minima
 // and maxima NULL).
-func createTable(a Attr) string {
+func createTable(a Attr, table string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE %s (queue_id BIGINT NOT NULL, iv BIGINT NOT NULL", a.Table())
+	fmt.Fprintf(&b, "CREATE TABLE %s (queue_id BIGINT NOT NULL, iv BIGINT NOT NULL", table)
 	for _, m := range Of(a) {
 		if m.Agg == Min || m.Agg == Max {
 			fmt.Fprintf(&b, ", %s BIGINT NULL", m.Name)
@@ -61,7 +61,7 @@ func ensureSchema(ctx context.Context, db *gorm.DB) (fresh bool, err error) {
 	}
 	ok := st.Measures == Fingerprint()
 	for _, a := range attrs() {
-		ok = ok && (!a.hasTable() || db.Migrator().HasTable(a.Table()))
+		ok = ok && (!a.hasTable() || db.Migrator().HasTable(a.Table()) && db.Migrator().HasTable(a.HourTable()))
 	}
 	for _, t := range keywordTables() {
 		ok = ok && db.Migrator().HasTable(t)
@@ -74,14 +74,16 @@ func ensureSchema(ctx context.Context, db *gorm.DB) (fresh bool, err error) {
 		return false, err
 	}
 	for _, a := range Attrs { // an attribution time without measures has no table
-		if err := db.Exec("DROP TABLE IF EXISTS " + a.Table()).Error; err != nil {
-			return false, err
-		}
-		if len(Of(a)) == 0 {
-			continue
-		}
-		if err := db.Exec(createTable(a)).Error; err != nil {
-			return false, fmt.Errorf("store: creating %s: %w", a.Table(), err)
+		for _, t := range []string{a.Table(), a.HourTable()} {
+			if err := db.Exec("DROP TABLE IF EXISTS " + t).Error; err != nil {
+				return false, err
+			}
+			if len(Of(a)) == 0 {
+				continue
+			}
+			if err := db.Exec(createTable(a, t)).Error; err != nil {
+				return false, fmt.Errorf("store: creating %s: %w", t, err)
+			}
 		}
 	}
 	for _, t := range []string{KeywordHourTable, KeywordDayTable} {

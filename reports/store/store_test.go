@@ -169,9 +169,22 @@ func check(t *testing.T, db *gorm.DB, r *rand.Rand, n int, what string) (raw, ra
 		}
 		raw += res.RawIntervals
 		rawQueues += res.RawQueues
+		if res.Hourly {
+			hourlyReads++
+			if res.RawIntervals > 0 {
+				hourlyRawReads++
+			}
+		}
+		if res.Hourly && q.Zone.String() == "Asia/Kathmandu" && q.Group != ByQueue && !(q.Group == ByBucket && q.Interval == Total) {
+			t.Errorf("%s: a read in Kathmandu (+05:45) by %d %s used the hour tables", what, q.Group, q.Interval)
+		}
 	}
 	return raw, rawQueues
 }
+
+// hourlyReads counts the reads of check that used the hour tables, and
+// hourlyRawReads those of them that also had intervals to read raw.
+var hourlyReads, hourlyRawReads int
 
 func TestStoreEqualsRaw(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
@@ -236,6 +249,9 @@ func TestStoreEqualsRaw(t *testing.T) {
 		}
 		check(t, db, r, 30, "queue rebuilt")
 		sameAsRebuild(t, db)
+		if hourlyReads == 0 || hourlyRawReads == 0 {
+			t.Errorf("%d reads used the hour tables, %d of them with raw intervals: the random reads should reach both", hourlyReads, hourlyRawReads)
+		}
 	})
 }
 
@@ -356,6 +372,30 @@ func rebuildIsIdempotent(t *testing.T, db *gorm.DB) {
 	sameAsRebuild(t, db)
 }
 
+// dumpTable adds the rows of a's interval or hour table to out.
+func dumpTable(t *testing.T, db *gorm.DB, a Attr, table string, out map[string]string) {
+	t.Helper()
+	if len(Of(a)) == 0 {
+		return
+	}
+	rows, err := db.Raw("SELECT queue_id, iv, " + names(Of(a)) + " FROM " + table).Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := make([]sql.NullInt64, len(Of(a))+2)
+		dest := make([]any, len(v))
+		for i := range v {
+			dest[i] = &v[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		out[fmt.Sprintf("%s/%d/%d", table, v[0].Int64, v[1].Int64)] = fmt.Sprint(v[2:])
+	}
+}
+
 // dump reads every interval row as text, keyed by table, queue and
 // interval; an all-zero row (an interval whose sessions all left) counts
 // as absent.
@@ -363,22 +403,9 @@ func dump(t *testing.T, db *gorm.DB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, a := range Attrs {
-		rows, err := db.Raw("SELECT queue_id, iv, " + names(Of(a)) + " FROM " + a.Table()).Rows()
-		if err != nil {
-			t.Fatal(err)
+		for _, table := range []string{a.Table(), a.HourTable()} {
+			dumpTable(t, db, a, table, out)
 		}
-		for rows.Next() {
-			v := make([]sql.NullInt64, len(Of(a))+2)
-			dest := make([]any, len(v))
-			for i := range v {
-				dest[i] = &v[i]
-			}
-			if err := rows.Scan(dest...); err != nil {
-				t.Fatal(err)
-			}
-			out[fmt.Sprintf("%s/%d/%d", a, v[0].Int64, v[1].Int64)] = fmt.Sprint(v[2:])
-		}
-		rows.Close()
 	}
 	for _, tb := range keywordTables() {
 		rows, err := db.Raw("SELECT " + keywordCols + " FROM " + tb).Rows()
