@@ -23,7 +23,7 @@ import (
 // hours, changing on UTC hours — reads the whole hours of its range from
 // the hour table (a quarter of the rows) and the quarter-hours at its
 // ends, and around intervals the store does not hold exactly, from the
-// interval table (hourRead).
+// interval table (storeParts).
 
 // deriveHours rewrites the hour rows of a over the intervals [lo, hi) (of
 // queue q, or every queue when q is nil) from the interval rows.

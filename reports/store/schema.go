@@ -16,8 +16,8 @@ import (
 var epoch = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
 
 // createTable is the DDL of a's interval table or hour table: the queue,
-// the interval number, and a column per measure (counts and sums 0 when empty, minima
-// and maxima NULL).
+// the interval number, and a column per measure (counts and sums 0 when
+// empty, minima and maxima NULL).
 func createTable(a Attr, table string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s (queue_id BIGINT NOT NULL, iv BIGINT NOT NULL", table)
