@@ -373,6 +373,20 @@ type keywordRead struct {
 // ranges of interval numbers.
 type pieces struct {
 	day, hour, raw []ivSpan
+	// split are the hours that a boundary between two buckets cuts, read
+	// from the hour table into the bucket that holds the larger side (by
+	// the key of the hour's interval plus shift), with the smaller side's
+	// quarter-hours in minor, read raw, added to their own bucket and
+	// taken from the other (next: the larger side is the next bucket's).
+	split []splitHour
+}
+
+// splitHour is an hour cut by a boundary between buckets (splits).
+type splitHour struct {
+	hour  int64
+	shift int64
+	minor ivSpan
+	next  bool
 }
 
 type ivSpan struct{ lo, hi int64 }
@@ -395,10 +409,34 @@ func decompose(buckets []Bucket, rawIvs []int64) pieces {
 		return i < len(rawIvs) && rawIvs[i] < hi
 	}
 	var p pieces
+	// A boundary between two buckets inside an hour (a local midnight in
+	// Kathmandu, +05:45): the hour's row goes to the bucket of its larger
+	// side and its smaller side is read raw, so that the raw rows are one
+	// quarter-hour a day instead of an hour. Sessions add across
+	// intervals, so the larger side is the hour less the smaller one.
+	cut := map[int64]bool{} // quarter-hours of split hours, read no other way
+	for i := 0; i+1 < len(buckets); i++ {
+		a := buckets[i].End.UnixMilli() / IntervalMs
+		h := floorTo(a, hourIvs)
+		if a == h || !buckets[i+1].Start.Equal(buckets[i].End) || hasRaw(h, h+hourIvs) ||
+			buckets[i].Start.UnixMilli()/IntervalMs > h || buckets[i+1].End.UnixMilli()/IntervalMs < h+hourIvs {
+			continue
+		}
+		if a-h <= h+hourIvs-a {
+			p.split = append(p.split, splitHour{hour: h, shift: a - h, minor: ivSpan{h, a}, next: true})
+		} else {
+			p.split = append(p.split, splitHour{hour: h, shift: 0, minor: ivSpan{a, h + hourIvs}})
+		}
+		for x := h; x < h+hourIvs; x++ {
+			cut[x] = true
+		}
+	}
 	for _, b := range buckets {
 		a, e := b.Start.UnixMilli()/IntervalMs, b.End.UnixMilli()/IntervalMs
 		for a < e {
 			switch {
+			case cut[a]:
+				a++
 			case a%dayIvs == 0 && a+dayIvs <= e && !hasRaw(a, a+dayIvs):
 				p.day = appendSpan(p.day, a, a+dayIvs)
 				a += dayIvs
@@ -429,7 +467,11 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 	if err != nil {
 		return nil, err
 	}
-	add := func(stmt string, args []any) error {
+	// add reads rows (bucket key, keyword, stat) into their buckets; with
+	// from ±1 it also takes each row from the next (+1) or previous (−1)
+	// bucket: the smaller side of a split hour, whose whole hour went to
+	// that bucket.
+	add := func(stmt string, args []any, from int) error {
 		rows, err := r.tx.Raw(stmt, args...).Rows()
 		if err != nil {
 			return err
@@ -452,6 +494,15 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 			s := out[b][kw]
 			s.add(v)
 			out[b][kw] = s
+			if from != 0 {
+				o := b + from
+				if o < 0 || o >= len(out) {
+					return fmt.Errorf("store: a split hour's bucket %d outside the range", o)
+				}
+				t := out[o][kw]
+				t.add(KeywordStat{Sessions: -v.Sessions, Occurrences: -v.Occurrences, SentimentSum: -v.SentimentSum, SentimentN: -v.SentimentN})
+				out[o][kw] = t
+			}
 		}
 		return rows.Err()
 	}
@@ -489,9 +540,12 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 		b.WriteString("))")
 		return b.String()
 	}
-	// Raw pieces: (queue, range) pairs; hull is their extent.
+	// Raw pieces: (queue, range) pairs; hull is their extent. Split hours:
+	// their hour rows per shift, their smaller sides by direction.
 	var rawR []queueRange
 	hullLo, hullHi := int64(math.MaxInt64), int64(math.MinInt64)
+	splitW := map[int64][]string{}
+	var minorNext, minorPrev []queueRange
 	for _, id := range r.storeQ {
 		ivs := make([]int64, 0, len(r.raw[id]))
 		for x := range r.raw[id] {
@@ -509,12 +563,36 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 			rawR = append(rawR, queueRange{id, ivTime(s.lo), ivTime(s.hi)})
 			hullLo, hullHi = min(hullLo, s.lo), max(hullHi, s.hi)
 		}
+		byShift := map[int64][]ivSpan{}
+		for _, sp := range p.split {
+			byShift[sp.shift] = appendSpan(byShift[sp.shift], sp.hour, sp.hour+hourIvs)
+			m := queueRange{id, ivTime(sp.minor.lo), ivTime(sp.minor.hi)}
+			if sp.next {
+				minorNext = append(minorNext, m)
+			} else {
+				minorPrev = append(minorPrev, m)
+			}
+		}
+		for shift, ss := range byShift {
+			splitW[shift] = append(splitW[shift], units(id, ss, hourIvs))
+		}
 	}
-	for _, t := range []struct {
+	type unitRead struct {
 		table string
 		where []string
 		args  []any
-	}{{KeywordDayTable, dayW, nil}, {KeywordHourTable, hourW, nil}} {
+		shift int64 // the hour rows of split hours: keyed by iv + shift
+	}
+	reads := []unitRead{{KeywordDayTable, dayW, nil, 0}, {KeywordHourTable, hourW, nil, 0}}
+	shifts := make([]int64, 0, len(splitW))
+	for shift := range splitW {
+		shifts = append(shifts, shift)
+	}
+	slices.Sort(shifts)
+	for _, shift := range shifts {
+		reads = append(reads, unitRead{KeywordHourTable, splitW[shift], nil, shift})
+	}
+	for _, t := range reads {
 		if len(t.where) == 0 {
 			continue
 		}
@@ -522,13 +600,17 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 		if len(keywords) > 0 {
 			sums = "SUM(sessions), 0, 0, 0"
 		}
-		stmt := "SELECT " + key("iv") + " AS k, keyword, " + sums + " FROM " + t.table + " WHERE (" + strings.Join(t.where, " OR ") + ")"
+		iv := "iv"
+		if t.shift != 0 {
+			iv = "(iv + " + strconv.FormatInt(t.shift, 10) + ")"
+		}
+		stmt := "SELECT " + key(iv) + " AS k, keyword, " + sums + " FROM " + t.table + " WHERE (" + strings.Join(t.where, " OR ") + ")"
 		args := t.args
 		if len(keywords) > 0 {
 			stmt += " AND keyword IN ?"
 			args = append(args, keywords)
 		}
-		if err := add(stmt+" GROUP BY k, keyword", args); err != nil {
+		if err := add(stmt+" GROUP BY k, keyword", args, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -536,6 +618,15 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 	for _, id := range r.rawQ {
 		rawR = append(rawR, queueRange{id, r.q.Start.UTC(), r.q.Stop.UTC()})
 		hullLo, hullHi = r.q.Start.UnixMilli()/IntervalMs, r.q.Stop.UnixMilli()/IntervalMs
+	}
+	kf, kargs := "source IN ?", []any{KeywordSources}
+	if len(keywords) > 0 {
+		kf, kargs = kf+" AND keyword IN ?", append(kargs, keywords)
+	}
+	rawSelect := func(rs []queueRange, jcond string, jargs []any) (string, []any) {
+		return keywordSelect(r.d, key(r.d.iv("s.started_at"))+" AS gx", "gx",
+			r.d.ranges("session_keywords", "k", "session_id, source, keyword, occurrences", rs, kf, kargs...), jcond, jargs,
+			r.d.ranges("chat_sessions", "s", "id, queue_id, started_at", rs, ""), keywords)
 	}
 	if len(rawR) > 0 {
 		// The joined sessions are bounded by the queues and the hull of
@@ -549,14 +640,20 @@ func (r *keywordRead) read(iv Interval, buckets []Bucket, keywords []string) ([]
 			// drive the join from every session of the hull.
 			jcond, jargs = "1 = 1", nil
 		}
-		kf, kargs := "source IN ?", []any{KeywordSources}
-		if len(keywords) > 0 {
-			kf, kargs = kf+" AND keyword IN ?", append(kargs, keywords)
+		stmt, args := rawSelect(rawR, jcond, jargs)
+		if err := add(stmt, args, 0); err != nil {
+			return nil, err
 		}
-		stmt, args := keywordSelect(r.d, key(r.d.iv("s.started_at"))+" AS gx", "gx",
-			r.d.ranges("session_keywords", "k", "session_id, source, keyword, occurrences", rawR, kf, kargs...), jcond, jargs,
-			r.d.ranges("chat_sessions", "s", "id, queue_id, started_at", rawR, ""), keywords)
-		if err := add(stmt, args); err != nil {
+	}
+	for _, m := range []struct {
+		rs   []queueRange
+		from int
+	}{{minorNext, 1}, {minorPrev, -1}} {
+		if len(m.rs) == 0 {
+			continue
+		}
+		stmt, args := rawSelect(m.rs, "1 = 1", nil)
+		if err := add(stmt, args, m.from); err != nil {
 			return nil, err
 		}
 	}
