@@ -336,6 +336,16 @@ func (s *Service) AddUser(ctx context.Context, n NewUser) (*models.User, error) 
 	return u, nil
 }
 
+// GenerateFor mints a new key for the active user with this login
+// (Generate): the CLI's keys generate, and test and benchmark setups.
+func (s *Service) GenerateFor(ctx context.Context, login string) (string, error) {
+	u, err := s.UserByLogin(ctx, login)
+	if err != nil {
+		return "", err
+	}
+	return s.Generate(ctx, u.ID)
+}
+
 // UserByLogin finds an active user by login name.
 func (s *Service) UserByLogin(ctx context.Context, login string) (*models.User, error) {
 	var u models.User

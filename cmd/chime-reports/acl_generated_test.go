@@ -39,11 +39,7 @@ func TestACLGeneratedWorlds(t *testing.T) {
 			removeQueues(t, w.DB, hide)
 			clock := func() time.Time { return end }
 			ks := keys.New(w.DB, clock, slog.New(slog.DiscardHandler))
-			u, err := ks.UserByLogin(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			key, err := ks.Generate(ctx, u.ID)
+			key, err := ks.GenerateFor(ctx, "alice")
 			if err != nil {
 				t.Fatal(err)
 			}

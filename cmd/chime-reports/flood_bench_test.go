@@ -51,11 +51,7 @@ func BenchmarkFloodIsolation(b *testing.B) {
 	}
 	ks := keys.New(db, nil, nil)
 	keyOf := func(login string) string {
-		u, err := ks.UserByLogin(ctx, login)
-		if err != nil {
-			b.Fatal(err)
-		}
-		k, err := ks.Generate(ctx, u.ID)
+		k, err := ks.GenerateFor(ctx, login)
 		if err != nil {
 			b.Fatal(err)
 		}

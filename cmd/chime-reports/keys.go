@@ -21,11 +21,7 @@ func newKeysCmd(cfg *config) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withKeys(cmd, cfg, func(ks *keys.Service) error {
-				u, err := ks.UserByLogin(cmd.Context(), user)
-				if err != nil {
-					return err
-				}
-				key, err := ks.Generate(cmd.Context(), u.ID)
+				key, err := ks.GenerateFor(cmd.Context(), user)
 				if err != nil {
 					return err
 				}
