@@ -117,11 +117,11 @@ func FoldSessionCounts(ctx context.Context, db *gorm.DB) (int64, error) {
 		if err := tx.Raw("SELECT MAX(id) FROM session_count_changes").Row().Scan(&hi); err != nil || hi == nil {
 			return err
 		}
-		upsert := "INSERT INTO session_counts (queue_id, sessions) SELECT queue_id, SUM(delta) FROM session_count_changes WHERE id <= ? GROUP BY queue_id " +
-			"ON CONFLICT (queue_id) DO UPDATE SET sessions = sessions + excluded.sessions"
+		upsert := "INSERT INTO session_counts (queue_id, sessions) SELECT queue_id, SUM(delta) FROM session_count_changes WHERE id <= ? GROUP BY queue_id "
 		if tx.Dialector.Name() == "mysql" {
-			upsert = "INSERT INTO session_counts (queue_id, sessions) SELECT queue_id, SUM(delta) FROM session_count_changes WHERE id <= ? GROUP BY queue_id " +
-				"ON DUPLICATE KEY UPDATE sessions = sessions + VALUES(sessions)"
+			upsert += "ON DUPLICATE KEY UPDATE sessions = sessions + VALUES(sessions)"
+		} else {
+			upsert += "ON CONFLICT (queue_id) DO UPDATE SET sessions = sessions + excluded.sessions"
 		}
 		if err := tx.Exec(upsert, *hi).Error; err != nil {
 			return err
