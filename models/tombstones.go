@@ -103,6 +103,16 @@ var rowTombstoneTables = []struct{ table, trigger, rowID, queue, source, keyword
 	{"session_keywords", "trg_sk_tombstone", "OLD.session_id", "OLD.queue_id", "OLD.source", "OLD.keyword"},
 }
 
+// RowTombstoneTables names the tables whose deleted rows row_tombstones
+// records (its tbl column).
+func RowTombstoneTables() []string {
+	out := make([]string, len(rowTombstoneTables))
+	for i, t := range rowTombstoneTables {
+		out[i] = t.table
+	}
+	return out
+}
+
 // rowTombstoneTriggers returns the statements that create the triggers
 // feeding row_tombstones on db's dialect (times as for session_tombstones).
 func rowTombstoneTriggers(db *gorm.DB) []string {

@@ -41,10 +41,11 @@ func init() {
 			Column{Name: "OccupancyPct", Type: Pct, Description: "BusySeconds / OnlineSeconds · 100"},
 			Column{Name: "CapacityUtilizationPct", Type: Pct, Description: "Online chat time (Σ over chats) / (max concurrent chats · OnlineSeconds) · 100"},
 		)...),
-		Formula: "Agents listed are the queue's members with role agent or manager; presence intervals (status ≠ offline) and participations in any queue the caller can see are clipped to each local day and to online time. Agent-days without presence are left out, so the report is empty without presence data.",
-		run:     agentUtilization,
-		cover:   uncovered,
-		series:  store.P1D,
+		Formula:     "Agents listed are the queue's members with role agent or manager; presence intervals (status ≠ offline) and participations in any queue the caller can see are clipped to each local day and to online time. Agent-days without presence are left out, so the report is empty without presence data.",
+		run:         agentUtilization,
+		cover:       uncovered,
+		unversioned: true,
+		series:      store.P1D,
 		intervalFormula: "As at its own grain, with the bucket of the interval in place of the local day (PeriodStart, its local start): " +
 			"presence and participation intervals clipped to each bucket (PT15M at quarter-hours, total over the whole window) and to online time; " +
 			"(agent, bucket) pairs without online time are left out.",

@@ -120,6 +120,10 @@ type Report struct {
 	// SessionLog marks a report that streams one row per session (the
 	// session logs): it is served as a session set, without ETags.
 	SessionLog bool
+	// unversioned marks a report that reads rows the data version cannot
+	// see change (agent presence carries no stamp): its answers are never
+	// served from the answer cache.
+	unversioned bool
 	// columnIndex maps each column name to its position (rowBuilder).
 	columnIndex map[string]int
 	// cover says which data the report reads, for its ETag (fingerprint.go).

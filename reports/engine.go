@@ -28,6 +28,9 @@ type Engine struct {
 	replicas bool
 	// raw: never read the interval store (RawOnly).
 	raw bool
+	// answers: computed answers kept under their data version
+	// (WithAnswers); nil computes every answer.
+	answers *AnswerCache
 }
 
 // NewEngine returns an engine over db. A nil clock means time.Now. The
@@ -84,11 +87,25 @@ type Result struct {
 }
 
 // Run computes q. Invalid or invisible queues are NotFound, the same answer
-// for a queue that does not exist and one the caller may not see.
+// for a queue that does not exist and one the caller may not see. With an
+// answer cache (WithAnswers), an answer computed at the current data
+// version is served again instead.
 func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	if q.Report == nil || q.Report.run == nil {
 		return nil, apierror.NotFoundf("unknown report", Names()...)
 	}
+	if !e.cacheable(q.Report, q.Window.Stop) {
+		return e.run(ctx, q)
+	}
+	version, err := e.dataVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.runCached(ctx, q, version)
+}
+
+// run computes q from the database.
+func (e *Engine) run(ctx context.Context, q Query) (*Result, error) {
 	x := &execution{engine: e, db: e.db.WithContext(ctx), q: q, now: e.clock().UTC()}
 	res := &Result{Report: q.Report, Window: q.Window, GeneratedAt: x.now}
 	if q.Interval != "" {

@@ -55,7 +55,6 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 	if q.Report == nil {
 		return "", false, nil
 	}
-	cov := q.Report.cover
 	if !q.Report.Validated() || e.replicas || q.Window.Stop.After(e.clock()) {
 		return "", false, nil
 	}
@@ -66,7 +65,7 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 		}
 		queues = []uint32{q.QueueID}
 	}
-	d, err := e.fingerprint(ctx, cov, queues, q.Window.Start, q.Window.Stop)
+	d, err := e.fingerprintCached(ctx, q.Report, queues, q.Window)
 	if err != nil {
 		return "", false, err
 	}

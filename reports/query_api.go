@@ -133,7 +133,7 @@ func (e *Engine) WindowFingerprint(ctx context.Context, r *Report, queues []uint
 	if cov == uncovered || e.replicas || stop.After(e.clock()) {
 		return "", false, nil
 	}
-	d, err := e.fingerprint(ctx, cov, queues, start, stop)
+	d, err := e.fingerprintCached(ctx, r, queues, Window{Start: start, Stop: stop})
 	if err != nil {
 		return "", false, err
 	}

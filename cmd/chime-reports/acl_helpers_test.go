@@ -24,6 +24,7 @@ import (
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
+	"github.com/chime-reports/chime-reports/reports"
 )
 
 // The ACL matrix is a metamorphic test: world A is the golden data set,
@@ -81,7 +82,7 @@ func openWorld(t *testing.T, b dbtest.Backend, hidden []uint32) (dbtest.Backend,
 		}
 		key[u] = k
 	}
-	return w, key, server.NewHandler(server.Deps{DB: w.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)})
+	return w, key, server.NewHandler(server.Deps{DB: w.DB, Clock: clock, Log: slog.New(slog.DiscardHandler), Answers: reports.NewAnswerCache(16 << 20)})
 }
 
 // removeQueues deletes the queues in hidden and every row that belongs to

@@ -17,6 +17,7 @@ import (
 	"github.com/chime-reports/chime-reports/keys"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
+	"github.com/chime-reports/chime-reports/reports"
 )
 
 // env is a running service over the golden data set with a key per user.
@@ -49,7 +50,9 @@ func newEnvWith(t *testing.T, b dbtest.Backend, tune func(*server.Deps)) *env {
 		}
 		e.key[u] = k
 	}
-	d := server.Deps{DB: b.DB, Clock: clock, Log: slog.New(slog.DiscardHandler)}
+	// The answer cache is on, as in serve: every HTTP test also checks
+	// that a served answer is the current one.
+	d := server.Deps{DB: b.DB, Clock: clock, Log: slog.New(slog.DiscardHandler), Answers: reports.NewAnswerCache(16 << 20)}
 	if tune != nil {
 		tune(&d)
 	}

@@ -43,6 +43,8 @@ type config struct {
 	MaxBodyBytes    int64
 	// StoreEvery is the time between interval store maintenance passes.
 	StoreEvery time.Duration
+	// AnswerCacheMB is the answer cache's size in MiB (0: none).
+	AnswerCacheMB int
 	// PprofAddr, when set, is the loopback address of the Go profiles.
 	PprofAddr string
 }

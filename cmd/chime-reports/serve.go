@@ -48,6 +48,7 @@ func newServeCmd(cfg *config) *cobra.Command {
 	c.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", server.DefaultShutdownGrace, "on SIGTERM, how long requests in flight may run on before they are cut (their audit records say shutdown)")
 	c.Flags().StringArrayVar(&cfg.DBReplicas, "db-replica", nil, "MySQL read replica of --db for report queries; repeatable (env CHIME_DB_REPLICAS, comma-separated; docs/scaling.md)")
 	c.Flags().StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve Go's profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (default: off)")
+	c.Flags().IntVar(&cfg.AnswerCacheMB, "answer-cache-mb", 32, "memory for report answers kept under their data version and served again while the data is unchanged (docs/operations.md); 0: compute every answer")
 	c.Flags().DurationVar(&cfg.StoreEvery, "store-every", 5*time.Second, "time between maintenance passes of the interval store (docs/operations.md)")
 	return c
 }
@@ -130,7 +131,7 @@ func serveOn(ctx context.Context, cfg *config, ln net.Listener) error {
 		AdminSecret: []byte(cfg.AdminSecret), SecureCookies: cfg.SecureCookies, TLS: tlsCfg != nil,
 		RequestTimeout: cfg.RequestTimeout, StallTimeout: cfg.StallTimeout, MaxURLBytes: cfg.MaxURLBytes, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxPerKey: cfg.MaxPerKey, MaxConcurrent: maxConcurrent, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, Audit: audit,
-		Store: maintainer.Totals, ProfileLabels: cfg.PprofAddr != ""})
+		Store: maintainer.Totals, ProfileLabels: cfg.PprofAddr != "", Answers: reports.NewAnswerCache(int64(cfg.AnswerCacheMB) << 20)})
 	if cfg.PprofAddr != "" {
 		if err := server.ServeProfiles(ctx, cfg.PprofAddr, slog.Default()); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chime-reports/chime-reports/keys"
+	"github.com/chime-reports/chime-reports/reports"
 	"github.com/chime-reports/chime-reports/reports/store"
 )
 
@@ -111,6 +112,27 @@ func (m *metrics) auditStats(stats func() keys.AuditStats) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "chime_audit_records_pending", Help: "Audit records queued or being retried, not yet in audit_log.",
 		}, func() float64 { return float64(stats().Pending) }),
+	)
+}
+
+// answerStats exports the answer cache's counters.
+func (m *metrics) answerStats(stats func() reports.AnswerStats) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_answer_cache_hits_total", Help: "Report answers and data fingerprints served from the answer cache.",
+		}, func() float64 { return float64(stats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_answer_cache_misses_total", Help: "Cacheable questions not in the answer cache at the current data version.",
+		}, func() float64 { return float64(stats().Misses) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chime_answer_cache_computed_total", Help: "Computations run for misses (concurrent misses of one question share one).",
+		}, func() float64 { return float64(stats().Computed) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chime_answer_cache_bytes", Help: "Estimated size of the answers held.",
+		}, func() float64 { return float64(stats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chime_answer_cache_entries", Help: "Answers and fingerprints held.",
+		}, func() float64 { return float64(stats().Entries) }),
 	)
 }
 

@@ -79,6 +79,10 @@ type Deps struct {
 	// ProfileLabels labels each request's CPU samples with its route and
 	// report (serve --pprof-addr).
 	ProfileLabels bool
+	// Answers, when set, serves report answers computed at the current
+	// data version again (serve --answer-cache; nil: every answer is
+	// computed).
+	Answers *reports.AnswerCache
 }
 
 // orDefault gives the default for zero and nothing for a negative value.
@@ -151,7 +155,10 @@ func NewHandler(d Deps) http.Handler {
 	if d.Store != nil {
 		m.storeStats(d.Store)
 	}
-	engine := reports.NewEngine(d.DB, d.Clock)
+	if d.Answers != nil {
+		m.answerStats(d.Answers.Stats)
+	}
+	engine := reports.NewEngine(d.DB, d.Clock).WithAnswers(d.Answers)
 	// When the server already runs as many requests as it may, a request
 	// is refused before its key is checked: the check would wait for a
 	// pool connection behind the running reports.
@@ -163,6 +170,11 @@ func NewHandler(d Deps) http.Handler {
 	if d.MaxPerKey > 0 || d.MaxConcurrent > 0 {
 		authed.Use(adm.middleware())
 	}
+	// One data version per request: a report's tag and its answer are
+	// checked against the same state.
+	authed.Use(func(c *gin.Context) {
+		c.Request = c.Request.WithContext(reports.RequestScope(c.Request.Context()))
+	})
 	// One cap on workbook exports for every surface that writes them.
 	workbooks := export.NewLimiter(export.DefaultMaxXLSX)
 	native.New(engine, d.Log, native.Options{MaxWindowDays: d.MaxDays, XLSX: workbooks}).Register(authed)

@@ -1,0 +1,161 @@
+package reports
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports/store"
+)
+
+// The data version names the state of everything a cached answer can
+// depend on; any committed change a report could see changes it. It is
+// two statements of index-edge lookups and short index ranges, so it
+// costs about the same on a million sessions as on ten:
+//
+//  1. the newest stamp of each append-or-stamp source: chat_sessions by
+//     updated_at, session_ratings by submitted_at, session_tombstones and
+//     each table's row_tombstones by deleted_at;
+//  2. per source, the count and digests of the rows stamped within
+//     store.Margin of that newest stamp; and the whole of the small
+//     tables a report shows (queues, users, bots): count and a CRC sum of
+//     every column a report reads.
+//
+// Why the range at the newest stamp is enough: a change committed after
+// an answer was computed is stamped at most store.Margin before its
+// commit (the writer's contract the interval store rests on), so its
+// stamp is at or after the newest stamp of the answer's version less
+// the margin. Either it moves the newest stamp, or it falls inside the
+// digested range and changes its count or digest. Changes to a session's
+// other rows (transcript, participants, offers, bot interactions,
+// keywords, ratings) move the session's updated_at; deletes leave a
+// tombstone (written by triggers, whoever deletes).
+
+// versionSources are the stamped sources of the version: the table, the
+// stamp column and the columns digested within the margin.
+var versionSources = []struct{ name, table, stamp, where, digest string }{
+	{"sessions", "chat_sessions", "updated_at", "", "id, updated_at"},
+	{"ratings", "session_ratings", "submitted_at", "", "session_id, rating, scale_max, comment, rated_agent_id, submitted_at"},
+	{"session tombstones", "session_tombstones", "deleted_at", "", "id, session_id, deleted_at"},
+}
+
+// versionTables are the small tables read whole: their every row's
+// columns that a report shows.
+var versionTables = []struct{ table, digest string }{
+	{"queues", "id, name, mode, sla_threshold_seconds, sla_target_pct, short_abandon_seconds, updated_at, deleted_at"},
+	{"users", "id, display_name, email, updated_at, deleted_at"},
+	{"bots", "id, name, kind, updated_at, deleted_at"},
+}
+
+// stampedSources lists versionSources and one source per table whose
+// deletes row_tombstones records (its index leads with tbl).
+func stampedSources() []struct{ name, table, stamp, where, digest string } {
+	out := append([]struct{ name, table, stamp, where, digest string }{}, versionSources...)
+	for _, t := range models.RowTombstoneTables() {
+		out = append(out, struct{ name, table, stamp, where, digest string }{
+			"row tombstones " + t, "row_tombstones", "deleted_at", "tbl = '" + t + "'", "id, row_id, deleted_at"})
+	}
+	return out
+}
+
+// versionKey carries a request's data version, read once per request
+// (RequestScope).
+type versionKey struct{}
+
+type versionMemo struct {
+	once    sync.Once
+	version string
+	err     error
+}
+
+// RequestScope returns a context in which the engine reads the data
+// version at most once: a request that checks a fingerprint and then runs
+// the report asks both at the state of its first read. Use one per
+// request, never across requests: a later request must see later data.
+func RequestScope(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(versionKey{}).(*versionMemo); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, versionKey{}, &versionMemo{})
+}
+
+// dataVersion returns the current data version (once per RequestScope).
+func (e *Engine) dataVersion(ctx context.Context) (string, error) {
+	m, ok := ctx.Value(versionKey{}).(*versionMemo)
+	if !ok {
+		return e.readVersion(ctx)
+	}
+	m.once.Do(func() { m.version, m.err = e.readVersion(ctx) })
+	return m.version, m.err
+}
+
+// readVersion runs the two statements.
+func (e *Engine) readVersion(ctx context.Context) (string, error) {
+	db := e.db.WithContext(ctx)
+	sources := stampedSources()
+	var newest []string
+	for _, s := range sources {
+		q := "(SELECT MAX(" + s.stamp + ") FROM " + s.table
+		if s.where != "" {
+			q += " WHERE " + s.where
+		}
+		newest = append(newest, q+")")
+	}
+	tops := make([]*time.Time, len(sources))
+	ptrs := make([]any, len(sources))
+	for i := range tops {
+		ptrs[i] = &tops[i]
+	}
+	if err := db.Raw("SELECT " + strings.Join(newest, ", ")).Row().Scan(ptrs...); err != nil {
+		return "", models.Classify(err)
+	}
+	digest := func(cols string) string {
+		return "COALESCE(CAST(SUM(CRC32(CONCAT_WS('|', " + cols + "))) AS CHAR), '')"
+	}
+	var parts []string
+	var args []any
+	for i, s := range sources {
+		from := time.Time{}
+		if tops[i] != nil {
+			from = tops[i].UTC().Add(-store.Margin)
+		}
+		where := s.stamp + " >= ?"
+		if s.where != "" {
+			where = s.where + " AND " + where
+		}
+		parts = append(parts, "SELECT '"+s.name+"', CAST(COUNT(*) AS CHAR), "+digest(s.digest)+" FROM "+s.table+" WHERE "+where)
+		args = append(args, from)
+	}
+	for _, t := range versionTables {
+		parts = append(parts, "SELECT '"+t.table+"', CAST(COUNT(*) AS CHAR), "+digest(t.digest)+" FROM "+t.table)
+	}
+	rows, err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Rows()
+	if err != nil {
+		return "", models.Classify(err)
+	}
+	defer rows.Close()
+	h := sha256.New()
+	for _, t := range tops {
+		if t != nil {
+			fmt.Fprintf(h, "%d|", t.UnixNano())
+		} else {
+			h.Write([]byte("-|"))
+		}
+	}
+	for rows.Next() {
+		var name, count, sum string
+		if err := rows.Scan(&name, &count, &sum); err != nil {
+			return "", models.Classify(err)
+		}
+		fmt.Fprintf(h, "\n%s|%s|%s", name, count, sum)
+	}
+	if err := rows.Err(); err != nil {
+		return "", models.Classify(err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
