@@ -25,7 +25,10 @@ type ReportStoreState struct {
 	RatingWatermark time.Time `gorm:"not null"`
 	BuiltAt         *time.Time
 	PassAt          *time.Time
-	SweptAt         *time.Time
+	// SweptAt is when the last completed sweep began: every session
+	// deleted before it (less the margin of the clocks) has left the
+	// interval tables.
+	SweptAt *time.Time
 }
 
 // TableName keeps the store's tables together.

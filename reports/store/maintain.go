@@ -177,6 +177,10 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 
 	// 2. Sweep: reconcile recorded sessions with chat_sessions by id.
 	if opt.Sweep {
+		// The sweep's start: every session deleted before it has left
+		// the store when the sweep ends (reads take the later ones raw
+		// through their tombstones).
+		sweepStart := models.UTC(time.Now())
 		n, err := sweep(db, d, uint64(max(chunk, 50000)))
 		if err != nil {
 			return ps, err
@@ -188,8 +192,7 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 		if ps.Recounted {
 			log.Warn("session counts differed from chat_sessions (were its triggers bypassed?): counted again")
 		}
-		now := models.UTC(time.Now())
-		st.SweptAt = &now
+		st.SweptAt = &sweepStart
 	}
 	// The watermarks move only once the sessions behind them are captured
 	// (their intervals dirty and their new places recorded).

@@ -204,7 +204,11 @@ func splitQueues(tx *gorm.DB, a Attr, queues []uint32, lo, hi int64, rawOnly boo
 		sp.rawQ = slices.Clone(queues)
 	}
 	if len(sp.storeQ) > 0 {
-		if err := rawIntervals(tx, sp.d, a, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, sp.storeQ, lo, hi, sp.raw); err != nil {
+		swept := epoch
+		if st.SweptAt != nil {
+			swept = st.SweptAt.UTC().Add(-Margin)
+		}
+		if err := rawIntervals(tx, sp.d, a, st.SessionWatermark, st.MaxSessionID, st.RatingWatermark, swept, sp.storeQ, lo, hi, sp.raw); err != nil {
 			return queueSplit{}, err
 		}
 		// Fewest raw intervals first, so the total bound sends the
@@ -306,14 +310,17 @@ func merge(a Agg, x, y sql.NullInt64) sql.NullInt64 {
 // rawIntervals adds to raw, per queue, the intervals in [lo, hi) the
 // store may not hold exactly in this snapshot: the dirty ones, and the
 // recorded and current intervals of the sessions the watermarks have not
-// passed (changed, new, or with a late rating).
+// passed (changed, new, or with a late rating), and the recorded intervals
+// of sessions deleted since the last sweep began (swept): their
+// tombstones, written by a trigger whoever deletes, find them before the
+// sweep does.
 //
 // The reads of those sessions carry no DISTINCT (the map below removes
 // repeats): with one, SQLite's planner reads a covering index in the
 // DISTINCT's order from end to end (every session, 60 ms and more warm on
 // a million) instead of the few sessions past the watermarks through the
 // index of updated_at or the primary key.
-func rawIntervals(tx *gorm.DB, d dialect, a Attr, wm time.Time, maxID uint64, wr time.Time, queues []uint32, lo, hi int64, raw map[uint32]map[int64]bool) error {
+func rawIntervals(tx *gorm.DB, d dialect, a Attr, wm time.Time, maxID uint64, wr, swept time.Time, queues []uint32, lo, hi int64, raw map[uint32]map[int64]bool) error {
 	type qi struct {
 		Q  uint32
 		Iv *int64
@@ -343,6 +350,10 @@ func rawIntervals(tx *gorm.DB, d dialect, a Attr, wm time.Time, maxID uint64, wr
 		if err := collect("SELECT a."+recQ+" AS q, a."+recIv+" AS iv FROM chat_sessions s JOIN report_store_sessions a ON a.session_id = s.id WHERE "+flag.cond, flag.arg); err != nil {
 			return err
 		}
+	}
+	if err := collect("SELECT a."+recQ+" AS q, a."+recIv+" AS iv FROM session_tombstones t JOIN report_store_sessions a ON a.session_id = t.session_id "+
+		"WHERE t.deleted_at >= ?", swept); err != nil {
+		return err
 	}
 	if a == Queued {
 		if err := collect("SELECT s.queue_id AS q, "+d.iv("s.queued_at")+" AS iv FROM session_ratings r JOIN chat_sessions s ON s.id = r.session_id "+
