@@ -281,7 +281,9 @@ func (e *Engine) fingerprintCached(ctx context.Context, r *Report, queues []uint
 	if err != nil {
 		return "", err
 	}
-	key := answerKey("fingerprint", r, fmt.Sprint(r.cover), 0, queues, Window{Start: w.Start, Stop: w.Stop}, false)
+	// A fingerprint depends on the coverage, not the report: the reports
+	// of one coverage share it.
+	key := fmt.Sprintf("fingerprint|%d|%v|%d|%d|%t", r.cover, queues, w.Start.UnixNano(), w.Stop.UnixNano(), e.raw)
 	a, err := e.answers.memo(ctx, key, version, func(ctx context.Context) (*answer, error) {
 		d, err := e.fingerprint(ctx, r.cover, queues, w.Start, w.Stop)
 		if err != nil {

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // coverage says which data a report reads, as far as its data fingerprint
@@ -72,16 +74,58 @@ func (e *Engine) Fingerprint(ctx context.Context, q Query) (digest string, ok bo
 	return d, true, nil
 }
 
-// fingerprint runs the aggregate statement (see fingerprintSQL).
+// fingerprintParts are the interval store's share of the data
+// fingerprint: per attribution time, the count of the sessions, the sum of
+// their ids and the sum of a CRC32 of (id, updated_at); on queued_at also
+// the sum of a CRC32 of their ratings' columns. All are sums, so a window
+// on the 15-minute grid reads them from the store like any measure, exact
+// at every moment (dirty and pending intervals from raw rows), instead of
+// digesting every session of the window.
+var fingerprintParts = map[store.Attr][]store.Measure{
+	store.Queued: {
+		{Name: "queued_fp_rows", Attr: store.Queued, Agg: store.Count, SQL: func(store.Dialect) string { return "1 = 1" }},
+		{Name: "queued_fp_ids", Attr: store.Queued, Agg: store.Sum, SQL: func(store.Dialect) string { return "s.id" }},
+		{Name: "queued_fp_crc", Attr: store.Queued, Agg: store.Sum, SQL: func(store.Dialect) string { return "CRC32(CONCAT_WS('|', s.id, s.updated_at))" }},
+		{Name: "queued_fp_ratings", Attr: store.Queued, Agg: store.Sum, SQL: func(store.Dialect) string {
+			return "CRC32(CONCAT_WS('|', r.session_id, r.rating, r.scale_max, r.comment, r.rated_agent_id, r.submitted_at))"
+		}},
+	},
+	store.Started: {
+		{Name: "started_fp_rows", Attr: store.Started, Agg: store.Count, SQL: func(store.Dialect) string { return "1 = 1" }},
+		{Name: "started_fp_ids", Attr: store.Started, Agg: store.Sum, SQL: func(store.Dialect) string { return "s.id" }},
+		{Name: "started_fp_crc", Attr: store.Started, Agg: store.Sum, SQL: func(store.Dialect) string { return "CRC32(CONCAT_WS('|', s.id, s.updated_at))" }},
+	},
+}
+
+func init() {
+	for _, a := range []store.Attr{store.Queued, store.Started} {
+		for _, m := range fingerprintParts[a] {
+			store.Declare(m)
+		}
+	}
+}
+
+// fingerprint digests what a report of coverage cov reads of queues over
+// [start, stop): the sessions and their ratings from the interval store
+// when the window lies on its grid (storeFingerprint), else by the
+// aggregate statement over index ranges (fingerprintSQL); the queues'
+// settings and the users' names by a statement over those small tables.
 func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32, start, stop time.Time) (string, error) {
-	sql, args := fingerprintSQL(cov, nonEmpty(queues), start.UTC(), stop.UTC())
+	h := sha256.New()
+	fmt.Fprintf(h, "%d|%v|%d|%d\n", cov, queues, start.UnixMilli(), stop.UnixMilli())
+	sessions := true
+	if !e.raw && start.UnixMilli()%store.IntervalMs == 0 && stop.UnixMilli()%store.IntervalMs == 0 {
+		if err := e.storeFingerprint(ctx, h, nonEmpty(queues), start.UTC(), stop.UTC()); err != nil {
+			return "", err
+		}
+		sessions = false
+	}
+	sql, args := fingerprintSQL(cov, nonEmpty(queues), start.UTC(), stop.UTC(), sessions)
 	rows, err := e.db.WithContext(ctx).Raw(sql, args...).Rows()
 	if err != nil {
 		return "", models.Classify(err)
 	}
 	defer rows.Close()
-	h := sha256.New()
-	fmt.Fprintf(h, "%d|%v|%d|%d\n", cov, queues, start.UnixMilli(), stop.UnixMilli())
 	cols := make([]any, fingerprintColumns)
 	ptrs := make([]any, len(cols))
 	for i := range cols {
@@ -105,6 +149,30 @@ func (e *Engine) fingerprint(ctx context.Context, cov coverage, queues []uint32,
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// storeFingerprint writes the store's totals of fingerprintParts over the
+// window to h.
+func (e *Engine) storeFingerprint(ctx context.Context, h io.Writer, queues []uint32, start, stop time.Time) error {
+	for _, a := range []store.Attr{store.Queued, store.Started} {
+		var names []string
+		for _, m := range fingerprintParts[a] {
+			names = append(names, m.Name)
+		}
+		res, err := store.Read(ctx, e.db, store.Query{Attr: a, Queues: queues, Start: start, Stop: stop, Zone: time.UTC,
+			Interval: store.Total, Measures: names})
+		if err != nil {
+			return models.Classify(err)
+		}
+		fmt.Fprintf(h, "%s", a)
+		for _, row := range res.Values {
+			for _, v := range row {
+				fmt.Fprintf(h, "|%d", v.Int64)
+			}
+		}
+		h.Write([]byte{'\n'})
+	}
+	return nil
+}
+
 // fingerprintColumns is the width of every branch of fingerprintSQL.
 const fingerprintColumns = 7
 
@@ -123,7 +191,10 @@ const fingerprintColumns = 7
 // The ratings of a window's sessions are all in R because a rating carries
 // its session's queue and is submitted after the session started or was
 // queued (docs/data-model.md "Write-side invariants").
-func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (string, []any) {
+//
+// Without sessions, the S, Q and R branches are left out (the interval
+// store gave them: storeFingerprint).
+func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time, sessions bool) (string, []any) {
 	digest := func(cols ...string) string {
 		return "SUM(CRC32(CONCAT_WS('|', " + strings.Join(cols, ", ") + ")))"
 	}
@@ -131,6 +202,9 @@ func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (strin
 	var parts []string
 	var args []any
 	for _, col := range []string{"started_at", "queued_at"} {
+		if !sessions {
+			break
+		}
 		// The CRC of every (id, updated_at) sees a change whose updated_at
 		// is not above the maximum (writers' clocks apart, a copied
 		// timestamp); the index holds both columns, so it stays index only.
@@ -139,10 +213,12 @@ func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time) (strin
 			" FROM chat_sessions WHERE queue_id IN ? AND "+col+" >= ? AND "+col+" < ?")
 		args = append(args, queues, start, stop)
 	}
-	parts = append(parts, "SELECT 'ratings', "+text("COUNT(*)")+", "+text("SUM(session_id)")+", "+text("MAX(submitted_at)")+", "+
-		text(digest("session_id", "rating", "scale_max", "comment", "rated_agent_id"))+", '', ''"+
-		" FROM session_ratings WHERE queue_id IN ? AND submitted_at >= ?")
-	args = append(args, queues, start)
+	if sessions {
+		parts = append(parts, "SELECT 'ratings', "+text("COUNT(*)")+", "+text("SUM(session_id)")+", "+text("MAX(submitted_at)")+", "+
+			text(digest("session_id", "rating", "scale_max", "comment", "rated_agent_id"))+", '', ''"+
+			" FROM session_ratings WHERE queue_id IN ? AND submitted_at >= ?")
+		args = append(args, queues, start)
+	}
 	queue := digest("name", "mode", "sla_threshold_seconds", "sla_target_pct", "short_abandon_seconds")
 	parts = append(parts, "SELECT 'queues', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
 		text(queue)+", "+text("MAX(deleted_at)")+", '' FROM queues WHERE id IN ?")

@@ -54,7 +54,8 @@ func newServer(t *testing.T, b dbtest.Backend) *server {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	native.New(reports.NewEngine(b.DB, clock), nil, native.Options{}).Register(r.Group("/", ks.Authenticate()))
+	// The answer cache on, as in serve.
+	native.New(reports.NewEngine(b.DB, clock).WithAnswers(reports.NewAnswerCache(16<<20)), nil, native.Options{}).Register(r.Group("/", ks.Authenticate()))
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
