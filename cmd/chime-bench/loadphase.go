@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,9 +25,11 @@ import (
 // one back end.
 type loadResult struct {
 	Mix      string // a chime-load preset
+	Warm     bool   // the second run on the same server (its answer cache filled by the first)
 	Clients  int
 	Duration time.Duration
 	Text     string // the chime-load report
+	Cache    string // the answer cache's counters over the run
 	Err      string // the run's failing answers, if any
 }
 
@@ -70,32 +73,80 @@ func measureLoad(ctx context.Context, be *backend, cfg config, bin string) ([]*l
 			return nil, err
 		}
 	}
-	srv, err := startServe(ctx, bin, be.Raw)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
-	base := srv.base
 	var out []*loadResult
 	for _, name := range cfg.LoadMixes {
 		mix, err := load.ParseMix(name)
 		if err != nil {
 			return nil, err
 		}
-		slog.Info("load", "backend", be.Name, "mix", name, "clients", cfg.Clients, "for", cfg.LoadFor)
-		res, err := load.Run(ctx, load.Config{BaseURL: base, Keys: clientKeys, Clients: cfg.Clients, Duration: cfg.LoadFor,
-			Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5}, RetryAfter: true,
-			Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: 1, PID: srv.pid})
+		// Each mix on a server just started, whose answer cache is empty
+		// (cold), then once more on the same server with another random
+		// sequence of the same kinds of questions (warm).
+		srv, err := startServe(ctx, bin, be.Raw)
 		if err != nil {
 			return nil, err
 		}
-		var text bytes.Buffer
-		res.WriteText(&text, false)
-		r := &loadResult{Mix: name, Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String()}
-		if err := res.Err(); err != nil {
-			r.Err = err.Error()
+		for _, warm := range []bool{false, true} {
+			seed := uint64(1)
+			if warm {
+				seed = 2
+			}
+			before, err := answerCounters(srv.base)
+			if err != nil {
+				srv.stop()
+				return nil, err
+			}
+			slog.Info("load", "backend", be.Name, "mix", name, "warm", warm, "clients", cfg.Clients, "for", cfg.LoadFor)
+			res, err := load.Run(ctx, load.Config{BaseURL: srv.base, Keys: clientKeys, Clients: cfg.Clients, Duration: cfg.LoadFor,
+				Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5}, RetryAfter: true,
+				Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: seed, PID: srv.pid})
+			if err != nil {
+				srv.stop()
+				return nil, err
+			}
+			after, err := answerCounters(srv.base)
+			if err != nil {
+				srv.stop()
+				return nil, err
+			}
+			var text bytes.Buffer
+			res.WriteText(&text, false)
+			r := &loadResult{Mix: name, Warm: warm, Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String(),
+				Cache: fmt.Sprintf("answer cache over the run: %.0f hits, %.0f misses, %.0f answers and fingerprints computed",
+					after["hits"]-before["hits"], after["misses"]-before["misses"], after["computed"]-before["computed"])}
+			if err := res.Err(); err != nil {
+				r.Err = err.Error()
+			}
+			out = append(out, r)
 		}
-		out = append(out, r)
+		srv.stop()
+	}
+	return out, nil
+}
+
+// answerCounters reads the answer cache's counters from the server's
+// /metrics (hits, misses, computed).
+func answerCounters(base string) (map[string]float64, error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		for _, c := range []string{"hits", "misses", "computed"} {
+			if v, ok := strings.CutPrefix(line, "chime_answer_cache_"+c+"_total "); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					return nil, fmt.Errorf("/metrics: %q: %w", line, err)
+				}
+				out[c] = f
+			}
+		}
 	}
 	return out, nil
 }

@@ -217,9 +217,14 @@ func (r *results) markdown() string {
 			if l.Mix == "reports" {
 				what = "its reports-only mix: the native JSON reports of the default mix, nothing else"
 			}
-			p("%s, mix `%s`: the real server (`chime-reports serve` with its default bounds: every middleware, key check, rate limit, admission bound and the audit trail) ", be.Name, l.Mix)
-			p("under %d clients of `cmd/chime-load` for %s, each with a key of its own and honouring `Retry-After` (%s over ", l.Clients, l.Duration, what)
-			p("random windows of the year, zone America/New_York); every answer is checked, refusals (429, 503) are counted apart.")
+			if l.Warm {
+				p("%s, mix `%s`, **warm**: the same server right after the cold run, a new random sequence of the same kinds of questions (seed 2): answers the first run computed come from the answer cache while the data stays as it is.", be.Name, l.Mix)
+			} else {
+				p("%s, mix `%s`, **cold**: the real server (`chime-reports serve` just started, its answer cache empty, with its default bounds: every middleware, key check, rate limit, admission bound and the audit trail) ", be.Name, l.Mix)
+				p("under %d clients of `cmd/chime-load` for %s, each with a key of its own and honouring `Retry-After` (%s over ", l.Clients, l.Duration, what)
+				p("random windows of the year, zone America/New_York); every answer is checked, refusals (429, 503) are counted apart.")
+			}
+			p(" The %s.", l.Cache)
 			if l.Err != "" {
 				p(" **%s.**", l.Err)
 			}
