@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // An answer cache keeps computed answers in memory, each under the data
@@ -217,26 +218,7 @@ func (r *cachedRows) Close() error { return nil }
 // runCached is Run through the cache.
 func (e *Engine) runCached(ctx context.Context, q Query, version string) (*Result, error) {
 	key := answerKey("rows", q.Report, string(q.Interval), q.QueueID, q.Visible, q.Window, e.raw)
-	a, err := e.answers.memo(ctx, key, version, func(ctx context.Context) (*answer, error) {
-		res, err := e.run(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := Collect(res.Rows)
-		if err != nil {
-			return nil, models.Classify(err)
-		}
-		a := &answer{report: res.Report, generatedAt: res.GeneratedAt, rows: rows, size: 256}
-		if res.Queue != nil {
-			ref := *res.Queue
-			a.queue = &ref
-			a.size += int64(len(ref.Name))
-		}
-		for _, row := range rows {
-			a.size += rowSize(row)
-		}
-		return a, nil
-	})
+	a, err := e.answers.memo(ctx, key, version, func(ctx context.Context) (*answer, error) { return e.computeAnswer(ctx, q) })
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +228,28 @@ func (e *Engine) runCached(ctx context.Context, q Query, version string) (*Resul
 		res.Queue = &ref
 	}
 	return res, nil
+}
+
+// computeAnswer computes q and keeps its rows in memory.
+func (e *Engine) computeAnswer(ctx context.Context, q Query) (*answer, error) {
+	res, err := e.run(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := Collect(res.Rows)
+	if err != nil {
+		return nil, models.Classify(err)
+	}
+	a := &answer{report: res.Report, generatedAt: res.GeneratedAt, rows: rows, size: 256}
+	if res.Queue != nil {
+		ref := *res.Queue
+		a.queue = &ref
+		a.size += int64(len(ref.Name))
+	}
+	for _, row := range rows {
+		a.size += rowSize(row)
+	}
+	return a, nil
 }
 
 // rowSize estimates the bytes a row holds.
@@ -295,4 +299,79 @@ func (e *Engine) fingerprintCached(ctx context.Context, r *Report, queues []uint
 		return "", err
 	}
 	return a.digest, nil
+}
+
+// byDays reports whether q's rows are its window's local days, each
+// computed from that day alone (a measured daily series at its own
+// grain): its answer is the concatenation of the answers of its days, so
+// the cache keeps one entry per day and a window that overlaps windows
+// asked before computes only the days it does not share with them.
+func byDays(q Query) bool {
+	return q.Report.By == ByDay && q.Report.series == store.P1D && (q.Interval == "" || q.Interval == store.P1D)
+}
+
+// runDays is runCached for byDays questions: each day of the window from
+// the cache when it was computed at version, the others computed in runs
+// of consecutive days (one report each) and kept per day.
+func (e *Engine) runDays(ctx context.Context, q Query, version string) (*Result, error) {
+	days := q.Window.Days()
+	dayKey := func(d Bucket) string {
+		return answerKey("day", q.Report, string(q.Interval), q.QueueID, q.Visible, Window{Start: d.Start, Stop: d.End, Zone: q.Window.Zone}, e.raw)
+	}
+	parts := make([]*answer, len(days))
+	for i, d := range days {
+		parts[i] = e.answers.get(dayKey(d), version)
+	}
+	for i := 0; i < len(days); {
+		if parts[i] != nil {
+			i++
+			continue
+		}
+		j := i
+		for j < len(days) && parts[j] == nil {
+			j++
+		}
+		sub := q
+		sub.Window = Window{Start: days[i].Start, Stop: days[j-1].End, Zone: q.Window.Zone}
+		a, err := e.answers.memo(ctx, answerKey("days", q.Report, string(q.Interval), q.QueueID, q.Visible, sub.Window, e.raw), version,
+			func(ctx context.Context) (*answer, error) { return e.computeAnswer(ctx, sub) })
+		if err != nil {
+			return nil, err
+		}
+		if len(a.rows) != j-i { // not one row per day: never split such an answer
+			return e.runCached(ctx, q, version)
+		}
+		for k, row := range a.rows {
+			d := &answer{report: a.report, queue: a.queue, generatedAt: a.generatedAt, rows: [][]any{row}, size: 64 + rowSize(row)}
+			d.key, d.version = dayKey(days[i+k]), version
+			e.answers.put(d)
+			parts[i+k] = d
+		}
+		i = j
+	}
+	res := &Result{Report: q.Report, Window: q.Window, GeneratedAt: e.clock().UTC()}
+	if q.Interval != "" {
+		rep, err := q.Report.AtInterval(q.Interval)
+		if err != nil {
+			return nil, err
+		}
+		res.Report = rep
+	}
+	rows := make([][]any, 0, len(days))
+	for _, p := range parts {
+		rows = append(rows, p.rows...)
+		if p.generatedAt.Before(res.GeneratedAt) { // the answer is as old as its oldest day
+			res.GeneratedAt = p.generatedAt
+		}
+		if p.queue != nil && res.Queue == nil {
+			ref := *p.queue
+			res.Queue = &ref
+		}
+		res.Report = p.report
+	}
+	if len(days) == 0 || (q.Report.RequiresQueue() || q.QueueID != 0) && res.Queue == nil {
+		return e.runCached(ctx, q, version) // nothing to assemble from: ask as a whole
+	}
+	res.Rows = &cachedRows{rows: rows, i: -1}
+	return res, nil
 }

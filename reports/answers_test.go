@@ -228,3 +228,50 @@ func TestAnswerCacheBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerCacheSharesDays: the daily series keep one entry per local
+// day, so windows that overlap compute only the days they add; each
+// answer equals the computed one, across DST changes (New York's spring
+// forward, Lord Howe's 30-minute change) and in Kathmandu (+05:45), with
+// windows that start or end inside a day. The windows are given in their
+// zone's location (not UTC), which the engine must read as the same
+// instants (on SQLite a time bound in another location compared as text).
+func TestAnswerCacheSharesDays(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		if _, err := fixtures.Load(ctx, b.DB, fixtures.Options{Start: storeDataStart, End: storeDataEnd, Sessions: 400, Seed: 13, Now: storeNow}); err != nil {
+			t.Fatal(err)
+		}
+		clock := func() time.Time { return storeNow }
+		cache := reports.NewAnswerCache(64 << 20)
+		cached := reports.NewEngine(b.DB, clock).WithAnswers(cache)
+		fresh := reports.NewEngine(b.DB, clock)
+		for _, name := range []string{"WaitTimeByDay", "InboundVsAnsweredChats", "GlobalChatsPerDay"} {
+			rep, _ := reports.Lookup(name)
+			for _, zoneName := range []string{"America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"} {
+				zone, _ := time.LoadLocation(zoneName)
+				first := time.Date(2021, 3, 2, 0, 0, 0, 0, zone)
+				for k := 0; k < 8; k++ {
+					w := reports.Window{Start: first.AddDate(0, 0, 3*k), Stop: first.AddDate(0, 0, 3*k+10), Zone: zone}
+					if k%3 == 2 { // inside a day at both ends
+						w.Start, w.Stop = w.Start.Add(7*time.Hour), w.Stop.Add(-5*time.Hour)
+					}
+					q := reports.Query{Report: rep, Window: w, Visible: []uint32{1, 2, 3, 4, 5}}
+					if rep.RequiresQueue() {
+						q.QueueID = 2
+					}
+					before := cache.Stats().Computed
+					got, want := runRows(t, cached, q), runRows(t, fresh, q)
+					if err := sameRows(got, want); err != nil {
+						t.Fatalf("%s %s %s–%s: %v", name, zoneName, w.Start, w.Stop, err)
+					}
+					if n := cache.Stats().Computed - before; k > 0 && k%3 != 2 && k%3 != 0 && n != 1 {
+						// The window adds three whole days to one asked
+						// before: one computation for them.
+						t.Fatalf("%s %s window %d: %d computations, want 1 (the days it adds)", name, zoneName, k, n)
+					}
+				}
+			}
+		}
+	})
+}

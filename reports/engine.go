@@ -94,12 +94,18 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	if q.Report == nil || q.Report.run == nil {
 		return nil, apierror.NotFoundf("unknown report", Names()...)
 	}
+	// Instants in UTC: SQLite compares times as text, so a bound time in
+	// another location ("…+11:00") would not order with the stored ones.
+	q.Window.Start, q.Window.Stop = q.Window.Start.UTC(), q.Window.Stop.UTC()
 	if !e.cacheable(q.Report, q.Window.Stop) {
 		return e.run(ctx, q)
 	}
 	version, err := e.dataVersion(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if byDays(q) {
+		return e.runDays(ctx, q, version)
 	}
 	return e.runCached(ctx, q, version)
 }
