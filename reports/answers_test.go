@@ -117,6 +117,9 @@ func TestAnswerCacheEqualsComputation(t *testing.T) {
 				exec("DELETE FROM session_messages WHERE id = (SELECT MIN(id) FROM session_messages WHERE session_id = ?)", sid)
 			}},
 			{"a queue renamed", func() { exec("UPDATE queues SET name = 'Renamed' WHERE id = 1") }},
+			{"an agent left queue 1", func() {
+				exec("DELETE FROM queue_members WHERE queue_id = 1 AND user_id = (SELECT MIN(user_id) FROM queue_members WHERE queue_id = 1 AND role = 'agent')")
+			}},
 			{"an agent renamed", func() {
 				exec("UPDATE users SET display_name = 'Renamed agent' WHERE id = (SELECT first_agent_id FROM chat_sessions WHERE id = ?)", sid)
 			}},

@@ -23,8 +23,8 @@ import (
 //     each table's row_tombstones by deleted_at;
 //  2. per source, the count and digests of the rows stamped within
 //     store.Margin of that newest stamp; and the whole of the small
-//     tables a report shows (queues, users, bots): count and a CRC sum of
-//     every column a report reads.
+//     tables a report shows (queues, users, bots, queue_members): count
+//     and a CRC sum of every column a report reads.
 //
 // Why the range at the newest stamp is enough: a change committed after
 // an answer was computed is stamped at most store.Margin before its
@@ -50,6 +50,8 @@ var versionTables = []struct{ table, digest string }{
 	{"queues", "id, name, mode, sla_threshold_seconds, sla_target_pct, short_abandon_seconds, updated_at, deleted_at"},
 	{"users", "id, display_name, email, updated_at, deleted_at"},
 	{"bots", "id, name, kind, updated_at, deleted_at"},
+	// The agent reports list a queue's members, idle ones included.
+	{"queue_members", "queue_id, user_id, role, receives_chats, updated_at"},
 }
 
 // stampedSources lists versionSources and one source per table whose

@@ -112,7 +112,7 @@ func measureLoad(ctx context.Context, be *backend, cfg config, bin string) ([]*l
 			var text bytes.Buffer
 			res.WriteText(&text, false)
 			r := &loadResult{Mix: name, Warm: warm, Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String(),
-				Cache: fmt.Sprintf("answer cache over the run: %.0f hits, %.0f misses, %.0f answers and fingerprints computed",
+				Cache: fmt.Sprintf("answer cache over the run: %.0f lookups served from memory, %.0f not (a daily series looks up each of its days), %.0f computations (a report, a run of days or a fingerprint)",
 					after["hits"]-before["hits"], after["misses"]-before["misses"], after["computed"]-before["computed"])}
 			if err := res.Err(); err != nil {
 				r.Err = err.Error()
