@@ -222,12 +222,18 @@ func (e *Engine) runCached(ctx context.Context, q Query, version string) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Report: a.report, Window: q.Window, GeneratedAt: a.generatedAt, Rows: &cachedRows{rows: a.rows, i: -1}}
+	return a.result(q.Window, a.rows, a.generatedAt), nil
+}
+
+// result is a Result over rows of a's report and queue, for window w,
+// computed at at.
+func (a *answer) result(w Window, rows [][]any, at time.Time) *Result {
+	res := &Result{Report: a.report, Window: w, GeneratedAt: at, Rows: &cachedRows{rows: rows, i: -1}}
 	if a.queue != nil {
 		ref := *a.queue
 		res.Queue = &ref
 	}
-	return res, nil
+	return res
 }
 
 // computeAnswer computes q and keeps its rows in memory.
@@ -315,6 +321,9 @@ func byDays(q Query) bool {
 // of consecutive days (one report each) and kept per day.
 func (e *Engine) runDays(ctx context.Context, q Query, version string) (*Result, error) {
 	days := q.Window.Days()
+	if len(days) == 0 {
+		return e.runCached(ctx, q, version)
+	}
 	dayKey := func(d Bucket) string {
 		return answerKey("day", q.Report, string(q.Interval), q.QueueID, q.Visible, Window{Start: d.Start, Stop: d.End, Zone: q.Window.Zone}, e.raw)
 	}
@@ -349,29 +358,13 @@ func (e *Engine) runDays(ctx context.Context, q Query, version string) (*Result,
 		}
 		i = j
 	}
-	res := &Result{Report: q.Report, Window: q.Window, GeneratedAt: e.clock().UTC()}
-	if q.Interval != "" {
-		rep, err := q.Report.AtInterval(q.Interval)
-		if err != nil {
-			return nil, err
-		}
-		res.Report = rep
-	}
 	rows := make([][]any, 0, len(days))
+	at := parts[0].generatedAt
 	for _, p := range parts {
 		rows = append(rows, p.rows...)
-		if p.generatedAt.Before(res.GeneratedAt) { // the answer is as old as its oldest day
-			res.GeneratedAt = p.generatedAt
+		if p.generatedAt.Before(at) { // the answer is as old as its oldest day
+			at = p.generatedAt
 		}
-		if p.queue != nil && res.Queue == nil {
-			ref := *p.queue
-			res.Queue = &ref
-		}
-		res.Report = p.report
 	}
-	if len(days) == 0 || (q.Report.RequiresQueue() || q.QueueID != 0) && res.Queue == nil {
-		return e.runCached(ctx, q, version) // nothing to assemble from: ask as a whole
-	}
-	res.Rows = &cachedRows{rows: rows, i: -1}
-	return res, nil
+	return parts[0].result(q.Window, rows, at), nil
 }

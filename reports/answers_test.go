@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/chime-reports/chime-reports/fixtures"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
@@ -47,6 +49,20 @@ func answerQueries(r *rand.Rand, n int) []reports.Query {
 	return out
 }
 
+// answerEngines loads generated data into db (the store test's six weeks,
+// seed and size given) and returns an answer cache of maxBytes, an engine
+// that answers through it and one that computes every answer, both with
+// the clock at storeNow.
+func answerEngines(t *testing.T, db *gorm.DB, sessions int, seed int64, maxBytes int64) (*reports.AnswerCache, *reports.Engine, *reports.Engine) {
+	t.Helper()
+	if _, err := fixtures.Load(context.Background(), db, fixtures.Options{Start: storeDataStart, End: storeDataEnd, Sessions: sessions, Seed: seed, Now: storeNow}); err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return storeNow }
+	cache := reports.NewAnswerCache(maxBytes)
+	return cache, reports.NewEngine(db, clock).WithAnswers(cache), reports.NewEngine(db, clock)
+}
+
 // TestAnswerCacheEqualsComputation: an engine with an answer cache
 // answers every question exactly as an engine without one, before and
 // after each kind of change the data version must see (sessions updated,
@@ -58,16 +74,10 @@ func TestAnswerCacheEqualsComputation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
 		ctx := context.Background()
 		db := b.DB
-		if _, err := fixtures.Load(ctx, db, fixtures.Options{Start: storeDataStart, End: storeDataEnd, Sessions: 600, Seed: 11, Now: storeNow}); err != nil {
-			t.Fatal(err)
-		}
+		cache, cached, fresh := answerEngines(t, db, 600, 11, 64<<20)
 		if _, err := store.Rebuild(ctx, db, time.Second, store.BuildOptions{BatchSize: 500}); err != nil {
 			t.Fatal(err)
 		}
-		clock := func() time.Time { return storeNow }
-		cache := reports.NewAnswerCache(64 << 20)
-		cached := reports.NewEngine(db, clock).WithAnswers(cache)
-		fresh := reports.NewEngine(db, clock)
 		r := rand.New(rand.NewPCG(5, 6))
 		qs := answerQueries(r, 80)
 		compare := func(what string) {
@@ -143,12 +153,7 @@ func TestAnswerCacheEqualsComputation(t *testing.T) {
 func TestAnswerCacheBounds(t *testing.T) {
 	b := dbtest.SQLite(t)
 	ctx := context.Background()
-	if _, err := fixtures.Load(ctx, b.DB, fixtures.Options{Start: storeDataStart, End: storeDataEnd, Sessions: 300, Seed: 3, Now: storeNow}); err != nil {
-		t.Fatal(err)
-	}
-	clock := func() time.Time { return storeNow }
-	cache := reports.NewAnswerCache(1 << 20)
-	e := reports.NewEngine(b.DB, clock).WithAnswers(cache)
+	cache, e, _ := answerEngines(t, b.DB, 300, 3, 1<<20)
 	rep := func(name string) *reports.Report {
 		r, ok := reports.Lookup(name)
 		if !ok {
@@ -241,14 +246,7 @@ func TestAnswerCacheBounds(t *testing.T) {
 // instants (on SQLite a time bound in another location compared as text).
 func TestAnswerCacheSharesDays(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
-		ctx := context.Background()
-		if _, err := fixtures.Load(ctx, b.DB, fixtures.Options{Start: storeDataStart, End: storeDataEnd, Sessions: 400, Seed: 13, Now: storeNow}); err != nil {
-			t.Fatal(err)
-		}
-		clock := func() time.Time { return storeNow }
-		cache := reports.NewAnswerCache(64 << 20)
-		cached := reports.NewEngine(b.DB, clock).WithAnswers(cache)
-		fresh := reports.NewEngine(b.DB, clock)
+		cache, cached, fresh := answerEngines(t, b.DB, 400, 13, 64<<20)
 		for _, name := range []string{"WaitTimeByDay", "InboundVsAnsweredChats", "GlobalChatsPerDay"} {
 			rep, _ := reports.Lookup(name)
 			for _, zoneName := range []string{"America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"} {

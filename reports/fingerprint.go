@@ -173,6 +173,16 @@ func (e *Engine) storeFingerprint(ctx context.Context, h io.Writer, queues []uin
 	return nil
 }
 
+// crcSum is the SQL sum of a CRC32 of the columns cols (a comma list)
+// over a group's rows: a digest that any change of one row's columns
+// changes (but for a 1 in 2³² collision). SQLite's CRC32 is registered by
+// the models package.
+func crcSum(cols string) string { return "SUM(CRC32(CONCAT_WS('|', " + cols + ")))" }
+
+// asText is the SQL of x as text, the empty text for NULL: the branches
+// of one UNION ALL then share their column types on both back ends.
+func asText(x string) string { return "COALESCE(CAST(" + x + " AS CHAR), '')" }
+
 // fingerprintColumns is the width of every branch of fingerprintSQL.
 const fingerprintColumns = 7
 
@@ -195,37 +205,32 @@ const fingerprintColumns = 7
 // Without sessions, the S, Q and R branches are left out (the interval
 // store gave them: storeFingerprint).
 func fingerprintSQL(cov coverage, queues []uint32, start, stop time.Time, sessions bool) (string, []any) {
-	digest := func(cols ...string) string {
-		return "SUM(CRC32(CONCAT_WS('|', " + strings.Join(cols, ", ") + ")))"
-	}
-	text := func(x string) string { return "COALESCE(CAST(" + x + " AS CHAR), '')" }
+	digest := func(cols ...string) string { return crcSum(strings.Join(cols, ", ")) }
 	var parts []string
 	var args []any
-	for _, col := range []string{"started_at", "queued_at"} {
-		if !sessions {
-			break
-		}
-		// The CRC of every (id, updated_at) sees a change whose updated_at
-		// is not above the maximum (writers' clocks apart, a copied
-		// timestamp); the index holds both columns, so it stays index only.
-		parts = append(parts, "SELECT '"+col+"', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
-			text(digest("id", "updated_at"))+", '', ''"+
-			" FROM chat_sessions WHERE queue_id IN ? AND "+col+" >= ? AND "+col+" < ?")
-		args = append(args, queues, start, stop)
-	}
 	if sessions {
-		parts = append(parts, "SELECT 'ratings', "+text("COUNT(*)")+", "+text("SUM(session_id)")+", "+text("MAX(submitted_at)")+", "+
-			text(digest("session_id", "rating", "scale_max", "comment", "rated_agent_id"))+", '', ''"+
+		for _, col := range []string{"started_at", "queued_at"} {
+			// The CRC of every (id, updated_at) sees a change whose
+			// updated_at is not above the maximum (writers' clocks apart, a
+			// copied timestamp); the index holds both columns, so it stays
+			// index only.
+			parts = append(parts, "SELECT '"+col+"', "+asText("COUNT(*)")+", "+asText("SUM(id)")+", "+asText("MAX(updated_at)")+", "+
+				asText(digest("id", "updated_at"))+", '', ''"+
+				" FROM chat_sessions WHERE queue_id IN ? AND "+col+" >= ? AND "+col+" < ?")
+			args = append(args, queues, start, stop)
+		}
+		parts = append(parts, "SELECT 'ratings', "+asText("COUNT(*)")+", "+asText("SUM(session_id)")+", "+asText("MAX(submitted_at)")+", "+
+			asText(digest("session_id", "rating", "scale_max", "comment", "rated_agent_id"))+", '', ''"+
 			" FROM session_ratings WHERE queue_id IN ? AND submitted_at >= ?")
 		args = append(args, queues, start)
 	}
 	queue := digest("name", "mode", "sla_threshold_seconds", "sla_target_pct", "short_abandon_seconds")
-	parts = append(parts, "SELECT 'queues', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
-		text(queue)+", "+text("MAX(deleted_at)")+", '' FROM queues WHERE id IN ?")
+	parts = append(parts, "SELECT 'queues', "+asText("COUNT(*)")+", "+asText("SUM(id)")+", "+asText("MAX(updated_at)")+", "+
+		asText(queue)+", "+asText("MAX(deleted_at)")+", '' FROM queues WHERE id IN ?")
 	args = append(args, queues)
 	if cov == sessionNames {
-		parts = append(parts, "SELECT 'users', "+text("COUNT(*)")+", "+text("SUM(id)")+", "+text("MAX(updated_at)")+", "+
-			text(digest("id", "display_name", "email"))+", '', '' FROM users")
+		parts = append(parts, "SELECT 'users', "+asText("COUNT(*)")+", "+asText("SUM(id)")+", "+asText("MAX(updated_at)")+", "+
+			asText(digest("id", "display_name", "email"))+", '', '' FROM users")
 	}
 	return strings.Join(parts, " UNION ALL "), args
 }

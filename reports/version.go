@@ -36,12 +36,26 @@ import (
 // keywords, ratings) move the session's updated_at; deletes leave a
 // tombstone (written by triggers, whoever deletes).
 
-// versionSources are the stamped sources of the version: the table, the
-// stamp column and the columns digested within the margin.
-var versionSources = []struct{ name, table, stamp, where, digest string }{
+// versionSource is a stamped source of the version: the stamp column
+// of table (rows meeting where, if set) and the columns digested within
+// the margin.
+type versionSource struct{ name, table, stamp, where, digest string }
+
+// versionSources are the stamped sources: sessions, ratings, session
+// tombstones, and one source per table whose deletes row_tombstones
+// records (its index leads with tbl).
+var versionSources = append([]versionSource{
 	{"sessions", "chat_sessions", "updated_at", "", "id, updated_at"},
 	{"ratings", "session_ratings", "submitted_at", "", "session_id, rating, scale_max, comment, rated_agent_id, submitted_at"},
 	{"session tombstones", "session_tombstones", "deleted_at", "", "id, session_id, deleted_at"},
+}, rowTombstoneSources()...)
+
+func rowTombstoneSources() []versionSource {
+	var out []versionSource
+	for _, t := range models.RowTombstoneTables() {
+		out = append(out, versionSource{"row tombstones " + t, "row_tombstones", "deleted_at", "tbl = '" + t + "'", "id, row_id, deleted_at"})
+	}
+	return out
 }
 
 // versionTables are the small tables read whole: their every row's
@@ -54,15 +68,25 @@ var versionTables = []struct{ table, digest string }{
 	{"queue_members", "queue_id, user_id, role, receives_chats, updated_at"},
 }
 
-// stampedSources lists versionSources and one source per table whose
-// deletes row_tombstones records (its index leads with tbl).
-func stampedSources() []struct{ name, table, stamp, where, digest string } {
-	out := append([]struct{ name, table, stamp, where, digest string }{}, versionSources...)
-	for _, t := range models.RowTombstoneTables() {
-		out = append(out, struct{ name, table, stamp, where, digest string }{
-			"row tombstones " + t, "row_tombstones", "deleted_at", "tbl = '" + t + "'", "id, row_id, deleted_at"})
+// The two statements of the version, built once: newestSQL is one row of
+// the sources' newest stamps; digestsSQL takes, per source, the bound
+// (its newest stamp less the margin) of its digested range.
+var newestSQL, digestsSQL = versionStatements()
+
+func versionStatements() (newest, digests string) {
+	var cols, parts []string
+	for _, s := range versionSources {
+		all, recent := "", s.stamp+" >= ?"
+		if s.where != "" {
+			all, recent = " WHERE "+s.where, s.where+" AND "+recent
+		}
+		cols = append(cols, "(SELECT MAX("+s.stamp+") FROM "+s.table+all+")")
+		parts = append(parts, "SELECT '"+s.name+"', "+asText("COUNT(*)")+", "+asText(crcSum(s.digest))+" FROM "+s.table+" WHERE "+recent)
 	}
-	return out
+	for _, t := range versionTables {
+		parts = append(parts, "SELECT '"+t.table+"', "+asText("COUNT(*)")+", "+asText(crcSum(t.digest))+" FROM "+t.table)
+	}
+	return "SELECT " + strings.Join(cols, ", "), strings.Join(parts, " UNION ALL ")
 }
 
 // versionKey carries a request's data version, read once per request
@@ -99,44 +123,22 @@ func (e *Engine) dataVersion(ctx context.Context) (string, error) {
 // readVersion runs the two statements.
 func (e *Engine) readVersion(ctx context.Context) (string, error) {
 	db := e.db.WithContext(ctx)
-	sources := stampedSources()
-	var newest []string
-	for _, s := range sources {
-		q := "(SELECT MAX(" + s.stamp + ") FROM " + s.table
-		if s.where != "" {
-			q += " WHERE " + s.where
-		}
-		newest = append(newest, q+")")
-	}
-	tops := make([]*time.Time, len(sources))
-	ptrs := make([]any, len(sources))
+	tops := make([]*time.Time, len(versionSources))
+	ptrs := make([]any, len(tops))
 	for i := range tops {
 		ptrs[i] = &tops[i]
 	}
-	if err := db.Raw("SELECT " + strings.Join(newest, ", ")).Row().Scan(ptrs...); err != nil {
+	if err := db.Raw(newestSQL).Row().Scan(ptrs...); err != nil {
 		return "", models.Classify(err)
 	}
-	digest := func(cols string) string {
-		return "COALESCE(CAST(SUM(CRC32(CONCAT_WS('|', " + cols + "))) AS CHAR), '')"
-	}
-	var parts []string
-	var args []any
-	for i, s := range sources {
-		from := time.Time{}
-		if tops[i] != nil {
-			from = tops[i].UTC().Add(-store.Margin)
+	args := make([]any, len(tops))
+	for i, t := range tops {
+		args[i] = time.Time{}
+		if t != nil {
+			args[i] = t.UTC().Add(-store.Margin)
 		}
-		where := s.stamp + " >= ?"
-		if s.where != "" {
-			where = s.where + " AND " + where
-		}
-		parts = append(parts, "SELECT '"+s.name+"', CAST(COUNT(*) AS CHAR), "+digest(s.digest)+" FROM "+s.table+" WHERE "+where)
-		args = append(args, from)
 	}
-	for _, t := range versionTables {
-		parts = append(parts, "SELECT '"+t.table+"', CAST(COUNT(*) AS CHAR), "+digest(t.digest)+" FROM "+t.table)
-	}
-	rows, err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Rows()
+	rows, err := db.Raw(digestsSQL, args...).Rows()
 	if err != nil {
 		return "", models.Classify(err)
 	}
