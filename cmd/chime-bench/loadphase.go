@@ -52,8 +52,8 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 // measureLoad serves be with the real binary and its default bounds
 // (every middleware, the key check, the audit trail, the per-key rate
 // limit and admission bounds) and drives cfg.Clients clients with each
-// of chime-load's presets in cfg.LoadMixes for cfg.LoadFor, one after
-// the other. Each client has a key of its own (users load01, load02, …,
+// of chime-load's presets in cfg.LoadMixes for cfg.LoadFor, each on a
+// server of its own, cold then warm (loadMix). Each client has a key of its own (users load01, load02, …,
 // admins, created when missing; their keys are replaced) and honours
 // Retry-After, as a well-behaved client does: refusals are counted, not
 // failed. Users, keys and audit rows are the only writes.
@@ -75,51 +75,58 @@ func measureLoad(ctx context.Context, be *backend, cfg config, bin string) ([]*l
 	}
 	var out []*loadResult
 	for _, name := range cfg.LoadMixes {
-		mix, err := load.ParseMix(name)
+		rs, err := loadMix(ctx, be, cfg, bin, name, clientKeys)
 		if err != nil {
 			return nil, err
 		}
-		// Each mix on a server just started, whose answer cache is empty
-		// (cold), then once more on the same server with another random
-		// sequence of the same kinds of questions (warm).
-		srv, err := startServe(ctx, bin, be.Raw)
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// loadMix runs one mix on a server just started, whose answer cache is
+// empty (cold), then once more on the same server with another random
+// sequence of the same kinds of questions (warm).
+func loadMix(ctx context.Context, be *backend, cfg config, bin, name string, clientKeys []string) ([]*loadResult, error) {
+	mix, err := load.ParseMix(name)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startServe(ctx, bin, be.Raw)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	var out []*loadResult
+	for _, warm := range []bool{false, true} {
+		seed := uint64(1)
+		if warm {
+			seed = 2
+		}
+		before, err := answerCounters(srv.base)
 		if err != nil {
 			return nil, err
 		}
-		for _, warm := range []bool{false, true} {
-			seed := uint64(1)
-			if warm {
-				seed = 2
-			}
-			before, err := answerCounters(srv.base)
-			if err != nil {
-				srv.stop()
-				return nil, err
-			}
-			slog.Info("load", "backend", be.Name, "mix", name, "warm", warm, "clients", cfg.Clients, "for", cfg.LoadFor)
-			res, err := load.Run(ctx, load.Config{BaseURL: srv.base, Keys: clientKeys, Clients: cfg.Clients, Duration: cfg.LoadFor,
-				Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5}, RetryAfter: true,
-				Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: seed, PID: srv.pid})
-			if err != nil {
-				srv.stop()
-				return nil, err
-			}
-			after, err := answerCounters(srv.base)
-			if err != nil {
-				srv.stop()
-				return nil, err
-			}
-			var text bytes.Buffer
-			res.WriteText(&text, false)
-			r := &loadResult{Mix: name, Warm: warm, Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String(),
-				Cache: fmt.Sprintf("answer cache over the run: %.0f lookups served from memory, %.0f not (a daily series looks up each of its days), %.0f computations (a report, a run of days or a fingerprint)",
-					after["hits"]-before["hits"], after["misses"]-before["misses"], after["computed"]-before["computed"])}
-			if err := res.Err(); err != nil {
-				r.Err = err.Error()
-			}
-			out = append(out, r)
+		slog.Info("load", "backend", be.Name, "mix", name, "warm", warm, "clients", cfg.Clients, "for", cfg.LoadFor)
+		res, err := load.Run(ctx, load.Config{BaseURL: srv.base, Keys: clientKeys, Clients: cfg.Clients, Duration: cfg.LoadFor,
+			Timeout: 60 * time.Second, Mix: mix, Queues: []int{1, 2, 3, 4, 5}, RetryAfter: true,
+			Span: load.Span{First: dataStart, Last: dataStop.AddDate(0, 0, -1), Zone: "America/New_York"}, Seed: seed, PID: srv.pid})
+		if err != nil {
+			return nil, err
 		}
-		srv.stop()
+		after, err := answerCounters(srv.base)
+		if err != nil {
+			return nil, err
+		}
+		var text bytes.Buffer
+		res.WriteText(&text, false)
+		r := &loadResult{Mix: name, Warm: warm, Clients: cfg.Clients, Duration: cfg.LoadFor, Text: text.String(),
+			Cache: fmt.Sprintf("answer cache over the run: %.0f lookups served from memory, %.0f not (a daily series looks up each of its days), %.0f computations (a report, a run of days or a fingerprint)",
+				after["hits"]-before["hits"], after["misses"]-before["misses"], after["computed"]-before["computed"])}
+		if err := res.Err(); err != nil {
+			r.Err = err.Error()
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -119,10 +119,10 @@ func (m *metrics) auditStats(stats func() keys.AuditStats) {
 func (m *metrics) answerStats(stats func() reports.AnswerStats) {
 	m.reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "chime_answer_cache_hits_total", Help: "Report answers and data fingerprints served from the answer cache.",
+			Name: "chime_answer_cache_hits_total", Help: "Lookups served from the answer cache: answers, data fingerprints, and each day of a daily series.",
 		}, func() float64 { return float64(stats().Hits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "chime_answer_cache_misses_total", Help: "Cacheable questions not in the answer cache at the current data version.",
+			Name: "chime_answer_cache_misses_total", Help: "Lookups not in the answer cache at the current data version (a daily series looks up each of its days).",
 		}, func() float64 { return float64(stats().Misses) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "chime_answer_cache_computed_total", Help: "Computations run for misses (concurrent misses of one question share one).",

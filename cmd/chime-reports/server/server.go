@@ -80,7 +80,7 @@ type Deps struct {
 	// report (serve --pprof-addr).
 	ProfileLabels bool
 	// Answers, when set, serves report answers computed at the current
-	// data version again (serve --answer-cache; nil: every answer is
+	// data version again (serve --answer-cache-mb; nil: every answer is
 	// computed).
 	Answers *reports.AnswerCache
 }
