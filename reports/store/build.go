@@ -106,6 +106,10 @@ func rebuild(ctx context.Context, db *gorm.DB, opt BuildOptions) (BuildStats, er
 		return BuildStats{}, err
 	}
 	st.SessionWatermark, st.RatingWatermark, st.MaxSessionID = epoch, epoch, 0
+	// A build is a sweep: a session deleted before it began is not read,
+	// one deleted since has a tombstone that reads take raw.
+	sweptAt := models.UTC(began)
+	st.SweptAt = &sweptAt
 	if top.MaxUpd != nil {
 		st.SessionWatermark = maxTime(epoch, top.MaxUpd.UTC().Add(-Margin))
 	}

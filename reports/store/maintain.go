@@ -34,6 +34,11 @@ type PassOptions struct {
 	// Sweep also reconciles the recorded sessions with chat_sessions, by
 	// id: deleted sessions, and inserted ones that no watermark shows.
 	Sweep bool
+	// SweepAfter, when positive, sweeps too when the last sweep the store
+	// records (by any process, or a rebuild, which is one) began longer
+	// ago than this, or never: a restarted process or another one taking
+	// over the maintenance lock does not sweep again a table just swept.
+	SweepAfter time.Duration
 	// Chunk is the number of sessions per capture transaction (0: 5000).
 	Chunk int
 	Log   *slog.Logger
@@ -176,7 +181,7 @@ func pass(ctx context.Context, db *gorm.DB, opt PassOptions) (PassStats, error) 
 	}
 
 	// 2. Sweep: reconcile recorded sessions with chat_sessions by id.
-	if opt.Sweep {
+	if opt.Sweep || opt.SweepAfter > 0 && (st.SweptAt == nil || time.Since(*st.SweptAt) >= opt.SweepAfter) {
 		// The sweep's start: every session deleted before it has left
 		// the store when the sweep ends (reads take the later ones raw
 		// through their tombstones).
@@ -494,8 +499,9 @@ func rebuildQueue(ctx context.Context, db *gorm.DB, d dialect, q uint32, t Thres
 // Maintainer runs maintenance passes in the background (serve).
 type Maintainer struct {
 	DB *gorm.DB
-	// Every is the time between passes (0: 5 s); SweepEvery between
-	// sweeps (0: 10 min).
+	// Every is the time between passes (0: 5 s); SweepEvery the time
+	// between sweeps (0: 10 min), counted from the last sweep the store
+	// records, so a restart does not sweep again at once.
 	Every, SweepEvery time.Duration
 	Log               *slog.Logger
 
@@ -537,7 +543,6 @@ func (m *Maintainer) Run(ctx context.Context) {
 	if log == nil {
 		log = slog.Default()
 	}
-	var lastSweep time.Time
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -546,17 +551,13 @@ func (m *Maintainer) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		sweepNow := time.Since(lastSweep) >= sweepEvery
-		ps, err := Pass(ctx, m.DB, 0, PassOptions{Sweep: sweepNow, Log: log})
+		ps, err := Pass(ctx, m.DB, 0, PassOptions{SweepAfter: sweepEvery, Log: log})
 		switch {
 		case errors.Is(err, ErrBusy):
 			log.Debug("interval store: another process maintains it")
 		case err != nil && ctx.Err() == nil:
 			log.Error("interval store: maintenance pass failed", "err", err)
 		case err == nil:
-			if sweepNow {
-				lastSweep = time.Now()
-			}
 			level := slog.LevelDebug
 			if ps.Built || ps.Deleted > 0 || ps.QueuesRebuilt > 0 || ps.Took > time.Second {
 				level = slog.LevelInfo

@@ -140,3 +140,58 @@ func TestPassRunsDeadlockedTransactionsAgain(t *testing.T) {
 		t.Fatalf("always deadlocked: %v after %d runs, want it after %d", err, runs, retryAttempts)
 	}
 }
+
+// A rebuild is a sweep: it records when it began, and a pass asked to
+// sweep when the last sweep is older than SweepAfter sweeps only then
+// (a restarted serve does not read every session again at start-up),
+// and when none was ever recorded. Sweep forces one.
+func TestSweepAfterLastRecorded(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		load(t, b.DB, 60)
+		before := time.Now().Add(-time.Second)
+		if _, err := Rebuild(ctx, b.DB, time.Second, BuildOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := state(b.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.SweptAt == nil || st.SweptAt.Before(before) || st.SweptAt.After(time.Now()) {
+			t.Fatalf("after a rebuild SweptAt = %v, want the build's start", st.SweptAt)
+		}
+		pass := func(opt PassOptions) bool {
+			t.Helper()
+			ps, err := Pass(ctx, b.DB, time.Second, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ps.Swept
+		}
+		if pass(PassOptions{SweepAfter: 10 * time.Minute}) {
+			t.Error("swept right after a rebuild")
+		}
+		if !pass(PassOptions{Sweep: true}) {
+			t.Error("Sweep did not sweep")
+		}
+		old := time.Now().Add(-11 * time.Minute).UTC()
+		if err := b.DB.Exec("UPDATE report_store_state SET swept_at = ?", old).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !pass(PassOptions{SweepAfter: 10 * time.Minute}) {
+			t.Error("no sweep 11 minutes after the last")
+		}
+		if pass(PassOptions{SweepAfter: 10 * time.Minute}) {
+			t.Error("swept again right after a sweep")
+		}
+		if err := b.DB.Exec("UPDATE report_store_state SET swept_at = NULL").Error; err != nil {
+			t.Fatal(err)
+		}
+		if !pass(PassOptions{SweepAfter: 10 * time.Minute}) {
+			t.Error("no sweep when none was recorded")
+		}
+		if pass(PassOptions{}) {
+			t.Error("swept when not asked to")
+		}
+	})
+}
