@@ -69,7 +69,7 @@ func testMigrate(t *testing.T, db *gorm.DB) {
 		}
 	}
 	v, err := models.SchemaVersion(ctx, db)
-	if err != nil || v != "2026120206_session_counts" {
+	if err != nil || v != "2026120301_covering_report_indexes" {
 		t.Fatalf("schema version = %q, %v", v, err)
 	}
 	at := time.Date(2020, 11, 1, 4, 59, 59, 999_000_000, time.UTC)
@@ -99,8 +99,9 @@ func testMigrate(t *testing.T, db *gorm.DB) {
 }
 
 // TestStartedTimesIndexMigration: a database migrated before the index on
-// (queue_id, started_at, state, queued_at, accepted_at, ended_at) existed
-// gets it from the next migrate, with its columns in that order.
+// (queue_id, started_at, state, queued_at, accepted_at, ended_at,
+// seeker_id) existed gets it from the next migrate, with its columns in
+// that order.
 func TestStartedTimesIndexMigration(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
 		ctx := context.Background()
@@ -135,9 +136,69 @@ func TestStartedTimesIndexMigration(t *testing.T) {
 				cols = ix.Columns()
 			}
 		}
-		want := []string{"queue_id", "started_at", "state", "queued_at", "accepted_at", "ended_at"}
+		want := []string{"queue_id", "started_at", "state", "queued_at", "accepted_at", "ended_at", "seeker_id"}
 		if !slices.Equal(cols, want) {
 			t.Fatalf("ix_cs_q_started_times on %v, want %v", cols, want)
 		}
+	})
+}
+
+// TestCoveringIndexMigration: a database whose two report indexes have
+// the columns an earlier version gave them gets the covering ones from
+// the next migrate; a database that has them already is left alone.
+func TestCoveringIndexMigration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		db := b.DB
+		if err := models.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]string{
+			"ix_cs_q_queued":        {"queue_id", "queued_at", "state", "accepted_at", "ended_at", "first_agent_message_at", "conversation_guid"},
+			"ix_cs_q_started_times": {"queue_id", "started_at", "state", "queued_at", "accepted_at", "ended_at", "seeker_id"},
+		}
+		old := map[string]string{
+			"ix_cs_q_queued":        "queue_id, queued_at",
+			"ix_cs_q_started_times": "queue_id, started_at, state, queued_at, accepted_at, ended_at",
+		}
+		check := func(when string) {
+			t.Helper()
+			idx, err := db.Migrator().GetIndexes(&models.ChatSession{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]string{}
+			for _, ix := range idx {
+				got[ix.Name()] = ix.Columns()
+			}
+			for name, cols := range want {
+				if !slices.Equal(got[name], cols) {
+					t.Errorf("%s: %s on %v, want %v", when, name, got[name], cols)
+				}
+			}
+		}
+		check("a new database")
+		for name, cols := range old {
+			if err := db.Migrator().DropIndex(&models.ChatSession{}, name); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Exec("CREATE INDEX " + name + " ON chat_sessions (" + cols + ")").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.Exec("DELETE FROM schema_migrations WHERE id = ?", "2026120301_covering_report_indexes").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := models.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		check("after migrating the earlier columns")
+		if err := db.Exec("DELETE FROM schema_migrations WHERE id = ?", "2026120301_covering_report_indexes").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := models.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		check("migrating again")
 	})
 }

@@ -123,13 +123,21 @@ const (
 )
 
 // ChatSession is one queue visit. Its ID is the public SessionID.
+//
+// Two indexes hold every column the raw scans of the reports read, so
+// those scans never look up the wide row: ix_cs_q_queued (queue_id,
+// queued_at, state, accepted_at, ended_at, first_agent_message_at,
+// conversation_guid) for the exact wait percentiles and the distinct
+// conversations by arrival, ix_cs_q_started_times (queue_id, started_at,
+// state, queued_at, accepted_at, ended_at, seeker_id) for aggregates of a
+// range of StartedAt and the distinct guests by start.
 type ChatSession struct {
 	ID                  uint    `gorm:"primaryKey;autoIncrement"`
 	SessionGUID         string  `gorm:"column:session_guid;size:36;not null;uniqueIndex:uq_cs_guid"`
-	ConversationGUID    string  `gorm:"column:conversation_guid;size:36;not null;index:ix_cs_conv"`
+	ConversationGUID    string  `gorm:"column:conversation_guid;size:36;not null;index:ix_cs_conv;index:ix_cs_q_queued,priority:7"`
 	ParentSessionID     *uint   `gorm:"index:ix_cs_parent"`
 	QueueID             uint32  `gorm:"not null;index:ix_cs_q_queued,priority:1;index:ix_cs_q_started,priority:1;index:ix_cs_open,priority:2;index:ix_cs_q_started_upd,priority:1;index:ix_cs_q_queued_upd,priority:1;index:ix_cs_q_started_times,priority:1"`
-	SeekerID            uint    `gorm:"not null;index:ix_cs_seeker,priority:1"`
+	SeekerID            uint    `gorm:"not null;index:ix_cs_seeker,priority:1;index:ix_cs_q_started_times,priority:7"`
 	EntryPoint          string  `gorm:"size:12;not null"` // teams | webclient | directline | sharepoint | api | other
 	Question            *string `gorm:"type:text"`
 	SkillTag            *string `gorm:"size:100"`
@@ -138,16 +146,16 @@ type ChatSession struct {
 	ClientIP            *string `gorm:"column:client_ip;size:45"`
 	Hostname            *string `gorm:"size:255"`
 	SeekerOffsetMinutes *int16
-	State               string    `gorm:"size:12;not null;index:ix_cs_open,priority:1;index:ix_cs_q_started_times,priority:3"`
+	State               string    `gorm:"size:12;not null;index:ix_cs_open,priority:1;index:ix_cs_q_started_times,priority:3;index:ix_cs_q_queued,priority:3"`
 	EndReason           *string   `gorm:"size:16"`
 	StartedAt           time.Time `gorm:"not null;index:ix_cs_q_started,priority:2;index:ix_cs_seeker,priority:2;index:ix_cs_q_started_upd,priority:2;index:ix_cs_q_started_times,priority:2"`
 	BotStartedAt        *time.Time
 	BotEndedAt          *time.Time
 	QueuedAt            *time.Time `gorm:"index:ix_cs_q_queued,priority:2;index:ix_cs_q_queued_upd,priority:2;index:ix_cs_q_started_times,priority:4"`
 	FirstOfferedAt      *time.Time
-	AcceptedAt          *time.Time `gorm:"index:ix_cs_q_started_times,priority:5"`
-	FirstAgentMessageAt *time.Time
-	EndedAt             *time.Time `gorm:"index:ix_cs_q_started_times,priority:6"`
+	AcceptedAt          *time.Time `gorm:"index:ix_cs_q_started_times,priority:5;index:ix_cs_q_queued,priority:4"`
+	FirstAgentMessageAt *time.Time `gorm:"index:ix_cs_q_queued,priority:6"`
+	EndedAt             *time.Time `gorm:"index:ix_cs_q_started_times,priority:6;index:ix_cs_q_queued,priority:5"`
 	LastActivityAt      time.Time  `gorm:"not null"`
 	FirstAgentID        *uint      `gorm:"index:ix_cs_agent_acc,priority:1"`
 	LastAgentID         *uint
