@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chime-reports/chime-reports/models"
+	"github.com/chime-reports/chime-reports/reports/store"
 )
 
 // This file is the surface the entity-set query machinery (reports/query)
@@ -60,6 +61,37 @@ func (l *SessionLogRead) From() *gorm.DB {
 func (l *SessionLogRead) CountAll() (int64, error) {
 	return models.CountSessions(l.x.db, l.x.queues)
 }
+
+// CountStarted is the number of sessions of the read's queues that are
+// also in queues and whose started_at lies in [lo, hi), read from the
+// interval store's count of sessions by start (the fingerprint's
+// started_fp_rows): a sum of its intervals, exact at every moment, since
+// the intervals the store does not hold yet are counted from raw rows.
+// An incremental refresh asks this for every partition it loads. ok is
+// false, and nothing is read, when the range is not on the store's
+// 15-minute grid or the engine reads raw rows only.
+func (l *SessionLogRead) CountStarted(queues []uint32, lo, hi time.Time) (n int64, ok bool, err error) {
+	if l.x.engine.raw || !lo.Before(hi) || !store.Aligned(lo, hi, time.UTC) || lo.Before(storeEpoch) {
+		return 0, false, nil
+	}
+	qs := slices.DeleteFunc(slices.Clone(l.x.queues), func(q uint32) bool { return !slices.Contains(queues, q) })
+	if len(qs) == 0 {
+		return 0, true, nil
+	}
+	res, err := store.Read(l.x.db.Statement.Context, l.x.db, store.Query{Attr: store.Started, Queues: qs, Start: lo.UTC(), Stop: hi.UTC(),
+		Zone: time.UTC, Interval: store.Total, Measures: []string{"started_fp_rows"}})
+	if err != nil {
+		return 0, false, models.Classify(err)
+	}
+	for _, row := range res.Values {
+		n += row[0].Int64
+	}
+	return n, true, nil
+}
+
+// storeEpoch: the store numbers intervals from 1970; a range that begins
+// earlier is counted from raw rows.
+var storeEpoch = time.Unix(0, 0)
 
 // FromJoins is From with only the joins named by alias: q (queues), sk
 // (seekers), u (users, the first agent), r (session_ratings). Each joins

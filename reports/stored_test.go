@@ -15,7 +15,9 @@ import (
 	"github.com/chime-reports/chime-reports/fixtures"
 	"github.com/chime-reports/chime-reports/models"
 	"github.com/chime-reports/chime-reports/models/dbtest"
+	"github.com/chime-reports/chime-reports/odata/filter"
 	"github.com/chime-reports/chime-reports/reports"
+	"github.com/chime-reports/chime-reports/reports/query"
 	"github.com/chime-reports/chime-reports/reports/store"
 )
 
@@ -77,6 +79,7 @@ func TestStoreBackedReportsEqualRaw(t *testing.T) {
 					t.Fatalf("%s: %s %s %s–%s queue %d interval %q: %v", what, q.Report.Name, q.Window.Zone, q.Window.Start, q.Window.Stop, q.QueueID, q.Interval, err)
 				}
 			}
+			countsEqualRaw(t, e, raw, r, what, n/2)
 		}
 		check("store not built", 15)
 		if _, err := store.Rebuild(ctx, db, time.Second, store.BuildOptions{BatchSize: 500}); err != nil {
@@ -132,6 +135,7 @@ func storeIsRead(t *testing.T, db *gorm.DB, e, raw *reports.Engine, rs []*report
 	for i, r := range rs {
 		before[i] = runRows(t, e, query(r))
 	}
+	countBefore := countSessions(t, raw, fmt.Sprintf("QueueId eq 1 and StartedAt ge %s and StartedAt lt %s", w.Start.UTC().Format(time.RFC3339), w.Stop.UTC().Format(time.RFC3339)))
 	lo, hi := w.Start.Unix()/900, w.Stop.Unix()/900
 	for _, a := range store.Attrs {
 		var sets []string
@@ -151,6 +155,10 @@ func storeIsRead(t *testing.T, db *gorm.DB, e, raw *reports.Engine, rs []*report
 			t.Fatal(err)
 		}
 	}
+	weekFilter := fmt.Sprintf("QueueId eq 1 and StartedAt ge %s and StartedAt lt %s", w.Start.UTC().Format(time.RFC3339), w.Stop.UTC().Format(time.RFC3339))
+	if got, want := countSessions(t, e, weekFilter), countSessions(t, raw, weekFilter); got == want || want != countBefore {
+		t.Errorf("Sessions/$count of the week: %d from the store, %d raw, %d before: the count does not read the store (or the raw one does)", got, want, countBefore)
+	}
 	for i, r := range rs {
 		if sameRows(runRows(t, e, query(r)), before[i]) == nil {
 			t.Errorf("%s: changed stored intervals do not change the store-backed answer: the store is not read", r.Name)
@@ -162,6 +170,53 @@ func storeIsRead(t *testing.T, db *gorm.DB, e, raw *reports.Engine, rs []*report
 	if _, err := store.Rebuild(context.Background(), db, time.Second, store.BuildOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// countsEqualRaw: the OData Sessions/$count of a range of StartedAt
+// (what an incremental refresh asks for each partition), which reads the
+// interval store's count of sessions by start when the range is on its
+// grid, equals the count of the raw rows: ranges on and off the grid, of
+// minutes to weeks, with and without conditions on QueueId.
+func countsEqualRaw(t *testing.T, e, raw *reports.Engine, r *rand.Rand, what string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		lo := storeDataStart.Add(time.Duration(r.IntN(45*96)) * 15 * time.Minute)
+		hi := lo.Add(time.Duration(1+r.IntN(20*96)) * 15 * time.Minute)
+		if r.IntN(4) == 0 { // off the grid: counted from raw rows
+			hi = hi.Add(time.Duration(1+r.IntN(899)) * time.Second)
+		}
+		f := fmt.Sprintf("StartedAt ge %s and StartedAt lt %s", lo.Format(time.RFC3339), hi.Format(time.RFC3339))
+		switch r.IntN(4) {
+		case 1:
+			f = fmt.Sprintf("QueueId eq %d and %s", 1+r.IntN(5), f)
+		case 2:
+			f += " and QueueId in (1, 3, 9)"
+		case 3:
+			f = fmt.Sprintf("%s and StartedAt lt %s", f, hi.Add(-time.Hour).Format(time.RFC3339))
+		}
+		if got, want := countSessions(t, e, f), countSessions(t, raw, f); got != want {
+			t.Fatalf("%s: Sessions/$count with $filter=%s: %d, raw %d", what, f, got, want)
+		}
+	}
+	all := "StartedAt ge 1970-01-01T00:00:00Z and StartedAt lt 2200-01-01T00:00:00Z"
+	if got, want := countSessions(t, e, all), countSessions(t, raw, all); got != want {
+		t.Fatalf("%s: Sessions/$count over two centuries: %d, raw %d", what, got, want)
+	}
+}
+
+// countSessions is Sessions/$count with $filter f, every queue visible.
+func countSessions(t *testing.T, e *reports.Engine, f string) int64 {
+	t.Helper()
+	x, err := filter.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := query.LookupSet("Sessions")
+	n, err := query.NewEngine(e).CountSet(context.Background(), query.SetQuery{Set: set, Filter: x, Visible: []uint32{1, 2, 3, 4, 5}, Top: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // offGridChanges: a window over an offset change made a minute past the

@@ -123,6 +123,13 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 		n, err := x.CountAll()
 		return n, models.Classify(err)
 	}
+	if !q.Set.zoned {
+		if queues, lo, hi, ok := startedRange(q.Visible, pred); ok {
+			if n, ok, err := x.CountStarted(queues, lo, hi); ok || err != nil {
+				return n, err
+			}
+		}
+	}
 	c := q.Set.compiler(e.mysql(), x.Now(), q.Zone, q.Visible)
 	db := x.FromJoins(joinsOf(Props(pred))...) // only the joins the filter reads
 	if pred != nil {
@@ -137,6 +144,33 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 		return 0, models.Classify(err)
 	}
 	return n, nil
+}
+
+// startedRange matches a filter that is nothing but a range of
+// StartedAt (ge lo, lt hi, both instants) and conditions on QueueId (eq,
+// in): what Power BI's incremental refresh sends for each partition. It
+// returns the visible queues the conditions admit and the range.
+func startedRange(visible []uint32, pred Expr) (queues []uint32, lo, hi time.Time, ok bool) {
+	queues = slices.Clone(visible)
+	for _, c := range Conjuncts(pred) {
+		if ids, isQueue := queueCondition(c); isQueue {
+			queues = slices.DeleteFunc(queues, func(q uint32) bool { return !slices.Contains(ids, int64(q)) })
+			continue
+		}
+		name, op, lit, isCmp := propLit(c)
+		t, isTime := lit.V.(time.Time)
+		switch {
+		case !isCmp || name != "StartedAt" || !isTime:
+			return nil, lo, hi, false
+		case op == "ge" && (lo.IsZero() || t.After(lo)):
+			lo = t
+		case op == "lt" && (hi.IsZero() || t.Before(hi)):
+			hi = t
+		case op != "ge" && op != "lt":
+			return nil, lo, hi, false
+		}
+	}
+	return queues, lo, hi, !lo.IsZero() && !hi.IsZero()
 }
 
 // withSessionRange adds the custom start and stop options of a session

@@ -41,27 +41,32 @@ func propLit(x Expr) (name, op string, lit Lit, ok bool) {
 func narrowQueues(visible []uint32, filter Expr) []uint32 {
 	out := slices.Clone(visible)
 	for _, c := range Conjuncts(filter) {
-		var ids []int64
-		if name, op, lit, ok := propLit(c); ok && name == "QueueId" && op == "eq" {
-			ids = []int64{queueIDOf(lit.V)}
-		} else if in, ok := c.(In); ok && in.X == (Prop{Name: "QueueId"}) {
-			for _, v := range in.List {
-				l, isLit := v.(Lit)
-				if !isLit {
-					ids = nil
-					break
-				}
-				ids = append(ids, queueIDOf(l.V))
-			}
-			if ids == nil {
-				continue
-			}
-		} else {
-			continue
+		if ids, ok := queueCondition(c); ok {
+			out = slices.DeleteFunc(out, func(q uint32) bool { return !slices.Contains(ids, int64(q)) })
 		}
-		out = slices.DeleteFunc(out, func(q uint32) bool { return !slices.Contains(ids, int64(q)) })
 	}
 	return out
+}
+
+// queueCondition matches QueueId eq N and QueueId in (literals), and
+// returns the queue ids the condition admits.
+func queueCondition(c Expr) ([]int64, bool) {
+	if name, op, lit, ok := propLit(c); ok && name == "QueueId" && op == "eq" {
+		return []int64{queueIDOf(lit.V)}, true
+	}
+	in, ok := c.(In)
+	if !ok || in.X != (Prop{Name: "QueueId"}) {
+		return nil, false
+	}
+	var ids []int64
+	for _, v := range in.List {
+		l, isLit := v.(Lit)
+		if !isLit {
+			return nil, false
+		}
+		ids = append(ids, queueIDOf(l.V))
+	}
+	return ids, ids != nil
 }
 
 // queueIDOf is the queue a QueueId literal names: an integer, or a
