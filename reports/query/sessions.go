@@ -160,7 +160,7 @@ func startedRange(visible []uint32, pred Expr) (queues []uint32, lo, hi time.Tim
 		name, op, lit, isCmp := propLit(c)
 		t, isTime := lit.V.(time.Time)
 		switch {
-		case !isCmp || name != "StartedAt" || !isTime:
+		case !isCmp || name != "StartedAt" || !isTime || lit.Kind != KindDateTime:
 			return nil, lo, hi, false
 		case op == "ge" && (lo.IsZero() || t.After(lo)):
 			lo = t
