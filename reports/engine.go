@@ -31,6 +31,10 @@ type Engine struct {
 	// answers: computed answers kept under their data version
 	// (WithAnswers); nil computes every answer.
 	answers *AnswerCache
+	// versions shares the data version's reads between concurrent
+	// requests (one per database: the copies RawOnly and WithAnswers
+	// make share it).
+	versions *versionReads
 }
 
 // NewEngine returns an engine over db. A nil clock means time.Now. The
@@ -40,7 +44,7 @@ func NewEngine(db *gorm.DB, clock Clock) *Engine {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Engine{db: models.Replicas(db), clock: clock, replicas: len(models.ReplicaStates(db)) > 0}
+	return &Engine{db: models.Replicas(db), clock: clock, replicas: len(models.ReplicaStates(db)) > 0, versions: &versionReads{}}
 }
 
 // RawOnly returns an engine over the same database that computes every

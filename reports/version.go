@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chime-reports/chime-reports/models"
@@ -114,10 +115,76 @@ func RequestScope(ctx context.Context) context.Context {
 func (e *Engine) dataVersion(ctx context.Context) (string, error) {
 	m, ok := ctx.Value(versionKey{}).(*versionMemo)
 	if !ok {
-		return e.readVersion(ctx)
+		return e.versions.get(ctx, e.readVersion)
 	}
-	m.once.Do(func() { m.version, m.err = e.readVersion(ctx) })
+	m.once.Do(func() { m.version, m.err = e.versions.get(ctx, e.readVersion) })
 	return m.version, m.err
+}
+
+// versionReads shares reads of the data version between the requests
+// that ask at the same time, without ever answering a request with a
+// version read before it asked: a caller joins the next read, one that
+// has not begun, so every change committed before the caller asked is in
+// it. One read runs at a time and the callers that ask meanwhile share the
+// one after it: under load (hundreds of cached answers a second) a read
+// serves several requests instead of each request costing the database
+// its two statements. A nil *versionReads reads for each caller.
+type versionReads struct {
+	mu      sync.Mutex
+	running bool
+	next    *versionRead // not begun: callers join it
+	reads   atomic.Int64 // reads run, for tests
+}
+
+type versionRead struct {
+	read    func(context.Context) (string, error) // its first caller's
+	done    chan struct{}
+	version string
+	err     error
+}
+
+// versionReadTimeout bounds one shared read: it runs for every caller
+// that joined it, so no one caller's context may cancel it; each caller
+// still stops waiting when its own context ends.
+const versionReadTimeout = 30 * time.Second
+
+func (v *versionReads) get(ctx context.Context, read func(context.Context) (string, error)) (string, error) {
+	if v == nil {
+		return read(ctx)
+	}
+	v.mu.Lock()
+	f := v.next
+	if f == nil {
+		f = &versionRead{read: read, done: make(chan struct{})}
+		v.next = f
+	}
+	if !v.running {
+		v.running, v.next = true, nil
+		go v.run(f)
+	}
+	v.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.version, f.err
+	case <-ctx.Done():
+		return "", models.Classify(ctx.Err())
+	}
+}
+
+// run runs f, then the read the callers who came meanwhile joined, until
+// none is waiting.
+func (v *versionReads) run(f *versionRead) {
+	for f != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), versionReadTimeout)
+		v.reads.Add(1)
+		f.version, f.err = f.read(ctx)
+		cancel()
+		close(f.done)
+		v.mu.Lock()
+		f, v.next = v.next, nil
+		v.running = f != nil
+		v.mu.Unlock()
+	}
 }
 
 // readVersion runs the two statements.
