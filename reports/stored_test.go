@@ -135,7 +135,8 @@ func storeIsRead(t *testing.T, db *gorm.DB, e, raw *reports.Engine, rs []*report
 	for i, r := range rs {
 		before[i] = runRows(t, e, query(r))
 	}
-	countBefore := countSessions(t, raw, fmt.Sprintf("QueueId eq 1 and StartedAt ge %s and StartedAt lt %s", w.Start.UTC().Format(time.RFC3339), w.Stop.UTC().Format(time.RFC3339)))
+	weekFilter := fmt.Sprintf("QueueId eq 1 and StartedAt ge %s and StartedAt lt %s", w.Start.UTC().Format(time.RFC3339), w.Stop.UTC().Format(time.RFC3339))
+	countBefore := countSessions(t, raw, weekFilter)
 	lo, hi := w.Start.Unix()/900, w.Stop.Unix()/900
 	for _, a := range store.Attrs {
 		var sets []string
@@ -155,7 +156,6 @@ func storeIsRead(t *testing.T, db *gorm.DB, e, raw *reports.Engine, rs []*report
 			t.Fatal(err)
 		}
 	}
-	weekFilter := fmt.Sprintf("QueueId eq 1 and StartedAt ge %s and StartedAt lt %s", w.Start.UTC().Format(time.RFC3339), w.Stop.UTC().Format(time.RFC3339))
 	if got, want := countSessions(t, e, weekFilter), countSessions(t, raw, weekFilter); got == want || want != countBefore {
 		t.Errorf("Sessions/$count of the week: %d from the store, %d raw, %d before: the count does not read the store (or the raw one does)", got, want, countBefore)
 	}

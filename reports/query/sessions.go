@@ -124,8 +124,8 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 		return n, models.Classify(err)
 	}
 	if !q.Set.zoned {
-		if queues, lo, hi, ok := startedRange(q.Visible, pred); ok {
-			if n, ok, err := x.CountStarted(queues, lo, hi); ok || err != nil {
+		if lo, hi, ok := startedRange(pred); ok {
+			if n, ok, err := x.CountStarted(narrowQueues(q.Visible, pred), lo, hi); ok || err != nil {
 				return n, err
 			}
 		}
@@ -148,29 +148,27 @@ func (e *Engine) countSessions(ctx context.Context, q *SetQuery, pred Expr) (int
 
 // startedRange matches a filter that is nothing but a range of
 // StartedAt (ge lo, lt hi, both instants) and conditions on QueueId (eq,
-// in): what Power BI's incremental refresh sends for each partition. It
-// returns the visible queues the conditions admit and the range.
-func startedRange(visible []uint32, pred Expr) (queues []uint32, lo, hi time.Time, ok bool) {
-	queues = slices.Clone(visible)
+// in, which narrowQueues applies): what Power BI's incremental refresh
+// sends for each partition. It returns the range.
+func startedRange(pred Expr) (lo, hi time.Time, ok bool) {
 	for _, c := range Conjuncts(pred) {
-		if ids, isQueue := queueCondition(c); isQueue {
-			queues = slices.DeleteFunc(queues, func(q uint32) bool { return !slices.Contains(ids, int64(q)) })
+		if _, isQueue := queueCondition(c); isQueue {
 			continue
 		}
 		name, op, lit, isCmp := propLit(c)
 		t, isTime := lit.V.(time.Time)
 		switch {
 		case !isCmp || name != "StartedAt" || !isTime || lit.Kind != KindDateTime:
-			return nil, lo, hi, false
+			return lo, hi, false
 		case op == "ge" && (lo.IsZero() || t.After(lo)):
 			lo = t
 		case op == "lt" && (hi.IsZero() || t.Before(hi)):
 			hi = t
 		case op != "ge" && op != "lt":
-			return nil, lo, hi, false
+			return lo, hi, false
 		}
 	}
-	return queues, lo, hi, !lo.IsZero() && !hi.IsZero()
+	return lo, hi, !lo.IsZero() && !hi.IsZero()
 }
 
 // withSessionRange adds the custom start and stop options of a session
